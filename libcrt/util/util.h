@@ -1,0 +1,80 @@
+/* Small helpers shared by all of libcrt: cleanup attributes, files,
+ * strings. Functions here return -1 and fill an error, or return NULL on
+ * allocation failure; none print. */
+#ifndef CRT_UTIL_H
+#define CRT_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "../error.h"
+
+/* ---- cleanup attributes: every early return is leak-free ---- */
+void crt_freep (void *p);
+void crt_closep (int *fd);
+void crt_fclosep (FILE **f);
+void crt_strv_freep (char ***v);
+
+#define cleanup_free __attribute__ ((cleanup (crt_freep)))
+#define cleanup_close __attribute__ ((cleanup (crt_closep)))
+#define cleanup_fclose __attribute__ ((cleanup (crt_fclosep)))
+#define cleanup_strv __attribute__ ((cleanup (crt_strv_freep)))
+
+/* Hand ownership out of a cleanup variable. */
+static inline void *
+crt_steal_ptr (void *pp)
+{
+  void **p = (void **) pp;
+  void *v = *p;
+  *p = NULL;
+  return v;
+}
+static inline int
+crt_steal_fd (int *fd)
+{
+  int v = *fd;
+  *fd = -1;
+  return v;
+}
+
+#define CRT_ARRAY_SIZE(a) (sizeof (a) / sizeof ((a)[0]))
+
+/* ---- strings ---- */
+/* JSON string literal with quotes; caller frees. NULL on ENOMEM. */
+char *crt_json_quote (const char *s);
+void crt_strv_free (char **v);
+size_t crt_strv_len (char *const *v);
+bool crt_str_has_prefix (const char *s, const char *prefix);
+/* asprintf that aborts on ENOMEM (allocation failure is not recoverable
+ * in a short-lived runtime and checking every call hides the logic). */
+char *crt_fmt (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+void *crt_xmalloc0 (size_t n);
+char *crt_xstrdup (const char *s);
+
+/* ---- files ---- */
+/* Read a whole file (at dirfd, or AT_FDCWD) into a NUL-terminated buffer. */
+int crt_read_file_at (int dirfd, const char *path, char **out, size_t *len, crt_error **err);
+/* Write buf to path, truncating. */
+int crt_write_file_at (int dirfd, const char *path, const void *buf, size_t len, mode_t mode,
+                       crt_error **err);
+/* Write via a temporary file + rename, so readers never see half a file. */
+int crt_write_file_atomic (const char *path, const void *buf, size_t len, mode_t mode,
+                           crt_error **err);
+/* mkdir -p; existing directories are fine. */
+int crt_mkdir_p (const char *path, mode_t mode, crt_error **err);
+/* write(2) the whole buffer, retrying on EINTR and short writes. */
+ssize_t crt_write_all (int fd, const void *buf, size_t len);
+/* read(2) exactly len bytes unless EOF; returns bytes read or -1. */
+ssize_t crt_read_all (int fd, void *buf, size_t len);
+
+/* ---- processes ---- */
+/* Start time of a process (field 22 of /proc/PID/stat), 0 if it is gone. */
+unsigned long long crt_proc_start_time (pid_t pid);
+/* Mark every fd >= first close-on-exec, so nothing of crt or of its
+ * caller leaks into the container's program (CVE-2024-21626 class). */
+int crt_cloexec_fds_from (int first, crt_error **err);
+
+#endif
