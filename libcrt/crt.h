@@ -78,6 +78,37 @@ int crt_container_start (crt_context *ctx, const char *id, crt_error **err);
 int crt_container_run (crt_context *ctx, const char *id, const crt_create_options *opts,
                        int *exit_code, crt_error **err);
 
+/* ---- exec ---- */
+typedef struct crt_exec_options
+{
+  const char *process_path;     /* --process: a runtime-spec process JSON */
+  char **args;                  /* COMMAND [ARGS...] (NULL-terminated) */
+  char **env;                   /* --env K=V, added (replacing the same K) */
+  const char *cwd;              /* --cwd */
+  bool has_user;                /* --user UID[:GID] */
+  uint32_t uid;
+  bool has_gid;
+  uint32_t gid;
+  uint32_t *additional_gids;    /* --additional-gids */
+  size_t n_additional_gids;
+  char **caps;                  /* --cap: added to every capability set */
+  bool tty;
+  bool detach;
+  bool no_new_privs;
+  bool ignore_paused;
+  const char *pid_file;
+  const char *console_socket;
+  const char *cgroup;           /* --cgroup: a sub-cgroup of the container's */
+  int preserve_fds;
+} crt_exec_options;
+
+/* Run a new process in a running container: all of its namespaces, its
+ * cgroup, the container's process settings overridden by opts. In the
+ * foreground (!detach) it waits, forwarding signals, and stores the
+ * process's exit code (128+N for signal N) in *exit_code. */
+int crt_container_exec (crt_context *ctx, const char *id, const crt_exec_options *opts,
+                        int *exit_code, crt_error **err);
+
 /* ---- query ---- */
 typedef enum
 {
@@ -99,7 +130,7 @@ typedef struct crt_container_state
   char *bundle;
   char *rootfs;
   char *created;                /* RFC 3339, UTC, nanoseconds */
-  char *owner;                  /* user name of the creator, "" for root like runc */
+  char *owner;                  /* "" in state, the user name in list (as runc) */
   char **annotation_keys;       /* parallel arrays, n_annotations long */
   char **annotation_values;
   size_t n_annotations;
@@ -114,6 +145,8 @@ void crt_container_state_free (crt_container_state *st);
 /* All containers under ctx->root (sorted by id). */
 int crt_container_list (crt_context *ctx, crt_container_state ***out, size_t *n, crt_error **err);
 void crt_container_list_free (crt_container_state **list, size_t n);
+/* The JSON array `crt list --format json` prints (compact, one line). */
+char *crt_container_list_to_json (crt_container_state *const *list, size_t n);
 
 /* ---- act ---- */
 /* Send sig to the init (or, with all, to every process of the container). */
@@ -122,6 +155,54 @@ int crt_container_kill (crt_context *ctx, const char *id, int sig, bool all, crt
 /* Remove a stopped (or created) container; force kills a running one first. */
 int crt_container_delete (crt_context *ctx, const char *id, bool force, crt_error **err);
 
+/* ---- cgroup: pause, resume, update, ps, events ---- */
+/* Freeze every process of a running container (cgroup.freeze), waiting
+ * until the kernel reports it frozen; resume thaws a paused one. */
+int crt_container_pause (crt_context *ctx, const char *id, crt_error **err);
+int crt_container_resume (crt_context *ctx, const char *id, crt_error **err);
+
+/* What `update` changes: a linux.resources JSON text and runc's flags as
+ * given on the command line (NULL when absent), the flags taking
+ * precedence. Sizes take k, m, g, t suffixes (powers of 1024); -1 is
+ * unlimited. */
+typedef struct crt_update_options
+{
+  const char *resources_json;
+  const char *resources_origin;         /* its file name, for errors */
+  const char *memory;
+  const char *memory_reservation;
+  const char *memory_swap;
+  const char *cpu_shares;
+  const char *cpu_quota;
+  const char *cpu_period;
+  const char *cpuset_cpus;
+  const char *cpuset_mems;
+  const char *pids_limit;
+  const char *blkio_weight;
+} crt_update_options;
+
+/* Apply the update to a created, running or paused container: only what
+ * it sets changes; device rules, when given, replace the container's
+ * device program. */
+int crt_container_update (crt_context *ctx, const char *id, const crt_update_options *opts,
+                          crt_error **err);
+
+/* The pids (in crt's pid namespace) of every process of the container. */
+int crt_container_pids (crt_context *ctx, const char *id, pid_t **out, size_t *n,
+                        crt_error **err);
+
+/* runc's stats event, one line of JSON:
+ * {"type":"stats","id":ID,"data":{"cpu":..,"memory":..,"pids":..,"blkio":..,"hugetlb":..}} */
+int crt_container_stats (crt_context *ctx, const char *id, char **json, crt_error **err);
+
+/* Watch a container until it stops: a stats event every interval_ms and
+ * {"type":"oom","id":ID} whenever the kernel OOM-kills one of its
+ * processes. Each event goes to emit as one line of JSON; a negative
+ * return from emit stops the watch with that error. */
+typedef int (*crt_event_fn) (const char *json, void *data, crt_error **err);
+int crt_container_events (crt_context *ctx, const char *id, unsigned interval_ms,
+                          crt_event_fn emit, void *data, crt_error **err);
+
 /* ---- helpers for the CLI ---- */
 /* "TERM", "SIGTERM", "15", "sigterm" -> 15. */
 int crt_signal_parse (const char *s, int *sig, crt_error **err);
@@ -129,5 +210,8 @@ int crt_signal_parse (const char *s, int *sig, crt_error **err);
 int crt_id_validate (const char *id, crt_error **err);
 /* Write the default config.json into bundle (refuses to overwrite). */
 int crt_spec_write_default (const char *bundle, bool rootless, crt_error **err);
+/* The runtime-spec Features structure `crt features` prints (pretty,
+ * runc's layout, ending in a newline). The caller frees it. */
+char *crt_features_json (void);
 
 #endif

@@ -28,4 +28,28 @@ int crt_process_exec (const crt_process *proc, const char *exe, int preserve_fds
 /* linux.sysctl, written under /proc/sys (after pivot_root). */
 int crt_sysctl_apply (const crt_linux *linux_, crt_error **err);
 
+/* Refuse linux.sysctl keys that are malformed or would change the host:
+ * a key is only allowed when the namespace it belongs to is the
+ * container's own (ipc, network or uts); anything else is refused. */
+int crt_sysctl_validate (const crt_spec *spec, crt_error **err);
+
+/* ---- the steps of crt_process_setup, one file each ---- */
+
+/* rlimits.c: process.rlimits, resources already resolved by the parser. */
+int crt_rlimits_apply (const crt_process *proc, crt_error **err);
+
+/* sched.c: process.oomScoreAdj (untouched when unset). */
+int crt_oom_score_adj_apply (const crt_process *proc, crt_error **err);
+/* sched.c: linux.personality (NULL = nothing to do). */
+int crt_personality_apply (const crt_personality *pers, crt_error **err);
+/* sched.c: process.scheduler via sched_setattr (NULL = nothing to do). */
+int crt_scheduler_apply (const crt_scheduler *sched, crt_error **err);
+/* sched.c: process.ioPriority via ioprio_set (NULL = nothing to do). */
+int crt_io_priority_apply (const crt_io_priority *prio, crt_error **err);
+
+/* user.c: supplementary groups, gid, then uid. Capabilities in the
+ * permitted set survive the uid change (PR_SET_KEEPCAPS); the effective
+ * set is emptied by the kernel when leaving uid 0. */
+int crt_user_switch (const crt_user *user, crt_error **err);
+
 #endif

@@ -11,6 +11,8 @@
 typedef struct crt_rootfs_options
 {
   const char *rootfs;       /* absolute host path of root.path */
+  const char *bundle;       /* relative bind sources are taken from here;
+                               NULL: from the current directory */
   bool no_pivot;            /* --no-pivot: MS_MOVE + chroot */
   bool userns;              /* in a new user namespace: mknod is not allowed */
   bool private_netns;       /* a network namespace of its own (sysfs rule) */

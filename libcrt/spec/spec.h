@@ -6,8 +6,27 @@
  *  - optional numbers and booleans are a crt_opt_* with .set;
  *  - arrays of structs are pointer + count;
  *  - maps are arrays of crt_kv (key order preserved).
+ *  - absent vs empty: an absent list has pointer NULL and count 0; a
+ *    present but empty one ([] or {}) has a non-NULL pointer and count 0
+ *    (a string list is then { NULL }). Plain (non-opt) numbers and bools
+ *    are 0/false when absent. A JSON null is the same as an absent key.
+ *  - unknown keys (and the windows/solaris/vm/zos/freebsd sections) are
+ *    ignored; when a key is repeated the last one wins (as in Go).
  * The parser (spec/parse*.c) validates types and ranges and reports the
  * JSON path of any bad value; spec/validate.c checks the cross-field MUSTs.
+ * After a successful parse, users may rely on (besides types and ranges):
+ *  - every enumerated string (namespace, rlimit, seccomp action/op/arch/
+ *    flag, scheduler policy/flags, ioPriority class, memoryPolicy mode/
+ *    flags, personality domain, rootfsPropagation, timeOffsets clock,
+ *    device type) is one the spec lists; capability names are NOT checked;
+ *  - the REQUIRED fields are there: ociVersion (a "1.x.y" SemVer),
+ *    root.path, process.cwd (absolute), process.args (>= 1 entry),
+ *    mounts[].destination, hooks path, namespace type, devices path/type
+ *    (and major/minor unless 'p'), id mapping fields, seccomp
+ *    defaultAction, syscalls[].names (>= 1)/action, args index (0..5)/
+ *    value/op, rlimit type/hard/soft, ...;
+ *  - mount destinations are absolute: a relative one (deprecated, "relative
+ *    to /") is stored with "/" in front.
  */
 #ifndef CRT_SPEC_H
 #define CRT_SPEC_H
@@ -33,7 +52,7 @@ typedef struct
 typedef struct
 {
   char *type;           /* "RLIMIT_NOFILE" as written */
-  int resource;         /* RLIMIT_* value, resolved by the parser */
+  int resource;         /* RLIMIT_* value, resolved by the parser (always valid) */
   uint64_t hard;
   uint64_t soft;
 } crt_rlimit;
@@ -84,7 +103,7 @@ typedef struct
 typedef struct
 {
   bool terminal;
-  bool has_console_size;
+  bool has_console_size;        /* consoleSize present (then both members set) */
   uint32_t console_height;
   uint32_t console_width;
   crt_user user;
@@ -96,7 +115,7 @@ typedef struct
   crt_rlimit *rlimits;  size_t n_rlimits;
   bool no_new_privileges;
   char *apparmor_profile;
-  crt_opt_i64 oom_score_adj;
+  crt_opt_i64 oom_score_adj;        /* in [-1000, 1000] when set */
   crt_scheduler *scheduler;
   char *selinux_label;
   crt_io_priority *io_priority;
@@ -133,7 +152,7 @@ typedef struct
   char *path;
   char **args;          size_t n_args;
   char **env;           size_t n_env;
-  crt_opt_i64 timeout;  /* seconds, > 0 when set */
+  crt_opt_i64 timeout;  /* seconds, in [1, INT32_MAX] when set */
 } crt_hook;
 
 typedef enum
@@ -170,7 +189,8 @@ typedef enum
 typedef struct
 {
   crt_ns_type type;
-  char *path;           /* join this namespace instead of creating one */
+  char *path;           /* join this namespace instead of creating one;
+                           NULL: create a new one */
 } crt_namespace;
 
 /* ---- linux.devices ---- */
@@ -189,7 +209,7 @@ typedef struct
 typedef struct
 {
   bool allow;
-  char type;            /* 'a', 'c', 'b'; 'a' when absent */
+  char type;            /* 'a', 'c', 'b'; 'a' when absent (the parser sets it) */
   crt_opt_i64 major;    /* unset = wildcard */
   crt_opt_i64 minor;
   char *access;         /* subset of "rwm"; NULL = all */
@@ -277,8 +297,8 @@ typedef struct
   crt_device_cgroup *devices;   size_t n_devices;
   crt_memory *memory;
   crt_cpu *cpu;
-  crt_opt_i64 pids_limit;
-  bool has_pids;
+  crt_opt_i64 pids_limit;       /* pids.limit */
+  bool has_pids;                /* "pids" object present */
   crt_block_io *block_io;
   crt_hugepage_limit *hugepage_limits; size_t n_hugepage_limits;
   crt_network *network;
@@ -388,10 +408,14 @@ typedef struct crt_spec
  * ("config.json"). On failure *err reads "config.json: <path>: <reason>"
  * or "config.json: line L, column C: <reason>" for malformed JSON. */
 int crt_spec_parse (const char *json, const char *origin, crt_spec **out, crt_error **err);
-/* Read and parse a file. */
+/* Read and parse a file; messages name it by its base name ("config.json: ..."). */
 int crt_spec_load (const char *path, crt_spec **out, crt_error **err);
-/* The spec's cross-field MUSTs (duplicate namespaces, absolute mount
- * destinations, rlimit soft <= hard, mapping sizes...). */
+/* The spec's cross-field MUSTs (duplicate namespaces/rlimits, rlimit
+ * soft <= hard, mapping sizes > 0, uid/gidMappings iff a new user
+ * namespace, timeOffsets only with a new time namespace, absolute hook,
+ * device, namespace, masked and readonly paths, seccomp errnoRet only
+ * with ERRNO/TRACE, hostname only with a uts namespace...). Messages read
+ * "config.json: <path>: <reason>". */
 int crt_spec_validate (const crt_spec *spec, crt_error **err);
 void crt_spec_free (crt_spec *spec);
 void crt_spec_freep (crt_spec **spec);

@@ -258,33 +258,44 @@ crt_mkdir_p (const char *path, mode_t mode, crt_error **err)
   return 0;
 }
 
-unsigned long long
-crt_proc_start_time (pid_t pid)
+int
+crt_proc_stat (pid_t pid, unsigned long long *start_time, char *run_state)
 {
   char path[64], buf[1024];
   cleanup_close int fd = -1;
   ssize_t r;
   char *p;
-  unsigned long long start = 0;
 
   snprintf (path, sizeof (path), "/proc/%d/stat", (int) pid);
   fd = open (path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    return 0;
+    return -1;
   r = read (fd, buf, sizeof (buf) - 1);
   if (r <= 0)
-    return 0;
+    return -1;
   buf[r] = '\0';
   /* comm may contain spaces and parens: fields restart after the last ')'. */
   p = strrchr (buf, ')');
-  if (p == NULL)
-    return 0;
-  p++;
-  /* After ')' come fields 3..; starttime is field 22. */
+  if (p == NULL || p[1] != ' ')
+    return -1;
+  if (run_state)
+    *run_state = p[2];
+  /* p + 1 is the space before field 3; starttime is field 22. */
   for (int field = 2; field < 22 && p; field++)
     p = strchr (p + 1, ' ');
-  if (p)
-    start = strtoull (p + 1, NULL, 10);
+  if (p == NULL)
+    return -1;
+  if (start_time)
+    *start_time = strtoull (p + 1, NULL, 10);
+  return 0;
+}
+
+unsigned long long
+crt_proc_start_time (pid_t pid)
+{
+  unsigned long long start = 0;
+  if (crt_proc_stat (pid, &start, NULL) < 0)
+    return 0;
   return start;
 }
 

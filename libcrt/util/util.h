@@ -71,6 +71,9 @@ ssize_t crt_write_all (int fd, const void *buf, size_t len);
 ssize_t crt_read_all (int fd, void *buf, size_t len);
 
 /* ---- processes ---- */
+/* Fields of /proc/PID/stat: start time (22) and run state ('R', 'S',
+ * 'Z'...). Either pointer may be NULL. -1 if the process is gone. */
+int crt_proc_stat (pid_t pid, unsigned long long *start_time, char *run_state);
 /* Start time of a process (field 22 of /proc/PID/stat), 0 if it is gone. */
 unsigned long long crt_proc_start_time (pid_t pid);
 /* Mark every fd >= first close-on-exec, so nothing of crt or of its

@@ -1,0 +1,71 @@
+/* Internals shared by the lifecycle operations. */
+#ifndef CRT_CONTAINER_H
+#define CRT_CONTAINER_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "../crt.h"
+#include "../linux/namespaces.h"
+#include "../spec/spec.h"
+#include "state.h"
+
+/* A container just made by crt_launch(): its init is set up and blocked
+ * on the exec fifo; the state directory is still locked (dirfd). */
+typedef struct crt_launched
+{
+  crt_spec *spec;
+  crt_state_record rec;
+  int dirfd;
+  pid_t pid;
+  int pidfd;
+  int pty_master;               /* the console for a foreground run, or -1 */
+} crt_launched;
+
+void crt_launch_release (crt_launched *l);
+
+/* What the container's init needs, prepared by the parent before clone. */
+typedef struct crt_init_args
+{
+  const char *id;
+  const crt_spec *spec;
+  const crt_ns_plan *plan;
+  const char *rootfs;
+  const char *bundle;           /* relative bind sources are relative to it */
+  int sync_fd;
+  int fifo_fd;
+  int state_dirfd;              /* the parent's locked state dir: closed at once */
+  int preserve_fds;
+  bool no_pivot;
+  bool no_new_keyring;
+  sigset_t exec_sigmask;        /* the signal mask the program starts with */
+} crt_init_args;
+
+/* The container's init: sets everything up, reports READY, waits for
+ * start, execs. Never returns. */
+__attribute__ ((noreturn)) void crt_init_run (const crt_init_args *a);
+
+/* Create the container (the body of `create`, and the first half of
+ * `run`). exec_sigmask: the signal mask the program starts with (NULL:
+ * the caller's current one). foreground: crt stays to proxy a terminal
+ * (so process.terminal needs no console socket). */
+int crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts,
+                const sigset_t *exec_sigmask, bool foreground, crt_launched *out,
+                crt_error **err);
+
+/* Release the init of a created container through its fifo. */
+int crt_release_init (int dirfd, const char *id, crt_error **err);
+
+/* Release it, first binding the container's notify socket when
+ * NOTIFY_SOCKET is relayed (*notify_fd, else -1). */
+int crt_start_and_notify (crt_context *ctx, int dirfd, const crt_state_record *rec,
+                          int *notify_fd, crt_error **err);
+
+/* Kill the container's processes with sig and wait until the init is gone. */
+int crt_kill_and_wait (const crt_state_record *rec, int sig, crt_error **err);
+
+/* Remove a stopped container's state (and, later, its cgroup). */
+int crt_destroy (crt_context *ctx, const char *id, int dirfd, crt_error **err);
+
+#endif

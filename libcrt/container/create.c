@@ -1,0 +1,359 @@
+/* create: make the container and leave its init waiting for `start`.
+ *
+ * Process model: the parent (crt) parses and validates everything, makes
+ * the state directory and the exec fifo, then clones the init straight
+ * into its new namespaces. The two talk over a SOCK_SEQPACKET pair: the
+ * parent writes the user namespace id maps, the init sets up the rootfs
+ * and the process and reports READY (or an error, which undoes
+ * everything). No re-exec of crt, no helper process. */
+#include "config.h"
+#include "container.h"
+#include "notify.h"
+#include "sync.h"
+#include "../cgroup/cgroup.h"
+#include "../linux/terminal.h"
+#include "../util/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+void
+crt_launch_release (crt_launched *l)
+{
+  crt_spec_free (l->spec);
+  l->spec = NULL;
+  crt_state_record_clear (&l->rec);
+  crt_closep (&l->dirfd);
+  crt_closep (&l->pidfd);
+  crt_closep (&l->pty_master);
+}
+
+/* What the kernel or crt cannot do, refused before anything is made. */
+static int
+check_supported (const crt_spec *spec, const crt_create_options *opts, bool foreground,
+                 crt_error **err)
+{
+  if (spec->process == NULL)
+    return crt_error_set (err, 0, "config.json: process: required to create a container");
+  if (spec->root == NULL || spec->root->path == NULL)
+    return crt_error_set (err, 0, "config.json: root.path: required");
+  if (spec->process->terminal && opts->console_socket == NULL && !foreground)
+    return crt_error_set (err, 0,
+                          "config.json: process.terminal: a detached container needs "
+                          "--console-socket to hand its terminal to");
+  if (crt_spec_namespace (spec, CRT_NS_MOUNT) == NULL)
+    return crt_error_set (err, 0,
+                          "config.json: linux.namespaces: a mount namespace is required");
+  if ((spec->hostname && spec->hostname[0]) || (spec->domainname && spec->domainname[0]))
+    {
+      const crt_namespace *uts = crt_spec_namespace (spec, CRT_NS_UTS);
+      if (uts == NULL || (uts->path && uts->path[0]))
+        return crt_error_set (err, 0, "config.json: %s: needs a new uts namespace",
+                              spec->hostname && spec->hostname[0] ? "hostname" : "domainname");
+    }
+  return 0;
+}
+
+static int
+resolve_rootfs (const char *bundle, const crt_spec *spec, char **rootfs, crt_error **err)
+{
+  cleanup_free char *joined = spec->root->path[0] == '/'
+                                  ? crt_xstrdup (spec->root->path)
+                                  : crt_fmt ("%s/%s", bundle, spec->root->path);
+  cleanup_free char *r = realpath (joined, NULL);
+  struct stat st;
+
+  if (r == NULL)
+    return crt_error_errno (err, "config.json: root.path: `%s`", spec->root->path);
+  if (stat (r, &st) < 0 || !S_ISDIR (st.st_mode))
+    return crt_error_set (err, ENOTDIR, "config.json: root.path: `%s`", spec->root->path);
+  *rootfs = crt_steal_ptr (&r);
+  return 0;
+}
+
+static int
+load_config (const crt_create_options *opts, const char *bundle, char **text, crt_spec **spec,
+             crt_error **err)
+{
+  cleanup_free char *path = opts->config_path ? crt_xstrdup (opts->config_path)
+                                              : crt_fmt ("%s/config.json", bundle);
+  if (crt_read_file_at (AT_FDCWD, path, text, NULL, err) < 0)
+    return -1;
+  if (crt_spec_parse (*text, "config.json", spec, err) < 0)
+    return -1;
+  return crt_spec_validate (*spec, err);
+}
+
+static void
+kill_and_reap (pid_t pid)
+{
+  int status;
+  kill (pid, SIGKILL);
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+}
+
+/* The parent's half of the setup, once the init exists. */
+static int
+parent_setup (const crt_ns_plan *plan, const crt_spec *spec, const crt_create_options *opts,
+              pid_t pid, int sync_fd, int *pty_master, crt_error **err)
+{
+  if (plan->new_userns)
+    {
+      if (crt_ns_write_id_maps (pid, spec->linux_, err) < 0)
+        return -1;
+      if (crt_sync_send (sync_fd, CRT_SYNC_ID_MAPS_DONE, err) < 0)
+        return -1;
+    }
+  for (;;)
+    {
+      crt_sync_type type;
+      int passed;
+
+      if (crt_sync_recv (sync_fd, &type, &passed, err) < 0)
+        return -1;
+      if (type == CRT_SYNC_READY)
+        return 0;
+      if (type != CRT_SYNC_PTY_MASTER || passed < 0)
+        {
+          crt_closep (&passed);
+          return crt_error_set (err, EPROTO, "sync: unexpected message %d", type);
+        }
+      if (crt_terminal_take_master (passed, opts->console_socket, pty_master, err) < 0)
+        return -1;
+    }
+}
+
+static void
+fill_record (crt_state_record *rec, const char *id, const crt_spec *spec, const char *bundle,
+             const char *rootfs, pid_t pid, const char *cgroup_path)
+{
+  rec->oci_version = crt_xstrdup (spec->oci_version);
+  rec->id = crt_xstrdup (id);
+  rec->pid = pid;
+  rec->pid_start_time = crt_proc_start_time (pid);
+  rec->bundle = crt_xstrdup (bundle);
+  rec->rootfs = crt_xstrdup (rootfs);
+  rec->created = crt_now_rfc3339 ();
+  rec->cgroup_path = crt_xstrdup (cgroup_path ? cgroup_path : "");
+  rec->private_pidns = crt_spec_namespace (spec, CRT_NS_PID) != NULL;
+  if (spec->n_annotations)
+    {
+      rec->annotations = crt_xmalloc0 (spec->n_annotations * sizeof (crt_kv));
+      for (size_t i = 0; i < spec->n_annotations; i++)
+        {
+          rec->annotations[i].key = crt_xstrdup (spec->annotations[i].key);
+          rec->annotations[i].value = crt_xstrdup (spec->annotations[i].value);
+        }
+      rec->n_annotations = spec->n_annotations;
+    }
+}
+
+/* What crt_launch has made so far, to undo on failure. */
+typedef struct launch_undo
+{
+  const crt_context *ctx;
+  const char *id;
+  int dirfd;                    /* state dir made and locked */
+  char *cgroup_path;            /* cgroup made */
+  pid_t pid;                    /* init cloned */
+} launch_undo;
+
+static void
+undo_launch (launch_undo *u)
+{
+  if (u->pid > 0)
+    kill_and_reap (u->pid);
+  if (u->cgroup_path)
+    crt_cgroup_destroy (u->cgroup_path, NULL);
+  if (u->dirfd >= 0)
+    crt_state_dir_remove (u->ctx, u->id, u->dirfd, NULL);
+}
+
+static int
+make_cgroup (crt_context *ctx, const crt_spec *spec, const char *id, launch_undo *u,
+             int *cgroup_fd, crt_error **err)
+{
+  cleanup_free char *path = NULL;
+
+  if (crt_cgroup_path_for (ctx, spec, id, &path, err) < 0)
+    return -1;
+  if (path == NULL)
+    return 0;
+  if (crt_cgroup_create (path, cgroup_fd, err) < 0)
+    return -1;
+  u->cgroup_path = crt_steal_ptr (&path);
+  if (spec->linux_ && spec->linux_->resources
+      && crt_cgroup_apply_resources (*cgroup_fd, spec->linux_->resources, err) < 0)
+    return crt_error_prefix (err, "config.json: linux.resources");
+  return 0;
+}
+
+/* Socket activation, as runc: fds 3..3+LISTEN_FDS-1 that systemd gave
+ * us go on to the program, ahead of --preserve-fds, and it is told
+ * LISTEN_FDS=N and LISTEN_PID=1 (it is pid 1 of its namespace). */
+static int
+socket_activation_fds (crt_process *proc)
+{
+  const char *fds = getenv ("LISTEN_FDS"), *for_pid = getenv ("LISTEN_PID");
+  char *end;
+  long n;
+
+  if (fds == NULL || for_pid == NULL || strtol (for_pid, NULL, 10) != (long) getpid ())
+    return 0;
+  n = strtol (fds, &end, 10);
+  if (*end != '\0' || n <= 0 || n > 1024)
+    return 0;
+  proc->env = realloc (proc->env, (proc->n_env + 3) * sizeof (char *));
+  if (proc->env == NULL)
+    abort ();
+  proc->env[proc->n_env++] = crt_fmt ("LISTEN_FDS=%ld", n);
+  proc->env[proc->n_env++] = crt_xstrdup ("LISTEN_PID=1");
+  proc->env[proc->n_env] = NULL;
+  return (int) n;
+}
+
+static int
+write_pid_file (const char *path, pid_t pid, crt_error **err)
+{
+  char buf[32];
+  int n = snprintf (buf, sizeof (buf), "%d", (int) pid);
+  return crt_write_file_atomic (path, buf, (size_t) n, 0644, err);
+}
+
+int
+crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts,
+            const sigset_t *exec_sigmask, bool foreground, crt_launched *out,
+            crt_error **err)
+{
+  cleanup_free char *bundle = NULL, *rootfs = NULL, *config_text = NULL;
+  cleanup_free char *state_dir = NULL, *notify_host = NULL;
+  cleanup_spec crt_spec *spec = NULL;
+  cleanup_close int dirfd = -1, fifo_fd = -1, pidfd = -1, cgroup_fd = -1;
+  cleanup_close int sync_parent = -1, sync_child = -1;
+  launch_undo undo = { .ctx = ctx, .id = id, .dirfd = -1 };
+  crt_ns_plan plan;
+  crt_init_args args;
+  bool in_cgroup;
+  int sync_fds[2];
+  pid_t pid;
+
+  memset (out, 0, sizeof (*out));
+  out->dirfd = out->pidfd = out->pty_master = -1;
+  if (crt_id_validate (id, err) < 0)
+    return -1;
+  bundle = realpath (opts->bundle ? opts->bundle : ".", NULL);
+  if (bundle == NULL)
+    return crt_error_errno (err, "bundle `%s`", opts->bundle ? opts->bundle : ".");
+  if (load_config (opts, bundle, &config_text, &spec, err) < 0
+      || check_supported (spec, opts, foreground, err) < 0 || resolve_rootfs (bundle, spec, &rootfs, err) < 0)
+    return -1;
+  if (crt_ns_plan_make (spec, &plan, err) < 0)
+    return -1;
+
+  /* From here on, every failure undoes what was made. */
+  if (crt_state_dir_create (ctx, id, &dirfd, err) < 0)
+    goto fail;
+  undo.dirfd = dirfd;
+  state_dir = crt_state_dir_path (ctx, id);
+  if (crt_write_file_at (dirfd, CRT_CONFIG_COPY, config_text, strlen (config_text), 0600, err) < 0
+      || crt_notify_prepare (spec, dirfd, state_dir, &notify_host, err) < 0
+      || make_cgroup (ctx, spec, id, &undo, &cgroup_fd, err) < 0)
+    goto fail;
+  if (mkfifoat (dirfd, CRT_EXEC_FIFO, 0600) < 0)
+    {
+      crt_error_errno (err, "make exec fifo");
+      goto fail;
+    }
+  /* Opened here, before the clone, so the init holds it whatever user
+   * it becomes; non-blocking so that the open does not wait for a writer. */
+  fifo_fd = openat (dirfd, CRT_EXEC_FIFO, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fifo_fd < 0)
+    {
+      crt_error_errno (err, "open exec fifo");
+      goto fail;
+    }
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_fds) < 0)
+    {
+      crt_error_errno (err, "socketpair");
+      goto fail;
+    }
+  sync_parent = sync_fds[0];
+  sync_child = sync_fds[1];
+
+  memset (&args, 0, sizeof (args));
+  args.id = id;
+  args.spec = spec;
+  args.plan = &plan;
+  args.rootfs = rootfs;
+  args.bundle = bundle;
+  args.sync_fd = sync_child;
+  args.fifo_fd = fifo_fd;
+  args.state_dirfd = dirfd;
+  args.preserve_fds = opts->preserve_fds + socket_activation_fds (spec->process);
+  args.no_pivot = opts->no_pivot;
+  args.no_new_keyring = opts->no_new_keyring;
+  /* The caller (run) may block signals to forward them; the program
+   * gets the mask crt was started with. */
+  if (exec_sigmask)
+    args.exec_sigmask = *exec_sigmask;
+  else
+    sigprocmask (SIG_SETMASK, NULL, &args.exec_sigmask);
+
+  pid = crt_ns_clone (&plan, cgroup_fd, &pidfd, &in_cgroup, err);
+  if (pid < 0)
+    goto fail;
+  if (pid == 0)
+    {
+      close (sync_parent);
+      crt_init_run (&args);
+    }
+  undo.pid = pid;
+  crt_closep (&sync_child);
+
+  if ((cgroup_fd >= 0 && !in_cgroup && crt_cgroup_enter (cgroup_fd, pid, err) < 0)
+      || parent_setup (&plan, spec, opts, pid, sync_parent, &out->pty_master, err) < 0)
+    goto fail;
+  fill_record (&out->rec, id, spec, bundle, rootfs, pid, undo.cgroup_path);
+  out->rec.notify_socket = crt_steal_ptr (&notify_host);
+  if (crt_state_write (dirfd, &out->rec, err) < 0
+      || (opts->pid_file && write_pid_file (opts->pid_file, pid, err) < 0)
+      || crt_sync_send (sync_parent, CRT_SYNC_DETACH, err) < 0)
+    {
+      crt_state_record_clear (&out->rec);
+      goto fail;
+    }
+  free (undo.cgroup_path);
+  crt_ns_plan_release (&plan);
+  out->spec = crt_steal_ptr (&spec);
+  out->dirfd = crt_steal_fd (&dirfd);
+  out->pidfd = crt_steal_fd (&pidfd);
+  out->pid = pid;
+  return 0;
+
+fail:
+  crt_closep (&out->pty_master);
+  undo_launch (&undo);
+  free (undo.cgroup_path);
+  crt_ns_plan_release (&plan);
+  return -1;
+}
+
+int
+crt_container_create (crt_context *ctx, const char *id, const crt_create_options *opts,
+                      crt_error **err)
+{
+  crt_launched l;
+  if (crt_launch (ctx, id, opts, NULL, false, &l, err) < 0)
+    return -1;
+  crt_launch_release (&l);
+  return 0;
+}

@@ -1,0 +1,47 @@
+/* delete: remove a stopped container; --force kills a running one first. */
+#include "config.h"
+#include "container.h"
+#include "../cgroup/cgroup.h"
+#include "../util/util.h"
+
+#include <errno.h>
+#include <signal.h>
+
+int
+crt_destroy (crt_context *ctx, const char *id, int dirfd, crt_error **err)
+{
+  cleanup_state_record crt_state_record rec = { 0 };
+
+  /* The cgroup goes first: while it exists, so does the state that
+   * names it, and a failed delete can be retried. */
+  if (crt_state_read (dirfd, &rec, NULL) == 0 && rec.cgroup_path && rec.cgroup_path[0]
+      && crt_cgroup_destroy (rec.cgroup_path, err) < 0)
+    return -1;
+  return crt_state_dir_remove (ctx, id, dirfd, err);
+}
+
+int
+crt_container_delete (crt_context *ctx, const char *id, bool force, crt_error **err)
+{
+  cleanup_close int dirfd = -1;
+  cleanup_state_record crt_state_record rec = { 0 };
+  crt_status status;
+
+  if (crt_state_dir_open (ctx, id, true, &dirfd, err) < 0)
+    return -1;
+  if (crt_state_read (dirfd, &rec, err) < 0)
+    {
+      /* A directory without state is what a crashed create leaves. */
+      if ((*err)->errnum != ENOENT)
+        return -1;
+      crt_error_free (err);
+      return crt_destroy (ctx, id, dirfd, err);
+    }
+  status = crt_state_status (dirfd, &rec);
+  if (status == CRT_STATUS_RUNNING && !force)
+    return crt_error_set (err, 0, "cannot delete container `%s`: it is running (use --force)", id);
+  /* A created container was never started: it goes like runc's does. */
+  if (status != CRT_STATUS_STOPPED && crt_kill_and_wait (&rec, SIGKILL, err) < 0)
+    return -1;
+  return crt_destroy (ctx, id, dirfd, err);
+}

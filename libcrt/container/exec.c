@@ -1,0 +1,360 @@
+/* exec: start a new process inside a running container.
+ *
+ * crt forks once: the child is born in the container's pid namespace and
+ * cgroup (the parent joins pid_for_children around a clone3 with
+ * CLONE_INTO_CGROUP), joins the other namespaces itself (user first),
+ * applies the process settings and execs. A CLOEXEC socket tells the
+ * parent: a message is an error, EOF is a successful exec. */
+#include "config.h"
+#include "container.h"
+#include "supervise.h"
+#include "sync.h"
+#include "../cgroup/cgroup.h"
+#include "../linux/process.h"
+#include "../linux/terminal.h"
+#include "../util/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Replace a list of strings by a copy of src. */
+static void
+set_strv (char ***dst, size_t *n, char *const *src)
+{
+  size_t len = crt_strv_len (src);
+  crt_strv_free (*dst);
+  *dst = crt_xmalloc0 ((len + 1) * sizeof (char *));
+  for (size_t i = 0; i < len; i++)
+    (*dst)[i] = crt_xstrdup (src[i]);
+  *n = len;
+}
+
+/* Add s to a list unless it is there. */
+static void
+add_str (char ***list, size_t *n, const char *s)
+{
+  for (size_t i = 0; i < *n; i++)
+    if (strcmp ((*list)[i], s) == 0)
+      return;
+  *list = realloc (*list, (*n + 2) * sizeof (char *));
+  if (*list == NULL)
+    abort ();
+  (*list)[(*n)++] = crt_xstrdup (s);
+  (*list)[*n] = NULL;
+}
+
+/* --env K=V replaces an existing K, so the process sees one value. */
+static void
+set_env (crt_process *p, const char *kv)
+{
+  size_t klen = strcspn (kv, "=");
+  for (size_t i = 0; i < p->n_env; i++)
+    if (strncmp (p->env[i], kv, klen) == 0 && p->env[i][klen] == '=')
+      {
+        free (p->env[i]);
+        p->env[i] = crt_xstrdup (kv);
+        return;
+      }
+  p->env = realloc (p->env, (p->n_env + 2) * sizeof (char *));
+  if (p->env == NULL)
+    abort ();
+  p->env[p->n_env++] = crt_xstrdup (kv);
+  p->env[p->n_env] = NULL;
+}
+
+/* The process to run: --process, or the container's own process with
+ * the command line's overrides (runc's rules). */
+static int
+build_process (crt_spec *spec, const crt_exec_options *o, crt_error **err)
+{
+  crt_process *p;
+
+  if (o->process_path)
+    {
+      cleanup_free char *text = NULL;
+      crt_process *given = NULL;
+      if (crt_read_file_at (AT_FDCWD, o->process_path, &text, NULL, err) < 0
+          || crt_process_parse (text, o->process_path, &given, err) < 0)
+        return -1;
+      crt_process_free (spec->process);
+      spec->process = given;
+      return 0;
+    }
+  p = spec->process;
+  if (p == NULL)
+    return crt_error_set (err, 0, "the container's config.json has no process to start from");
+  if (o->args == NULL || o->args[0] == NULL)
+    return crt_error_set (err, 0, "exec: a command (or --process) is required");
+  set_strv (&p->args, &p->n_args, o->args);
+  for (char **e = o->env; e && *e; e++)
+    set_env (p, *e);
+  if (o->cwd)
+    {
+      free (p->cwd);
+      p->cwd = crt_xstrdup (o->cwd);
+    }
+  if (o->has_user)
+    {
+      p->user.uid = o->uid;
+      p->user.gid = o->has_gid ? o->gid : 0;
+    }
+  if (o->n_additional_gids)
+    {
+      free (p->user.additional_gids);
+      p->user.additional_gids = crt_xmalloc0 (o->n_additional_gids * sizeof (uint32_t));
+      memcpy (p->user.additional_gids, o->additional_gids, o->n_additional_gids * sizeof (uint32_t));
+      p->user.n_additional_gids = o->n_additional_gids;
+    }
+  for (char **c = o->caps; c && *c; c++)
+    {
+      if (p->capabilities == NULL)
+        p->capabilities = crt_xmalloc0 (sizeof (*p->capabilities));
+      add_str (&p->capabilities->bounding, &p->capabilities->n_bounding, *c);
+      add_str (&p->capabilities->effective, &p->capabilities->n_effective, *c);
+      add_str (&p->capabilities->permitted, &p->capabilities->n_permitted, *c);
+      add_str (&p->capabilities->inheritable, &p->capabilities->n_inheritable, *c);
+      add_str (&p->capabilities->ambient, &p->capabilities->n_ambient, *c);
+      p->capabilities->has_bounding = p->capabilities->has_effective = true;
+      p->capabilities->has_permitted = p->capabilities->has_inheritable = true;
+      p->capabilities->has_ambient = true;
+    }
+  if (o->no_new_privs)
+    p->no_new_privileges = true;
+  if (o->tty)
+    p->terminal = true;
+  return 0;
+}
+
+/* The init's namespaces that are not ours: those are the container's. */
+static int
+open_container_namespaces (pid_t pid, int fds[CRT_NS__COUNT], crt_error **err)
+{
+  for (int t = 0; t < CRT_NS__COUNT; t++)
+    {
+      cleanup_free char *theirs = crt_fmt ("/proc/%d/ns/%s", (int) pid, crt_ns_proc_name (t));
+      cleanup_free char *ours = crt_fmt ("/proc/self/ns/%s", crt_ns_proc_name (t));
+      struct stat a, b;
+
+      fds[t] = -1;
+      if (stat (theirs, &a) < 0)
+        {
+          if (errno == ENOENT)
+            continue; /* a kernel without this namespace type */
+          return crt_error_errno (err, "stat `%s`", theirs);
+        }
+      if (stat (ours, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+        continue;
+      fds[t] = open (theirs, O_RDONLY | O_CLOEXEC);
+      if (fds[t] < 0)
+        return crt_error_errno (err, "open `%s`", theirs);
+    }
+  return 0;
+}
+
+/* As the init does: a pty of the container's devpts, master to crt. */
+static int
+setup_console (int sync_fd, const crt_process *proc, crt_error **err)
+{
+  cleanup_close int master = -1, slave = -1;
+
+  if (crt_terminal_open (&master, &slave, err) < 0
+      || crt_sync_send_fd (sync_fd, CRT_SYNC_PTY_MASTER, master, err) < 0)
+    return -1;
+  return crt_terminal_become_console (slave, proc, err);
+}
+
+typedef struct exec_child
+{
+  const crt_spec *spec;
+  crt_ns_plan plan;
+  int sync_fd;
+  int preserve_fds;
+  sigset_t sigmask;
+} exec_child;
+
+__attribute__ ((noreturn)) static void
+exec_child_run (exec_child *c)
+{
+  const crt_process *p = c->spec->process;
+  cleanup_free char *exe = NULL;
+  crt_error *err = NULL;
+
+  if (crt_ns_join_paths (&c->plan, &err) < 0
+      || (c->plan.join_fd[CRT_NS_MOUNT] >= 0 && chdir ("/") < 0
+          && crt_error_errno (&err, "chdir /") < 0)
+      || (p->terminal && setup_console (c->sync_fd, p, &err) < 0)
+      || crt_process_find_executable (p, &exe, &err) < 0
+      || crt_process_setup (p, c->spec->linux_, &err) < 0)
+    goto fail;
+  sigprocmask (SIG_SETMASK, &c->sigmask, NULL);
+  crt_process_exec (p, exe, c->preserve_fds, &err);
+fail:
+  crt_sync_send_error (c->sync_fd, err);
+  _exit (127);
+}
+
+/* 0 once the child has exec'd (EOF: its end of the socket was
+ * close-on-exec), its error otherwise. A pty master may come first. */
+static int
+wait_for_exec (int sync_fd, const char *console_socket, int *pty_master, crt_error **err)
+{
+  for (;;)
+    {
+      crt_sync_type type;
+      int passed;
+      char buf[1];
+      ssize_t r;
+
+      do
+        r = recv (sync_fd, buf, sizeof (buf), MSG_PEEK);
+      while (r < 0 && errno == EINTR);
+      if (r == 0)
+        return 0;
+      if (crt_sync_recv (sync_fd, &type, &passed, err) < 0)
+        return -1;
+      if (type != CRT_SYNC_PTY_MASTER || passed < 0)
+        {
+          crt_closep (&passed);
+          return crt_error_set (err, EPROTO, "sync: unexpected message %d", type);
+        }
+      if (crt_terminal_take_master (passed, console_socket, pty_master, err) < 0)
+        return -1;
+    }
+}
+
+static int
+spawn (exec_child *c, int cgroup_fd, const char *console_socket, pid_t *out_pid, int *out_pidfd,
+       int *pty_master, crt_error **err)
+{
+  int sync_fds[2];
+  bool in_cgroup;
+  pid_t pid;
+
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_fds) < 0)
+    return crt_error_errno (err, "socketpair");
+  c->sync_fd = sync_fds[1];
+  /* The user namespace is joined by the child; it must not be
+   * created, so no clone flags at all. */
+  c->plan.clone_flags = 0;
+  pid = crt_ns_clone (&c->plan, cgroup_fd, out_pidfd, &in_cgroup, err);
+  if (pid < 0)
+    {
+      close (sync_fds[0]);
+      close (sync_fds[1]);
+      return -1;
+    }
+  if (pid == 0)
+    {
+      close (sync_fds[0]);
+      exec_child_run (c);
+    }
+  close (sync_fds[1]);
+  if ((cgroup_fd >= 0 && !in_cgroup && crt_cgroup_enter (cgroup_fd, pid, err) < 0)
+      || wait_for_exec (sync_fds[0], console_socket, pty_master, err) < 0)
+    {
+      int status;
+      close (sync_fds[0]);
+      kill (pid, SIGKILL);
+      waitpid (pid, &status, 0);
+      return -1;
+    }
+  close (sync_fds[0]);
+  *out_pid = pid;
+  return 0;
+}
+
+static int
+open_exec_cgroup (const crt_state_record *rec, const char *sub, int *fd, crt_error **err)
+{
+  cleanup_free char *path = NULL;
+
+  *fd = -1;
+  if (rec->cgroup_path == NULL || rec->cgroup_path[0] == '\0')
+    return sub ? crt_error_set (err, 0, "--cgroup: the container has no cgroup") : 0;
+  if (sub && (strstr (sub, "..") || sub[0] == '/'))
+    return crt_error_set (err, 0, "--cgroup `%s`: must be a relative path without ..", sub);
+  path = sub ? crt_fmt ("%s/%s", rec->cgroup_path, sub) : crt_xstrdup (rec->cgroup_path);
+  return crt_cgroup_open (path, fd, err);
+}
+
+int
+crt_container_exec (crt_context *ctx, const char *id, const crt_exec_options *o, int *exit_code,
+                    crt_error **err)
+{
+  cleanup_close int dirfd = -1, cgroup_fd = -1, pidfd = -1, sigfd = -1, pty_master = -1;
+  cleanup_state_record crt_state_record rec = { 0 };
+  cleanup_free char *config_text = NULL;
+  cleanup_spec crt_spec *spec = NULL;
+  exec_child c;
+  crt_status status;
+  pid_t pid = -1;
+  int ret, wstatus = 0;
+
+  *exit_code = 0;
+  if (crt_state_dir_open (ctx, id, false, &dirfd, err) < 0 || crt_state_read (dirfd, &rec, err) < 0)
+    return -1;
+  status = crt_state_status (dirfd, &rec);
+  if (status == CRT_STATUS_STOPPED || (status == CRT_STATUS_PAUSED && !o->ignore_paused))
+    return crt_error_set (err, 0, "cannot exec in container `%s`: it is %s", id,
+                          crt_status_name (status));
+  if (crt_read_file_at (dirfd, CRT_CONFIG_COPY, &config_text, NULL, err) < 0
+      || crt_spec_parse (config_text, "config.json", &spec, err) < 0
+      || build_process (spec, o, err) < 0)
+    return -1;
+  if (spec->process->terminal && o->detach && o->console_socket == NULL)
+    return crt_error_set (err, 0, "exec: a detached process with a terminal needs --console-socket");
+  /* Nothing from the container's state dir may reach the process. */
+  crt_closep (&dirfd);
+
+  memset (&c, 0, sizeof (c));
+  c.spec = spec;
+  c.preserve_fds = o->preserve_fds;
+  for (int t = 0; t < CRT_NS__COUNT; t++)
+    c.plan.join_fd[t] = -1;
+  if (open_container_namespaces (rec.pid, c.plan.join_fd, err) < 0
+      || open_exec_cgroup (&rec, o->cgroup, &cgroup_fd, err) < 0)
+    {
+      crt_ns_plan_release (&c.plan);
+      return -1;
+    }
+  /* The init may have died while we opened its namespaces. */
+  if (!crt_state_init_alive (&rec))
+    {
+      crt_ns_plan_release (&c.plan);
+      return crt_error_set (err, ESRCH, "cannot exec in container `%s`: it is stopped", id);
+    }
+
+  if (!o->detach && crt_supervise_begin (&c.sigmask, &sigfd, err) < 0)
+    {
+      crt_ns_plan_release (&c.plan);
+      return -1;
+    }
+  if (o->detach)
+    sigprocmask (SIG_SETMASK, NULL, &c.sigmask);
+  ret = spawn (&c, cgroup_fd, o->console_socket, &pid, &pidfd, &pty_master, err);
+  crt_ns_plan_release (&c.plan);
+  if (ret == 0 && o->pid_file)
+    {
+      char buf[32];
+      int n = snprintf (buf, sizeof (buf), "%d", (int) pid);
+      ret = crt_write_file_atomic (o->pid_file, buf, (size_t) n, 0644, err);
+    }
+  if (ret == 0 && !o->detach)
+    {
+      crt_supervision sv = { .pid = pid, .pidfd = pidfd, .sigfd = sigfd,
+                             .pty_master = pty_master, .notify_fd = -1 };
+      ret = crt_supervise (&sv, &wstatus, err);
+      *exit_code = crt_exit_code_of (wstatus);
+    }
+  if (!o->detach)
+    sigprocmask (SIG_SETMASK, &c.sigmask, NULL);
+  return ret;
+}

@@ -1,0 +1,169 @@
+/* The container's init, from the clone to the exec of process.args.
+ *
+ * It runs crt's code inside the new namespaces, so it must not touch
+ * anything of the host it does not need, and it reports every failure to
+ * the parent instead of printing: the parent prints once and cleans up. */
+#include "config.h"
+#include "container.h"
+#include "sync.h"
+#include "../linux/process.h"
+#include "../linux/rootfs.h"
+#include "../linux/terminal.h"
+#include "../util/util.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef KEYCTL_JOIN_SESSION_KEYRING
+#define KEYCTL_JOIN_SESSION_KEYRING 1
+#endif
+
+__attribute__ ((noreturn)) static void
+die (const crt_init_args *a, crt_error **err)
+{
+  crt_sync_send_error (a->sync_fd, *err);
+  crt_error_free (err);
+  _exit (1);
+}
+
+static int
+become_root_in_new_userns (const crt_init_args *a, crt_error **err)
+{
+  if (crt_sync_expect (a->sync_fd, CRT_SYNC_ID_MAPS_DONE, err) < 0)
+    return -1;
+  /* Our ids were the host's until the maps existed; take root's now. */
+  if (setresgid (0, 0, 0) < 0)
+    return crt_error_errno (err, "setresgid(0) in the user namespace");
+  if (setresuid (0, 0, 0) < 0)
+    return crt_error_errno (err, "setresuid(0) in the user namespace");
+  return 0;
+}
+
+static int
+set_names (const crt_spec *spec, crt_error **err)
+{
+  if (spec->hostname && spec->hostname[0]
+      && sethostname (spec->hostname, strlen (spec->hostname)) < 0)
+    return crt_error_errno (err, "hostname `%s`", spec->hostname);
+  if (spec->domainname && spec->domainname[0]
+      && setdomainname (spec->domainname, strlen (spec->domainname)) < 0)
+    return crt_error_errno (err, "domainname `%s`", spec->domainname);
+  return 0;
+}
+
+static int
+join_new_session_keyring (const char *id, crt_error **err)
+{
+  /* A keyring of its own so the container cannot read the host's keys.
+   * Kernels without keyrings (or with them blocked by seccomp in a nested
+   * container) simply do not get one, as with runc. */
+  if (syscall (SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, id) < 0 && errno != ENOSYS
+      && errno != EACCES && errno != EPERM)
+    return crt_error_errno (err, "join a new session keyring");
+  return 0;
+}
+
+/* The pty is made here, in the container's devpts; its master goes to
+ * the parent, its slave becomes our stdio. */
+static int
+setup_console (int sync_fd, const crt_process *proc, crt_error **err)
+{
+  cleanup_close int master = -1, slave = -1;
+
+  if (crt_terminal_open (&master, &slave, err) < 0
+      || crt_sync_send_fd (sync_fd, CRT_SYNC_PTY_MASTER, master, err) < 0)
+    return -1;
+  return crt_terminal_become_console (slave, proc, err);
+}
+
+/* Block until `start` writes a byte into the exec fifo. */
+static int
+wait_for_start (int fifo_fd, crt_error **err)
+{
+  struct pollfd p = { .fd = fifo_fd, .events = POLLIN };
+  char byte;
+  ssize_t r;
+
+  for (;;)
+    {
+      if (poll (&p, 1, -1) < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return crt_error_errno (err, "wait for start");
+        }
+      r = read (fifo_fd, &byte, 1);
+      if (r == 1)
+        return 0;
+      if (r < 0 && (errno == EINTR || errno == EAGAIN))
+        continue;
+      /* A writer came and went without a byte: not a real start. */
+      return crt_error_set (err, EPIPE, "exec fifo closed without a start");
+    }
+}
+
+void
+crt_init_run (const crt_init_args *a)
+{
+  const crt_spec *spec = a->spec;
+  crt_rootfs_options ro = { 0 };
+  cleanup_free char *exe = NULL;
+  crt_error *err = NULL;
+
+  /* The state dir's flock belongs to the open file we inherited: keep it
+   * and `start` would wait for the lock as long as we wait for `start`. */
+  close (a->state_dirfd);
+  if (a->plan->new_userns && become_root_in_new_userns (a, &err) < 0)
+    die (a, &err);
+  if (crt_ns_join_paths (a->plan, &err) < 0)
+    die (a, &err);
+  if (a->plan->new_timens && crt_ns_enter_new_time (spec->linux_, &err) < 0)
+    die (a, &err);
+  if (set_names (spec, &err) < 0)
+    die (a, &err);
+  if (!a->no_new_keyring && join_new_session_keyring (a->id, &err) < 0)
+    die (a, &err);
+
+  ro.rootfs = a->rootfs;
+  ro.bundle = a->bundle;
+  ro.no_pivot = a->no_pivot;
+  ro.userns = a->plan->userns;
+  ro.private_netns = a->plan->private_netns;
+  if (crt_rootfs_mount_all (spec, &ro, &err) < 0 || crt_rootfs_pivot (spec, &ro, &err) < 0)
+    die (a, &err);
+  if (spec->process->terminal && setup_console (a->sync_fd, spec->process, &err) < 0)
+    die (a, &err);
+  if (spec->linux_ && crt_sysctl_apply (spec->linux_, &err) < 0)
+    die (a, &err);
+  /* Look the program up now, so that `create` fails for a missing one. */
+  if (crt_process_find_executable (spec->process, &exe, &err) < 0)
+    die (a, &err);
+  if (crt_process_setup (spec->process, spec->linux_, &err) < 0)
+    die (a, &err);
+
+  if (crt_sync_send (a->sync_fd, CRT_SYNC_READY, &err) < 0)
+    die (a, &err);
+  /* EOF here means the parent died before saving the state: nobody
+   * could ever start us, so go away. */
+  if (crt_sync_expect (a->sync_fd, CRT_SYNC_DETACH, &err) < 0)
+    _exit (1);
+  close (a->sync_fd);
+
+  if (wait_for_start (a->fifo_fd, &err) < 0)
+    _exit (1);
+  close (a->fifo_fd);
+
+  sigprocmask (SIG_SETMASK, &a->exec_sigmask, NULL);
+  crt_process_exec (spec->process, exe, a->preserve_fds, &err);
+  /* Started, so no parent is listening: stderr is the only place left
+   * where a person can see why the program did not run. */
+  crt_error_print (err, stderr, 0);
+  _exit (127);
+}

@@ -1,0 +1,208 @@
+/* state and list: what a container is doing, in runc's JSON layout. */
+#include "config.h"
+#include "container.h"
+#include "../util/util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yajl/yajl_gen.h>
+
+void
+crt_container_state_free (crt_container_state *st)
+{
+  if (st == NULL)
+    return;
+  free (st->id);
+  free (st->oci_version);
+  free (st->bundle);
+  free (st->rootfs);
+  free (st->created);
+  free (st->owner);
+  for (size_t i = 0; i < st->n_annotations; i++)
+    {
+      free (st->annotation_keys[i]);
+      free (st->annotation_values[i]);
+    }
+  free (st->annotation_keys);
+  free (st->annotation_values);
+  free (st);
+}
+
+static char *
+owner_of (int dirfd)
+{
+  struct stat st;
+  struct passwd *pw;
+
+  if (fstat (dirfd, &st) < 0)
+    return crt_xstrdup ("");
+  pw = getpwuid (st.st_uid);
+  return pw ? crt_xstrdup (pw->pw_name) : crt_fmt ("#%u", (unsigned) st.st_uid);
+}
+
+/* `state` prints owner "" and `list` the user name, as runc does. */
+static crt_container_state *
+state_from_record (int dirfd, crt_state_record *rec, bool with_owner)
+{
+  crt_container_state *st = crt_xmalloc0 (sizeof (*st));
+
+  st->status = crt_state_status (dirfd, rec);
+  st->pid = st->status == CRT_STATUS_STOPPED ? 0 : rec->pid;
+  st->id = crt_steal_ptr (&rec->id);
+  st->oci_version = crt_steal_ptr (&rec->oci_version);
+  st->bundle = crt_steal_ptr (&rec->bundle);
+  st->rootfs = crt_steal_ptr (&rec->rootfs);
+  st->created = crt_steal_ptr (&rec->created);
+  st->owner = with_owner ? owner_of (dirfd) : crt_xstrdup ("");
+  st->n_annotations = rec->n_annotations;
+  st->annotation_keys = crt_xmalloc0 ((rec->n_annotations + 1) * sizeof (char *));
+  st->annotation_values = crt_xmalloc0 ((rec->n_annotations + 1) * sizeof (char *));
+  for (size_t i = 0; i < rec->n_annotations; i++)
+    {
+      st->annotation_keys[i] = crt_steal_ptr (&rec->annotations[i].key);
+      st->annotation_values[i] = crt_steal_ptr (&rec->annotations[i].value);
+    }
+  return st;
+}
+
+int
+crt_container_state_get (crt_context *ctx, const char *id, crt_container_state **out,
+                         crt_error **err)
+{
+  cleanup_close int dirfd = -1;
+  cleanup_state_record crt_state_record rec = { 0 };
+
+  if (crt_state_dir_open (ctx, id, false, &dirfd, err) < 0 || crt_state_read (dirfd, &rec, err) < 0)
+    return -1;
+  *out = state_from_record (dirfd, &rec, false);
+  return 0;
+}
+
+#define GEN_STR(g, s) yajl_gen_string ((g), (const unsigned char *) (s), strlen (s))
+
+static void
+gen_state (yajl_gen g, const crt_container_state *st)
+{
+  yajl_gen_map_open (g);
+  GEN_STR (g, "ociVersion"); GEN_STR (g, st->oci_version);
+  GEN_STR (g, "id"); GEN_STR (g, st->id);
+  GEN_STR (g, "pid"); yajl_gen_integer (g, st->pid);
+  GEN_STR (g, "status"); GEN_STR (g, crt_status_name (st->status));
+  GEN_STR (g, "bundle"); GEN_STR (g, st->bundle);
+  GEN_STR (g, "rootfs"); GEN_STR (g, st->rootfs);
+  GEN_STR (g, "created"); GEN_STR (g, st->created);
+  GEN_STR (g, "owner"); GEN_STR (g, st->owner);
+  if (st->n_annotations)
+    {
+      GEN_STR (g, "annotations");
+      yajl_gen_map_open (g);
+      for (size_t i = 0; i < st->n_annotations; i++)
+        {
+          GEN_STR (g, st->annotation_keys[i]);
+          GEN_STR (g, st->annotation_values[i]);
+        }
+      yajl_gen_map_close (g);
+    }
+  yajl_gen_map_close (g);
+}
+
+static char *
+gen_to_string (yajl_gen g)
+{
+  const unsigned char *buf;
+  size_t len;
+  char *s;
+
+  yajl_gen_get_buf (g, &buf, &len);
+  s = crt_xmalloc0 (len + 1);
+  memcpy (s, buf, len);
+  yajl_gen_free (g);
+  return s;
+}
+
+char *
+crt_container_state_to_json (const crt_container_state *st)
+{
+  yajl_gen g = yajl_gen_alloc (NULL);
+  if (g == NULL)
+    abort ();
+  yajl_gen_config (g, yajl_gen_beautify, 1);
+  yajl_gen_config (g, yajl_gen_indent_string, "  ");
+  gen_state (g, st);
+  return gen_to_string (g);
+}
+
+char *
+crt_container_list_to_json (crt_container_state *const *list, size_t n)
+{
+  yajl_gen g = yajl_gen_alloc (NULL);
+  if (g == NULL)
+    abort ();
+  yajl_gen_array_open (g);
+  for (size_t i = 0; i < n; i++)
+    gen_state (g, list[i]);
+  yajl_gen_array_close (g);
+  return gen_to_string (g);
+}
+
+static int
+compare_ids (const void *a, const void *b)
+{
+  const crt_container_state *const *x = a, *const *y = b;
+  return strcmp ((*x)->id, (*y)->id);
+}
+
+int
+crt_container_list (crt_context *ctx, crt_container_state ***out, size_t *n, crt_error **err)
+{
+  DIR *d = opendir (ctx->root);
+  struct dirent *de;
+  crt_container_state **list = NULL;
+  size_t count = 0, cap = 0;
+
+  *out = NULL;
+  *n = 0;
+  if (d == NULL)
+    return errno == ENOENT ? 0 : crt_error_errno (err, "open `%s`", ctx->root);
+  while ((de = readdir (d)) != NULL)
+    {
+      cleanup_close int cdirfd = -1;
+      cleanup_state_record crt_state_record rec = { 0 };
+
+      if (de->d_name[0] == '.' || crt_id_validate (de->d_name, NULL) < 0)
+        continue;
+      /* No lock: state.json is replaced atomically, and a container
+       * being created (no state yet) is simply not listed. */
+      cdirfd = openat (dirfd (d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+      if (cdirfd < 0 || crt_state_read (cdirfd, &rec, NULL) < 0)
+        continue;
+      if (count == cap)
+        {
+          cap = cap ? cap * 2 : 16;
+          list = realloc (list, cap * sizeof (*list));
+          if (list == NULL)
+            abort ();
+        }
+      list[count++] = state_from_record (cdirfd, &rec, true);
+    }
+  closedir (d);
+  if (count > 1)
+    qsort (list, count, sizeof (*list), compare_ids);
+  *out = list;
+  *n = count;
+  return 0;
+}
+
+void
+crt_container_list_free (crt_container_state **list, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    crt_container_state_free (list[i]);
+  free (list);
+}

@@ -1,0 +1,92 @@
+/* run: create + start, and in the foreground stay the container's parent:
+ * forward every signal crt gets to the init, wait, clean up, and hand
+ * back the init's exit status. */
+#include "config.h"
+#include "container.h"
+#include "notify.h"
+#include "supervise.h"
+#include "../util/util.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int
+run_foreground (crt_context *ctx, const char *id, const crt_create_options *opts, int *exit_code,
+                crt_error **err)
+{
+  sigset_t saved;
+  cleanup_close int sigfd = -1, notify_fd = -1;
+  crt_launched l;
+  int status = 0, ret;
+
+  if (crt_supervise_begin (&saved, &sigfd, err) < 0)
+    return -1;
+  ret = crt_launch (ctx, id, opts, &saved, true, &l, err);
+  if (ret < 0)
+    goto out_mask;
+  ret = crt_start_and_notify (ctx, l.dirfd, &l.rec, &notify_fd, err);
+  if (ret == 0)
+    {
+      crt_supervision sv = { .pid = l.pid, .pidfd = l.pidfd, .sigfd = sigfd,
+                             .pty_master = l.pty_master, .notify_fd = notify_fd,
+                             .notify_host = l.rec.notify_socket };
+      /* Let state/kill/exec from other crt processes in while we wait. */
+      crt_closep (&l.dirfd);
+      ret = crt_supervise (&sv, &status, err);
+    }
+  else
+    {
+      kill (l.pid, SIGKILL);
+      waitpid (l.pid, &status, 0);
+    }
+  *exit_code = crt_exit_code_of (status);
+  if (!opts->keep || ret < 0)
+    {
+      cleanup_close int dirfd = -1;
+      crt_error *derr = NULL;
+      if (crt_state_dir_open (ctx, id, true, &dirfd, &derr) == 0)
+        crt_destroy (ctx, id, dirfd, ret < 0 ? NULL : &derr);
+      if (ret == 0 && derr)
+        {
+          *err = derr;
+          ret = -1;
+        }
+      else
+        crt_error_free (&derr);
+    }
+  crt_launch_release (&l);
+out_mask:
+  sigprocmask (SIG_SETMASK, &saved, NULL);
+  return ret;
+}
+
+int
+crt_container_run (crt_context *ctx, const char *id, const crt_create_options *opts,
+                   int *exit_code, crt_error **err)
+{
+  cleanup_close int notify_fd = -1;
+  crt_launched l;
+  int ret;
+
+  *exit_code = 0;
+  if (!opts->detach)
+    return run_foreground (ctx, id, opts, exit_code, err);
+  if (crt_launch (ctx, id, opts, NULL, false, &l, err) < 0)
+    return -1;
+  ret = crt_start_and_notify (ctx, l.dirfd, &l.rec, &notify_fd, err);
+  if (ret < 0)
+    {
+      crt_kill_and_wait (&l.rec, SIGKILL, NULL);
+      crt_destroy (ctx, id, l.dirfd, NULL);
+    }
+  else if (notify_fd >= 0)
+    {
+      crt_closep (&l.dirfd);
+      ret = crt_notify_wait_ready (notify_fd, l.pidfd, l.rec.notify_socket, err);
+    }
+  crt_launch_release (&l);
+  return ret;
+}

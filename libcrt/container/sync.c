@@ -1,0 +1,113 @@
+#include "config.h"
+#include "sync.h"
+#include "../util/util.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+struct sync_msg
+{
+  uint32_t type;
+  int32_t errnum;
+  char text[4000];
+};
+
+int
+crt_sync_send (int fd, crt_sync_type type, crt_error **err)
+{
+  struct sync_msg m = { .type = type };
+  if (send (fd, &m, offsetof (struct sync_msg, text), MSG_NOSIGNAL) < 0)
+    return crt_error_errno (err, "sync with the container process");
+  return 0;
+}
+
+void
+crt_sync_send_error (int fd, const crt_error *e)
+{
+  struct sync_msg m = { .type = CRT_SYNC_ERROR };
+  size_t len = 0;
+
+  if (e)
+    {
+      m.errnum = e->errnum;
+      if (e->msg)
+        {
+          len = strnlen (e->msg, sizeof (m.text) - 1);
+          memcpy (m.text, e->msg, len);
+        }
+    }
+  m.text[len] = '\0';
+  (void) send (fd, &m, offsetof (struct sync_msg, text) + len + 1, MSG_NOSIGNAL);
+}
+
+int
+crt_sync_send_fd (int fd, crt_sync_type type, int payload_fd, crt_error **err)
+{
+  struct sync_msg m = { .type = type };
+  char control[CMSG_SPACE (sizeof (int))];
+  struct iovec iov = { .iov_base = &m, .iov_len = offsetof (struct sync_msg, text) };
+  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+                       .msg_control = control, .msg_controllen = sizeof (control) };
+  struct cmsghdr *c;
+
+  memset (control, 0, sizeof (control));
+  c = CMSG_FIRSTHDR (&mh);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN (sizeof (int));
+  memcpy (CMSG_DATA (c), &payload_fd, sizeof (int));
+  if (sendmsg (fd, &mh, MSG_NOSIGNAL) < 0)
+    return crt_error_errno (err, "pass an fd to the other side");
+  return 0;
+}
+
+int
+crt_sync_recv (int fd, crt_sync_type *type, int *payload_fd, crt_error **err)
+{
+  struct sync_msg m;
+  char control[CMSG_SPACE (sizeof (int))];
+  struct iovec iov = { .iov_base = &m, .iov_len = sizeof (m) - 1 };
+  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+                       .msg_control = control, .msg_controllen = sizeof (control) };
+  struct cmsghdr *c;
+  ssize_t r;
+
+  *payload_fd = -1;
+  do
+    r = recvmsg (fd, &mh, MSG_CMSG_CLOEXEC);
+  while (r < 0 && errno == EINTR);
+  if (r < 0)
+    return crt_error_errno (err, "sync with the container process");
+  if (r == 0)
+    return crt_error_set (err, EPIPE, "the other side of the container setup went away");
+  for (c = CMSG_FIRSTHDR (&mh); c; c = CMSG_NXTHDR (&mh, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+      memcpy (payload_fd, CMSG_DATA (c), sizeof (int));
+  if ((size_t) r < offsetof (struct sync_msg, text))
+    return crt_error_set (err, EPROTO, "sync: short message");
+  if (m.type == CRT_SYNC_ERROR)
+    {
+      ((char *) &m)[r] = '\0';
+      crt_closep (payload_fd);
+      crt_error_set (err, 0, "%s", m.text);
+      (*err)->errnum = m.errnum;
+      return -1;
+    }
+  *type = (crt_sync_type) m.type;
+  return 0;
+}
+
+int
+crt_sync_expect (int fd, crt_sync_type expect, crt_error **err)
+{
+  crt_sync_type type;
+  int passed = -1;
+
+  if (crt_sync_recv (fd, &type, &passed, err) < 0)
+    return -1;
+  crt_closep (&passed);
+  if (type != expect)
+    return crt_error_set (err, EPROTO, "sync: expected message %d, got %d", expect, type);
+  return 0;
+}

@@ -1,0 +1,31 @@
+/* The parent <-> container init protocol over a SOCK_SEQPACKET pair: one
+ * message per send, so a message is never split or merged. */
+#ifndef CRT_SYNC_H
+#define CRT_SYNC_H
+
+#include <stdint.h>
+
+#include "../error.h"
+
+typedef enum
+{
+  CRT_SYNC_ID_MAPS_DONE = 1,    /* parent -> init: uid/gid maps written */
+  CRT_SYNC_READY,               /* init -> parent: set up, waiting for start */
+  CRT_SYNC_DETACH,              /* parent -> init: state saved; I may exit now */
+  CRT_SYNC_ERROR,               /* init -> parent: errnum + message; init exits */
+  CRT_SYNC_PTY_MASTER,          /* init -> parent: the console's pty master (SCM_RIGHTS) */
+} crt_sync_type;
+
+int crt_sync_send (int fd, crt_sync_type type, crt_error **err);
+/* Send an error object (the init's last words). Never fails loudly. */
+void crt_sync_send_error (int fd, const crt_error *e);
+/* A message that carries one fd. */
+int crt_sync_send_fd (int fd, crt_sync_type type, int payload_fd, crt_error **err);
+/* Wait for any message; *type gets its type, *payload_fd a passed fd
+ * (or -1). An ERROR message becomes *err. */
+int crt_sync_recv (int fd, crt_sync_type *type, int *payload_fd, crt_error **err);
+/* Wait for a message of type `expect`. An ERROR message from the init
+ * becomes *err as it was made there; EOF means the other side died. */
+int crt_sync_expect (int fd, crt_sync_type expect, crt_error **err);
+
+#endif

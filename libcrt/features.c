@@ -1,0 +1,228 @@
+/* `crt features`: the runtime-spec Features structure (features.md,
+ * features-linux.md of spec 1.2), from what this build recognizes: the
+ * parser's and the seccomp module's name tables, libcap, libseccomp. Laid out like
+ * `runc features` (4-space indentation) so the two diff cleanly. */
+#include "config.h"
+#include "crt.h"
+#include "linux/mounts.h"
+#include "linux/seccomp.h"
+#include "spec/names.h"
+#include "util/util.h"
+
+#include <ctype.h>
+#include <seccomp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yajl/yajl_gen.h>
+
+#define CRT_OCI_VERSION_MIN "1.0.0"
+
+static void
+str (yajl_gen g, const char *s)
+{
+  yajl_gen_string (g, (const unsigned char *) s, strlen (s));
+}
+
+static void
+key_bool (yajl_gen g, const char *k, bool v)
+{
+  str (g, k);
+  yajl_gen_bool (g, v);
+}
+
+static int
+compare_str (const void *a, const void *b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* A NULL-terminated list as a JSON array, sorted when asked (runc sorts
+ * names that have no natural order). */
+static void
+key_names (yajl_gen g, const char *k, const char *const *names, bool sorted)
+{
+  size_t n = 0;
+  cleanup_free const char **copy = NULL;
+
+  while (names[n] != NULL)
+    n++;
+  copy = crt_xmalloc0 ((n + 1) * sizeof (*copy));
+  memcpy (copy, names, n * sizeof (*copy));
+  if (sorted)
+    qsort (copy, n, sizeof (*copy), compare_str);
+  str (g, k);
+  yajl_gen_array_open (g);
+  for (size_t i = 0; i < n; i++)
+    str (g, copy[i]);
+  yajl_gen_array_close (g);
+}
+
+static bool
+path_exists (const char *path)
+{
+  struct stat st;
+
+  return stat (path, &st) == 0;
+}
+
+/* Every capability libcap can name, up to the running kernel's last one,
+ * as "CAP_SYS_ADMIN" (the spelling config.json uses). */
+static void
+gen_capabilities (yajl_gen g)
+{
+  int max = cap_max_bits ();
+
+  str (g, "capabilities");
+  yajl_gen_array_open (g);
+  for (int i = 0; i < max; i++)
+    {
+      char *name = cap_to_name ((cap_value_t) i);
+      cleanup_free char *upper = NULL;
+
+      /* For a number it has no name for, libcap answers the number. */
+      if (name == NULL)
+        continue;
+      if (strncmp (name, "cap_", 4) == 0)
+        {
+          upper = crt_xstrdup (name);
+          for (char *p = upper; *p; p++)
+            *p = (char) toupper ((unsigned char) *p);
+          str (g, upper);
+        }
+      cap_free (name);
+    }
+  yajl_gen_array_close (g);
+}
+
+/* The architectures the seccomp module knows that the linked
+ * libseccomp also resolves. */
+static void
+gen_seccomp_archs (yajl_gen g)
+{
+  const char *const prefix = "SCMP_ARCH_";
+
+  str (g, "archs");
+  yajl_gen_array_open (g);
+  for (const char *const *a = crt_seccomp_known_archs (); *a; a++)
+    {
+      cleanup_free char *lower = crt_xstrdup (*a + strlen (prefix));
+
+      for (char *p = lower; *p; p++)
+        *p = (char) tolower ((unsigned char) *p);
+      if (seccomp_arch_resolve_name (lower) != 0)
+        str (g, *a);
+    }
+  yajl_gen_array_close (g);
+}
+
+static void
+gen_seccomp (yajl_gen g)
+{
+  str (g, "seccomp");
+  yajl_gen_map_open (g);
+  key_bool (g, "enabled", true);
+  key_names (g, "actions", crt_seccomp_known_actions (), true);
+  key_names (g, "operators", crt_seccomp_known_operators (), true);
+  gen_seccomp_archs (g);
+  key_names (g, "knownFlags", crt_seccomp_known_flags (), false);
+  /* Known flags the running kernel has (crt loads the filter itself, so
+   * libseccomp's version does not limit them). */
+  str (g, "supportedFlags");
+  yajl_gen_array_open (g);
+  for (const char *const *f = crt_seccomp_known_flags (); *f; f++)
+    if (crt_seccomp_flag_supported (*f))
+      str (g, *f);
+  yajl_gen_array_close (g);
+  yajl_gen_map_close (g);
+}
+
+static void
+gen_enabled (yajl_gen g, const char *k, bool enabled)
+{
+  str (g, k);
+  yajl_gen_map_open (g);
+  key_bool (g, "enabled", enabled);
+  yajl_gen_map_close (g);
+}
+
+static void
+gen_linux (yajl_gen g)
+{
+  str (g, "linux");
+  yajl_gen_map_open (g);
+  key_names (g, "namespaces", crt_ns_type_names, true);
+  gen_capabilities (g);
+
+  /* The cgroup module drives the unified hierarchy through cgroupfs
+   * only; it has an rdma controller but no v1 or systemd manager. */
+  str (g, "cgroup");
+  yajl_gen_map_open (g);
+  key_bool (g, "v1", false);
+  key_bool (g, "v2", true);
+  key_bool (g, "systemd", false);
+  key_bool (g, "systemdUser", false);
+  key_bool (g, "rdma", true);
+  yajl_gen_map_close (g);
+
+  gen_seccomp (g);
+  gen_enabled (g, "apparmor", path_exists ("/sys/kernel/security/apparmor"));
+  gen_enabled (g, "selinux", path_exists ("/sys/fs/selinux"));
+  gen_enabled (g, "intelRdt", path_exists ("/sys/fs/resctrl"));
+
+  str (g, "mountExtensions");
+  yajl_gen_map_open (g);
+  gen_enabled (g, "idmap", true);
+  yajl_gen_map_close (g);
+  yajl_gen_map_close (g);
+}
+
+char *
+crt_features_json (void)
+{
+  static const char *const hook_names[] = {
+    "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
+    NULL,
+  };
+  const struct scmp_version *sv = seccomp_version ();
+  yajl_gen g = yajl_gen_alloc (NULL);
+  const unsigned char *buf;
+  size_t len;
+  char *out;
+
+  if (g == NULL)
+    abort ();
+  yajl_gen_config (g, yajl_gen_beautify, 1);
+  yajl_gen_config (g, yajl_gen_indent_string, "    ");
+
+  yajl_gen_map_open (g);
+  str (g, "ociVersionMin");
+  str (g, CRT_OCI_VERSION_MIN);
+  str (g, "ociVersionMax");
+  str (g, CRT_OCI_VERSION);
+  key_names (g, "hooks", hook_names, false);
+  key_names (g, "mountOptions", crt_mount_option_names (), true);
+  gen_linux (g);
+
+  str (g, "annotations");
+  yajl_gen_map_open (g);
+  str (g, "io.github.crt.version");
+  str (g, PACKAGE_VERSION);
+  if (sv != NULL)
+    {
+      cleanup_free char *v = crt_fmt ("%u.%u.%u", sv->major, sv->minor, sv->micro);
+      str (g, "io.github.seccomp.libseccomp.version");
+      str (g, v);
+    }
+  yajl_gen_map_close (g);
+  yajl_gen_map_close (g);
+
+  if (yajl_gen_get_buf (g, &buf, &len) != yajl_gen_status_ok)
+    abort ();
+  out = crt_xmalloc0 (len + 1);
+  memcpy (out, buf, len);
+  yajl_gen_free (g);
+  return out;
+}

@@ -1,0 +1,225 @@
+/* Device nodes and /dev links; see devices.h. */
+#include "config.h"
+#include "devices.h"
+#include "paths.h"
+#include "util/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+typedef struct
+{
+  const char *display;  /* the container path, for messages */
+  const char *host;     /* the host node to bind when mknod is not allowed */
+  mode_t type;          /* S_IFCHR, S_IFBLK or S_IFIFO */
+  dev_t rdev;
+  mode_t perm;
+  uid_t uid;
+  gid_t gid;
+  bool strict;          /* an existing different file is an error */
+} node_spec;
+
+static bool
+node_matches (const struct stat *st, const node_spec *n)
+{
+  if ((st->st_mode & S_IFMT) != n->type)
+    return false;
+  return n->type == S_IFIFO || st->st_rdev == n->rdev;
+}
+
+/* Give a node its mode and owner, through an fd so a symlink swapped in
+ * meanwhile is not followed. A node already bound from the host in a
+ * user namespace cannot be changed, and is left as it is. */
+static int
+adjust_node (int dirfd, const char *name, const node_spec *n, bool userns, crt_error **err)
+{
+  char buf[CRT_FD_PATH_MAX];
+  cleanup_close int fd = openat (dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+
+  if (fd < 0 || fstat (fd, &st) < 0)
+    return crt_error_errno (err, "device `%s`", n->display);
+  if (!node_matches (&st, n))
+    return crt_error_set (err, 0, "device `%s`: replaced while being created", n->display);
+  if ((st.st_mode & 07777) == n->perm && st.st_uid == n->uid && st.st_gid == n->gid)
+    return 0;
+  if (userns && n->type != S_IFIFO)
+    return 0;
+  if (chmod (crt_fd_path (fd, buf), n->perm) < 0)
+    return crt_error_errno (err, "device `%s`: chmod", n->display);
+  if (fchownat (fd, "", n->uid, n->gid, AT_EMPTY_PATH) < 0)
+    return crt_error_errno (err, "device `%s`: chown", n->display);
+  return 0;
+}
+
+/* In a user namespace: an empty file with the host's node mounted on it. */
+static int
+bind_host_node (int dirfd, const char *name, const node_spec *n, crt_error **err)
+{
+  cleanup_close int file = -1, target = -1, tree = -1;
+  struct stat st;
+
+  file = openat (dirfd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0000);
+  if (file < 0 && errno != EEXIST)
+    return crt_error_errno (err, "device `%s`: create the mount point", n->display);
+  target = openat (dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (target < 0 || fstat (target, &st) < 0)
+    return crt_error_errno (err, "device `%s`", n->display);
+  if (!S_ISREG (st.st_mode) && !node_matches (&st, n))
+    return crt_error_set (err, 0, "device `%s`: a different file exists there", n->display);
+
+  tree = open_tree (AT_FDCWD, n->host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  if (tree < 0 || fstat (tree, &st) < 0)
+    return crt_error_errno (err, "device `%s`: bind host `%s`", n->display, n->host);
+  if (!node_matches (&st, n))
+    return crt_error_set (err, 0, "device `%s`: host `%s` is not device %u:%u", n->display,
+                          n->host, major (n->rdev), minor (n->rdev));
+  if (move_mount (tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return crt_error_errno (err, "device `%s`: bind host `%s`", n->display, n->host);
+  return 0;
+}
+
+static int
+make_node (int dirfd, const char *name, const node_spec *n, bool userns, crt_error **err)
+{
+  struct stat st;
+
+  /* A FIFO needs no privilege, so it is made even in a user namespace. */
+  if (!userns || n->type == S_IFIFO)
+    {
+      if (mknodat (dirfd, name, n->type | n->perm, n->rdev) == 0)
+        return adjust_node (dirfd, name, n, userns, err);
+      if (errno != EEXIST && errno != EPERM)
+        return crt_error_errno (err, "device `%s`: mknod", n->display);
+      if (errno == EPERM && n->type == S_IFIFO)
+        return crt_error_errno (err, "device `%s`: mknod", n->display);
+    }
+  if (fstatat (dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+    {
+      if (node_matches (&st, n))
+        return adjust_node (dirfd, name, n, userns, err);
+      if (n->strict && !(userns && S_ISREG (st.st_mode) && st.st_size == 0))
+        return crt_error_set (err, 0, "device `%s`: a different file exists there", n->display);
+      if (S_ISLNK (st.st_mode) || S_ISDIR (st.st_mode))
+        return crt_error_set (err, 0, "device `%s`: a %s exists there", n->display,
+                              S_ISLNK (st.st_mode) ? "symlink" : "directory");
+    }
+  return bind_host_node (dirfd, name, n, err);
+}
+
+static const struct
+{
+  const char *name;
+  unsigned int major, minor;
+} default_devices[] = {
+  { "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
+  { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+};
+
+static const struct
+{
+  const char *name;
+  const char *target;
+} default_links[] = {
+  { "fd", "/proc/self/fd" },      { "stdin", "/proc/self/fd/0" },
+  { "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" },
+};
+
+static int
+default_dev (int devfd, bool userns, crt_error **err)
+{
+  for (size_t i = 0; i < CRT_ARRAY_SIZE (default_devices); i++)
+    {
+      cleanup_free char *display = crt_fmt ("/dev/%s", default_devices[i].name);
+      node_spec n = {
+        .display = display, .host = display, .type = S_IFCHR,
+        .rdev = makedev (default_devices[i].major, default_devices[i].minor),
+        .perm = 0666, .uid = 0, .gid = 0, .strict = false,
+      };
+      if (make_node (devfd, default_devices[i].name, &n, userns, err) < 0)
+        return -1;
+    }
+  for (size_t i = 0; i < CRT_ARRAY_SIZE (default_links); i++)
+    if (symlinkat (default_links[i].target, devfd, default_links[i].name) < 0 && errno != EEXIST)
+      return crt_error_errno (err, "symlink `/dev/%s`", default_links[i].name);
+  if (access ("/proc/kcore", F_OK) == 0
+      && symlinkat ("/proc/kcore", devfd, "core") < 0 && errno != EEXIST)
+    return crt_error_errno (err, "symlink `/dev/core`");
+
+  /* /dev/ptmx must be the one of the container's devpts instance. */
+  if (unlinkat (devfd, "ptmx", 0) < 0 && errno != ENOENT)
+    return crt_error_errno (err, "remove `/dev/ptmx`");
+  if (symlinkat ("pts/ptmx", devfd, "ptmx") < 0)
+    return crt_error_errno (err, "symlink `/dev/ptmx`");
+  return 0;
+}
+
+static int
+spec_device (int rootfd, const crt_device *d, size_t index, bool userns, crt_error **err)
+{
+  cleanup_free char *name = NULL;
+  cleanup_close int dirfd = -1;
+  node_spec n = { 0 };
+
+  if (d->path == NULL || d->path[0] != '/')
+    return crt_error_set (err, 0, "linux.devices[%zu].path: must be an absolute path", index);
+  switch (d->type)
+    {
+    case 'c':
+    case 'u':
+      n.type = S_IFCHR;
+      break;
+    case 'b':
+      n.type = S_IFBLK;
+      break;
+    case 'p':
+      n.type = S_IFIFO;
+      break;
+    default:
+      return crt_error_set (err, 0, "linux.devices[%zu].type: `%c` is not c, b, u or p", index,
+                            d->type);
+    }
+  if (n.type != S_IFIFO
+      && (d->major < 0 || d->major > UINT32_MAX || d->minor < 0 || d->minor > UINT32_MAX))
+    return crt_error_set (err, 0, "linux.devices[%zu]: major/minor out of range", index);
+  n.display = d->path;
+  n.host = d->path;
+  n.rdev = n.type == S_IFIFO ? 0 : makedev ((unsigned int) d->major, (unsigned int) d->minor);
+  /* The spec gives no default; 0666 is what runc and crun use. */
+  n.perm = d->file_mode.set ? (d->file_mode.value & 07777) : 0666;
+  n.uid = d->uid.set ? d->uid.value : 0;
+  n.gid = d->gid.set ? d->gid.value : 0;
+  n.strict = true;
+
+  dirfd = crt_path_create_parent (rootfd, d->path, &name);
+  if (dirfd < 0)
+    return crt_error_errno (err, "linux.devices[%zu].path `%s`", index, d->path);
+  return make_node (dirfd, name, &n, userns, err);
+}
+
+int
+crt_devices_setup (int rootfd, const crt_spec *spec, const crt_rootfs_options *opts,
+                   bool defaults, crt_error **err)
+{
+  if (defaults)
+    {
+      cleanup_close int devfd = crt_path_create (rootfd, "dev", true, 0755, 0);
+      if (devfd < 0)
+        return crt_error_errno (err, "open `/dev` in the rootfs");
+      if (default_dev (devfd, opts->userns, err) < 0)
+        return -1;
+    }
+  if (spec->linux_ == NULL)
+    return 0;
+  for (size_t i = 0; i < spec->linux_->n_devices; i++)
+    if (spec_device (rootfd, &spec->linux_->devices[i], i, opts->userns, err) < 0)
+      return -1;
+  return 0;
+}

@@ -1,0 +1,366 @@
+/* One entry of config.json "mounts", mounted inside the rootfs.
+ *
+ * The destination is resolved (and created) inside the rootfs as an fd;
+ * nothing is ever mounted on a path string that could be a symlink.
+ * Bind mounts are cloned with open_tree, given their attributes while
+ * still detached (mount_setattr only touches the bits that were asked
+ * for, so flags the kernel locks in a user namespace are kept), and
+ * attached with move_mount. New filesystems go through mount(2) on
+ * /proc/self/fd/N: before pivot_root the init still sees the host /proc. */
+#include "config.h"
+#include "mounts.h"
+#include "paths.h"
+#include "util/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+/* What a mount entry is, once its type and options are looked at. */
+typedef struct
+{
+  const crt_mount *m;
+  size_t index;
+  const char *dest;             /* cleaned, relative to the root */
+  const char *fstype;           /* for mount(2); NULL for binds */
+  char *bind_source;            /* host path for binds */
+  bool recursive_bind;
+  bool no_symlinks;             /* proc and sysfs: no symlink in dest */
+  bool userns;                  /* the init is in a new user namespace */
+  crt_mount_opts o;
+} mount_plan;
+
+static void
+plan_free (mount_plan *p)
+{
+  free (p->bind_source);
+  crt_mount_opts_free (&p->o);
+}
+
+static const char *
+display_source (const crt_mount *m)
+{
+  if (m->source)
+    return m->source;
+  return m->type ? m->type : "none";
+}
+
+static int
+mount_fail (const mount_plan *p, int errnum, const char *what, crt_error **err)
+{
+  if (what)
+    return crt_error_set (err, errnum, "mount `%s` on `%s`: %s", display_source (p->m),
+                          p->m->destination, what);
+  return crt_error_set (err, errnum, "mount `%s` on `%s`", display_source (p->m),
+                        p->m->destination);
+}
+
+int
+crt_mount_setattr (int fd, unsigned int flags, uint64_t set, uint64_t clr, uint64_t propagation)
+{
+  struct mount_attr attr = { 0 };
+  attr.attr_set = set;
+  attr.attr_clr = clr;
+  attr.propagation = propagation;
+  return mount_setattr (fd, "", AT_EMPTY_PATH | flags, &attr, sizeof (attr));
+}
+
+/* In a user namespace the flags of the source mount are locked: asking
+ * to clear one fails with EPERM. Keep those (as runc does) and retry. */
+static int
+set_attr_keeping_locked (int fd, unsigned int flags, uint64_t set, uint64_t clr)
+{
+  static const struct { unsigned long st; uint64_t attr; } lockable[] = {
+    { ST_RDONLY, MOUNT_ATTR_RDONLY },  { ST_NOSUID, MOUNT_ATTR_NOSUID },
+    { ST_NODEV, MOUNT_ATTR_NODEV },    { ST_NOEXEC, MOUNT_ATTR_NOEXEC },
+    { ST_NODIRATIME, MOUNT_ATTR_NODIRATIME },
+  };
+  struct statvfs sv;
+
+  if (set == 0 && clr == 0)
+    return 0;
+  if (crt_mount_setattr (fd, flags, set, clr, 0) == 0)
+    return 0;
+  if (errno != EPERM)
+    return -1;
+  if (fstatvfs (fd, &sv) < 0)
+    return -1;
+  for (size_t i = 0; i < CRT_ARRAY_SIZE (lockable); i++)
+    if (sv.f_flag & lockable[i].st)
+      clr &= ~lockable[i].attr;
+  /* The atime mode is locked as a whole. */
+  set &= ~(uint64_t) MOUNT_ATTR__ATIME;
+  clr &= ~(uint64_t) MOUNT_ATTR__ATIME;
+  return crt_mount_setattr (fd, flags, set, clr, 0);
+}
+
+/* r* options and propagation, on the mount now at the destination. */
+static int
+finish_mount (const mount_plan *p, int mnt, crt_error **err)
+{
+  if ((p->o.rattr_set || p->o.rattr_clr)
+      && set_attr_keeping_locked (mnt, AT_RECURSIVE, p->o.rattr_set, p->o.rattr_clr) < 0)
+    return mount_fail (p, errno, "recursive mount attributes", err);
+  for (size_t i = 0; i < p->o.n_propagation; i++)
+    {
+      unsigned long prop = p->o.propagation[i];
+      if (crt_mount_setattr (mnt, (prop & MS_REC) ? AT_RECURSIVE : 0, 0, 0, prop & ~MS_REC) < 0)
+        return mount_fail (p, errno, "set propagation", err);
+    }
+  return 0;
+}
+
+/* Only a detached mount can be idmapped, hence before move_mount. */
+static int
+apply_idmap (const mount_plan *p, int tree, crt_error **err)
+{
+  cleanup_close int nsfd = -1;
+  struct mount_attr attr = { 0 };
+
+  /* The mapping must be set up from the host's user namespace, which
+   * the init has left by now. */
+  if (p->userns)
+    return mount_fail (p, EOPNOTSUPP, "idmap together with a user namespace", err);
+  nsfd = crt_idmap_userns (p->m->uid_mappings, p->m->n_uid_mappings, p->m->gid_mappings,
+                           p->m->n_gid_mappings, err);
+  if (nsfd < 0)
+    return crt_error_prefix (err, "mount `%s` on `%s`", display_source (p->m),
+                             p->m->destination);
+  attr.attr_set = MOUNT_ATTR_IDMAP;
+  attr.userns_fd = (uint64_t) nsfd;
+  if (mount_setattr (tree, "", AT_EMPTY_PATH | (p->o.ridmap ? AT_RECURSIVE : 0), &attr,
+                     sizeof (attr)) < 0)
+    return mount_fail (p, errno, "idmap", err);
+  return 0;
+}
+
+static int
+do_bind (const mount_plan *p, int target, crt_error **err)
+{
+  cleanup_close int tree = -1;
+  unsigned int clone = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC;
+
+  if (p->recursive_bind)
+    clone |= AT_RECURSIVE;
+  tree = open_tree (AT_FDCWD, p->bind_source, clone);
+  if (tree < 0)
+    return mount_fail (p, errno, NULL, err);
+  if (p->o.idmap && apply_idmap (p, tree, err) < 0)
+    return -1;
+  if (set_attr_keeping_locked (tree, 0, p->o.attr_set, p->o.attr_clr) < 0)
+    return mount_fail (p, errno, "set mount attributes", err);
+  if (move_mount (tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return mount_fail (p, errno, NULL, err);
+  /* Once attached, the tree fd is the new mount itself. */
+  return finish_mount (p, tree, err);
+}
+
+static int
+do_new_fs (const mount_plan *p, int rootfd, int target, crt_error **err)
+{
+  char buf[CRT_FD_PATH_MAX];
+  cleanup_close int lower = -1, mnt = -1;
+  unsigned long flags = p->o.flags;
+  bool late_rdonly = false;
+
+  if (p->o.idmap)
+    return mount_fail (p, EOPNOTSUPP, "idmap is only supported on bind mounts", err);
+  if (p->o.tmpcopyup)
+    {
+      /* The directory as it is before the tmpfs hides it. */
+      lower = openat (target, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (lower < 0)
+        return mount_fail (p, errno, "tmpcopyup: open the destination", err);
+      late_rdonly = (flags & MS_RDONLY) != 0;
+      flags &= ~(unsigned long) MS_RDONLY;
+    }
+  if (mount (display_source (p->m), crt_fd_path (target, buf), p->fstype, flags, p->o.data) < 0)
+    return mount_fail (p, errno, NULL, err);
+
+  mnt = crt_path_open (rootfd, p->dest, O_PATH, p->no_symlinks ? CRT_PATH_NO_SYMLINKS : 0);
+  if (mnt < 0)
+    return mount_fail (p, errno, "open the new mount", err);
+  if (lower >= 0)
+    {
+      cleanup_close int upper = openat (mnt, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (upper < 0)
+        return mount_fail (p, errno, "tmpcopyup", err);
+      if (crt_copy_tree (lower, upper, err) < 0)
+        return crt_error_prefix (err, "mount `%s` on `%s`: tmpcopyup", display_source (p->m),
+                                 p->m->destination);
+      if (late_rdonly && crt_mount_setattr (mnt, 0, MOUNT_ATTR_RDONLY, 0, 0) < 0)
+        return mount_fail (p, errno, "make read-only", err);
+    }
+  return finish_mount (p, mnt, err);
+}
+
+static bool
+is_fs (const char *path, long magic)
+{
+  struct statfs sfs;
+  return statfs (path, &sfs) == 0 && sfs.f_type == magic;
+}
+
+static bool
+has_namespace (const crt_spec *spec, crt_ns_type type)
+{
+  if (spec->linux_ == NULL)
+    return false;
+  for (size_t i = 0; i < spec->linux_->n_namespaces; i++)
+    if (spec->linux_->namespaces[i].type == type)
+      return true;
+  return false;
+}
+
+/* The host directory of this process's cgroup in the cgroup2 tree at
+ * `unified` (from the "0::" line of /proc/self/cgroup), if it exists. */
+static char *
+own_cgroup2_dir (const char *unified)
+{
+  cleanup_free char *text = NULL;
+  size_t len;
+  char *line, *save = NULL;
+
+  if (crt_read_file_at (AT_FDCWD, "/proc/self/cgroup", &text, &len, NULL) < 0)
+    return crt_xstrdup (unified);
+  for (line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    if (crt_str_has_prefix (line, "0::/"))
+      {
+        char *dir = crt_fmt ("%s%s", unified, line + 3);
+        struct stat st;
+        if (stat (dir, &st) == 0 && S_ISDIR (st.st_mode))
+          return dir;
+        free (dir);
+        break;
+      }
+  return crt_xstrdup (unified);
+}
+
+/* Decide how to mount the entry: bind or new filesystem, and of what.
+ *
+ * cgroup: with a cgroup namespace, a fresh cgroup2 (its root is then the
+ * container's own cgroup). Without one, the container must not get a
+ * new view of the whole hierarchy, so, as runc does on cgroup v2 hosts,
+ * the host's cgroup2 directory of the container is bind-mounted (with
+ * the entry's options, "ro" in the default config). This also holds on
+ * hybrid hosts (cgroup2 at /sys/fs/cgroup/unified); the v1 controller
+ * hierarchies are not offered to the container.
+ *
+ * sysfs: a user namespace without a network namespace of its own may
+ * not mount sysfs, so the host /sys is bind-mounted instead (runc too). */
+static int
+plan_mount (const crt_spec *spec, size_t index, const crt_rootfs_options *opts,
+            mount_plan *p, crt_error **err)
+{
+  const crt_mount *m = &spec->mounts[index];
+  const char *type = m->type;
+
+  p->m = m;
+  p->index = index;
+  p->userns = opts->userns;
+  if (m->destination == NULL || m->destination[0] == '\0')
+    return crt_error_set (err, 0, "mounts[%zu].destination: missing", index);
+  if (crt_mount_opts_parse (m->options, m->n_options, &p->o, err) < 0)
+    return crt_error_prefix (err, "mounts[%zu].options", index);
+
+  if (type && strcmp (type, "bind") == 0)
+    p->o.bind = true;
+  if (p->o.bind)
+    {
+      if (m->source == NULL)
+        return crt_error_set (err, 0, "mounts[%zu].source: required for a bind mount", index);
+      p->recursive_bind = p->o.rbind;
+      if (m->source[0] == '/' || opts->bundle == NULL)
+        p->bind_source = crt_xstrdup (m->source);
+      else
+        p->bind_source = crt_fmt ("%s/%s", opts->bundle, m->source);
+      return 0;
+    }
+  if (type == NULL || type[0] == '\0')
+    return crt_error_set (err, 0, "mounts[%zu].type: required unless the mount is a bind", index);
+
+  if (strcmp (type, "proc") == 0 || strcmp (type, "sysfs") == 0)
+    p->no_symlinks = true;
+
+  if (strcmp (type, "sysfs") == 0 && opts->userns && !opts->private_netns)
+    {
+      p->bind_source = crt_xstrdup ("/sys");
+      p->recursive_bind = true;
+      return 0;
+    }
+  if (strcmp (type, "cgroup") == 0 || strcmp (type, "cgroup2") == 0)
+    {
+      const char *unified = NULL;
+
+      if (is_fs ("/sys/fs/cgroup", CGROUP2_SUPER_MAGIC))
+        unified = "/sys/fs/cgroup";
+      else if (is_fs ("/sys/fs/cgroup/unified", CGROUP2_SUPER_MAGIC))
+        unified = "/sys/fs/cgroup/unified";
+      if (has_namespace (spec, CRT_NS_CGROUP) || unified == NULL)
+        {
+          /* v1 options (controller names) mean nothing to cgroup2. */
+          if (strcmp (type, "cgroup") == 0 && unified != NULL)
+            {
+              free (p->o.data);
+              p->o.data = NULL;
+            }
+          p->fstype = unified ? "cgroup2" : type;
+          return 0;
+        }
+      p->bind_source = own_cgroup2_dir (unified);
+      return 0;
+    }
+  p->fstype = type;
+  return 0;
+}
+
+static bool
+source_is_directory (const char *path)
+{
+  struct stat st;
+  /* A missing source gets a directory; open_tree reports the error. */
+  return stat (path, &st) < 0 || S_ISDIR (st.st_mode);
+}
+
+int
+crt_mount_one (int rootfd, const crt_spec *spec, size_t index,
+               const crt_rootfs_options *opts, crt_error **err)
+{
+  __attribute__ ((cleanup (plan_free))) mount_plan p = { 0 };
+  cleanup_free char *dest = NULL;
+  cleanup_close int target = -1;
+  bool directory;
+  struct stat st;
+
+  if (plan_mount (spec, index, opts, &p, err) < 0)
+    return -1;
+  dest = crt_path_clean (p.m->destination);
+  p.dest = dest;
+
+  directory = p.bind_source == NULL || source_is_directory (p.bind_source);
+  target = crt_path_create (rootfd, dest, directory, directory ? 0755 : 0644,
+                            p.no_symlinks ? CRT_PATH_NO_SYMLINKS : 0);
+  if (target < 0)
+    {
+      if (errno == ELOOP && p.no_symlinks)
+        return crt_error_set (err, 0, "mounts[%zu].destination `%s`: %s may not be mounted "
+                              "on or through a symlink", index, p.m->destination, p.m->type);
+      return crt_error_errno (err, "mounts[%zu].destination `%s`", index, p.m->destination);
+    }
+  if (fstat (target, &st) < 0)
+    return crt_error_errno (err, "mounts[%zu].destination `%s`", index, p.m->destination);
+  if (p.no_symlinks && !S_ISDIR (st.st_mode))
+    return crt_error_set (err, ENOTDIR, "mounts[%zu].destination `%s`", index,
+                          p.m->destination);
+
+  if (p.bind_source)
+    return do_bind (&p, target, err);
+  return do_new_fs (&p, rootfd, target, err);
+}

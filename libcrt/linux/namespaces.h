@@ -1,0 +1,47 @@
+/* Namespaces: creating them with one clone, joining them by path, and the
+ * user namespace id maps. */
+#ifndef CRT_NAMESPACES_H
+#define CRT_NAMESPACES_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "../spec/spec.h"
+
+/* The namespace plan of a container, made by the parent before clone. */
+typedef struct crt_ns_plan
+{
+  int clone_flags;              /* CLONE_NEW* to create in the clone */
+  int join_fd[CRT_NS__COUNT];   /* fds of namespaces to join, -1 if none */
+  bool userns;                  /* the container has a user ns (new or joined) */
+  bool new_userns;              /* ... created by the clone */
+  bool new_timens;              /* a new time ns: made by the init itself */
+  bool private_netns;           /* a network ns of its own (new or joined) */
+} crt_ns_plan;
+
+/* Open and type-check every namespace path of the spec, compute the
+ * clone flags. Fails with a message naming linux.namespaces[i].path when
+ * a path is not a namespace of that type. */
+int crt_ns_plan_make (const crt_spec *spec, crt_ns_plan *plan, crt_error **err);
+void crt_ns_plan_release (crt_ns_plan *plan);
+
+/* clone3 (fork-like: returns 0 in the child, the pid in the parent) with
+ * plan->clone_flags, straight into the cgroup cgroup_fd (unless -1). pid
+ * and time namespaces given by path are entered for the child only: the
+ * caller's own namespaces are unchanged on return. *pidfd gets a pidfd
+ * of the child (or -1 when not available). *in_cgroup tells whether the
+ * kernel put the child into the cgroup (else the caller must). */
+pid_t crt_ns_clone (const crt_ns_plan *plan, int cgroup_fd, int *pidfd, bool *in_cgroup,
+                    crt_error **err);
+
+/* Parent: write uid_map and gid_map of the child's new user namespace. */
+int crt_ns_write_id_maps (pid_t pid, const crt_linux *linux_, crt_error **err);
+
+/* Child: join the namespaces given by path (user first, then the others;
+ * pid and time were handled at clone). */
+int crt_ns_join_paths (const crt_ns_plan *plan, crt_error **err);
+
+/* Child: create the time namespace with linux.timeOffsets and enter it. */
+int crt_ns_enter_new_time (const crt_linux *linux_, crt_error **err);
+
+#endif

@@ -1,0 +1,147 @@
+/* Step 1 of the container's filesystem: propagation, the rootfs bind,
+ * config mounts and /dev (see rootfs.h). */
+#include "config.h"
+#include "devices.h"
+#include "mounts.h"
+#include "paths.h"
+#include "rootfs.h"
+#include "util/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Undo mountinfo's octal escapes (\040 for a space...) in place. */
+static void
+unescape_octal (char *s)
+{
+  char *out = s;
+  while (*s)
+    {
+      if (s[0] == '\\' && s[1] >= '0' && s[1] <= '7' && s[2] >= '0' && s[2] <= '7'
+          && s[3] >= '0' && s[3] <= '7')
+        {
+          *out++ = (char) (((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
+          s += 4;
+        }
+      else
+        *out++ = *s++;
+    }
+  *out = '\0';
+}
+
+/* The mount point of the mount that holds `path`. */
+static char *
+mount_point_of (const char *path, crt_error **err)
+{
+  cleanup_free char *text = NULL;
+  struct statx stx;
+  char *line, *save = NULL;
+  size_t len;
+
+  if (statx (AT_FDCWD, path, 0, STATX_MNT_ID, &stx) < 0)
+    {
+      crt_error_errno (err, "statx `%s`", path);
+      return NULL;
+    }
+  if (crt_read_file_at (AT_FDCWD, "/proc/self/mountinfo", &text, &len, err) < 0)
+    return NULL;
+  for (line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      unsigned long long id;
+      char mnt_point[4096];
+
+      /* id parent major:minor root mount-point ... */
+      if (sscanf (line, "%llu %*u %*s %*s %4095s", &id, mnt_point) != 2)
+        continue;
+      if (id != stx.stx_mnt_id)
+        continue;
+      unescape_octal (mnt_point);
+      return crt_xstrdup (mnt_point);
+    }
+  crt_error_set (err, 0, "mount of `%s` not found in /proc/self/mountinfo", path);
+  return NULL;
+}
+
+/* pivot_root refuses a new root whose parent mount is shared, and a
+ * shared parent would also propagate the rootfs bind to the host. */
+static int
+make_parent_private (const char *rootfs, crt_error **err)
+{
+  cleanup_free char *parent = mount_point_of (rootfs, err);
+
+  if (parent == NULL)
+    return -1;
+  if (mount (NULL, parent, NULL, MS_PRIVATE, NULL) < 0)
+    return crt_error_errno (err, "make `%s` private", parent);
+  return 0;
+}
+
+/* Default devices are made unless /dev is a mount of something else
+ * than a tmpfs (typically a bind of a prepared /dev). */
+static bool
+wants_default_devices (const crt_spec *spec)
+{
+  bool wanted = true;
+
+  for (size_t i = 0; i < spec->n_mounts; i++)
+    {
+      const crt_mount *m = &spec->mounts[i];
+      cleanup_free char *dest = m->destination ? crt_path_clean (m->destination) : NULL;
+      bool bind = m->type && strcmp (m->type, "bind") == 0;
+
+      if (dest == NULL || strcmp (dest, "dev") != 0)
+        continue;
+      for (size_t j = 0; j < m->n_options; j++)
+        if (strcmp (m->options[j], "bind") == 0 || strcmp (m->options[j], "rbind") == 0)
+          bind = true;
+      wanted = !bind && m->type && strcmp (m->type, "tmpfs") == 0;
+    }
+  return wanted;
+}
+
+int
+crt_rootfs_propagation (const crt_spec *spec, unsigned long *flags, crt_error **err)
+{
+  const char *name = spec->linux_ ? spec->linux_->rootfs_propagation : NULL;
+
+  *flags = MS_PRIVATE | MS_REC;
+  if (name == NULL)
+    return 0;
+  *flags = crt_propagation_from_name (name);
+  if (*flags == 0)
+    return crt_error_set (err, 0, "linux.rootfsPropagation: unknown value `%s`", name);
+  return 0;
+}
+
+int
+crt_rootfs_mount_all (const crt_spec *spec, const crt_rootfs_options *opts, crt_error **err)
+{
+  cleanup_close int rootfd = -1;
+  unsigned long propagation;
+
+  if (opts->rootfs == NULL || opts->rootfs[0] != '/')
+    return crt_error_set (err, 0, "rootfs: an absolute path is required");
+  if (crt_rootfs_propagation (spec, &propagation, err) < 0)
+    return -1;
+  if (mount (NULL, "/", NULL, propagation, NULL) < 0)
+    return crt_error_errno (err, "set the propagation of `/`");
+  /* A slave rootfs must keep its master, to receive the host's mounts. */
+  if ((propagation & ~MS_REC) != MS_SLAVE && make_parent_private (opts->rootfs, err) < 0)
+    return -1;
+  /* The rootfs must be a mount point of its own for pivot_root. */
+  if (mount (opts->rootfs, opts->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return crt_error_errno (err, "bind the rootfs `%s` onto itself", opts->rootfs);
+
+  rootfd = open (opts->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    return crt_error_errno (err, "open the rootfs `%s`", opts->rootfs);
+  for (size_t i = 0; i < spec->n_mounts; i++)
+    if (crt_mount_one (rootfd, spec, i, opts, err) < 0)
+      return -1;
+  return crt_devices_setup (rootfd, spec, opts, wants_default_devices (spec), err);
+}

@@ -1,0 +1,169 @@
+/* Step 2 of the container's filesystem: enter the rootfs, then masked
+ * paths, read-only paths and a read-only root (see rootfs.h). Paths are
+ * resolved inside the new root as fds and mounts are attached with
+ * move_mount, so this needs no /proc in the container. */
+#include "config.h"
+#include "mounts.h"
+#include "paths.h"
+#include "rootfs.h"
+#include "util/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+static int
+enter_with_pivot_root (int newroot, crt_error **err)
+{
+  cleanup_close int oldroot = open ("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+
+  if (oldroot < 0)
+    return crt_error_errno (err, "open `/`");
+  if (fchdir (newroot) < 0)
+    return crt_error_errno (err, "chdir to the rootfs");
+  /* pivot_root(".", "."): the old root ends up stacked on the new one,
+   * with no need for a directory to put it in. */
+  if (syscall (SYS_pivot_root, ".", ".") < 0)
+    return crt_error_errno (err, "pivot_root");
+  if (fchdir (oldroot) < 0)
+    return crt_error_errno (err, "chdir to the old root");
+  /* Slave first, so the detach below cannot propagate to the host. */
+  if (mount (NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+    return crt_error_errno (err, "make the old root rslave");
+  if (umount2 (".", MNT_DETACH) < 0)
+    return crt_error_errno (err, "detach the old root");
+  return 0;
+}
+
+/* --no-pivot, for roots pivot_root cannot leave (e.g. an initramfs). */
+static int
+enter_with_move (int newroot, crt_error **err)
+{
+  if (fchdir (newroot) < 0)
+    return crt_error_errno (err, "chdir to the rootfs");
+  if (mount (".", "/", NULL, MS_MOVE, NULL) < 0)
+    return crt_error_errno (err, "move the rootfs onto `/`");
+  if (chroot (".") < 0)
+    return crt_error_errno (err, "chroot into the rootfs");
+  return 0;
+}
+
+static int
+attach (int tree, int target)
+{
+  return move_mount (tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+}
+
+/* A directory is covered with an empty read-only tmpfs, anything else
+ * with the container's /dev/null. */
+static int
+mask_path (int rootfd, const char *path, crt_error **err)
+{
+  cleanup_close int target = crt_path_open (rootfd, path, O_PATH, 0);
+  cleanup_close int tree = -1;
+  struct stat st;
+
+  if (target < 0)
+    {
+      if (errno == ENOENT || errno == ENOTDIR)
+        return 0;
+      return crt_error_errno (err, "maskedPaths `%s`", path);
+    }
+  if (fstat (target, &st) < 0)
+    return crt_error_errno (err, "maskedPaths `%s`", path);
+
+  if (S_ISDIR (st.st_mode))
+    {
+      cleanup_close int fs = fsopen ("tmpfs", FSOPEN_CLOEXEC);
+      if (fs < 0 || fsconfig (fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+        return crt_error_errno (err, "maskedPaths `%s`: create a tmpfs", path);
+      tree = fsmount (fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID
+                      | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+      if (tree < 0)
+        return crt_error_errno (err, "maskedPaths `%s`: create a tmpfs", path);
+    }
+  else
+    {
+      cleanup_close int null = crt_path_open (rootfd, "/dev/null", O_PATH, 0);
+      struct stat nst;
+
+      if (null < 0 || fstat (null, &nst) < 0)
+        return crt_error_errno (err, "maskedPaths `%s`: open /dev/null", path);
+      if (!S_ISCHR (nst.st_mode) || nst.st_rdev != makedev (1, 3))
+        return crt_error_set (err, 0, "maskedPaths `%s`: /dev/null is not the null device",
+                              path);
+      tree = open_tree (null, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+      if (tree < 0 || crt_mount_setattr (tree, 0, MOUNT_ATTR_RDONLY, 0, 0) < 0)
+        return crt_error_errno (err, "maskedPaths `%s`: bind /dev/null", path);
+    }
+  if (attach (tree, target) < 0)
+    return crt_error_errno (err, "maskedPaths `%s`", path);
+  return 0;
+}
+
+/* A recursive read-only bind of the path onto itself; mount_setattr
+ * sets only MOUNT_ATTR_RDONLY, so nosuid, nodev, noexec... stay. */
+static int
+readonly_path (int rootfd, const char *path, crt_error **err)
+{
+  cleanup_close int target = crt_path_open (rootfd, path, O_PATH, 0);
+  cleanup_close int tree = -1;
+
+  if (target < 0)
+    {
+      if (errno == ENOENT || errno == ENOTDIR)
+        return 0;
+      return crt_error_errno (err, "readonlyPaths `%s`", path);
+    }
+  tree = open_tree (target, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE
+                    | AT_EMPTY_PATH);
+  if (tree < 0)
+    return crt_error_errno (err, "readonlyPaths `%s`: bind", path);
+  if (crt_mount_setattr (tree, AT_RECURSIVE, MOUNT_ATTR_RDONLY, 0, 0) < 0)
+    return crt_error_errno (err, "readonlyPaths `%s`: make read-only", path);
+  if (attach (tree, target) < 0)
+    return crt_error_errno (err, "readonlyPaths `%s`", path);
+  return 0;
+}
+
+int
+crt_rootfs_pivot (const crt_spec *spec, const crt_rootfs_options *opts, crt_error **err)
+{
+  cleanup_close int newroot = -1, rootfd = -1;
+  const crt_linux *lx = spec->linux_;
+  unsigned long propagation;
+
+  if (crt_rootfs_propagation (spec, &propagation, err) < 0)
+    return -1;
+  newroot = open (opts->rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (newroot < 0)
+    return crt_error_errno (err, "open the rootfs `%s`", opts->rootfs);
+  if ((opts->no_pivot ? enter_with_move : enter_with_pivot_root) (newroot, err) < 0)
+    return -1;
+  if (chdir ("/") < 0)
+    return crt_error_errno (err, "chdir `/`");
+
+  /* The rootfs bind was made from a private parent; now give it the
+   * requested kind (a new peer group for shared). */
+  if ((propagation & ~MS_REC) != MS_PRIVATE && (propagation & ~MS_REC) != MS_SLAVE
+      && mount (NULL, "/", NULL, propagation, NULL) < 0)
+    return crt_error_errno (err, "set the propagation of the rootfs");
+
+  rootfd = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    return crt_error_errno (err, "open `/`");
+  for (size_t i = 0; lx && i < lx->n_masked_paths; i++)
+    if (mask_path (rootfd, lx->masked_paths[i], err) < 0)
+      return -1;
+  for (size_t i = 0; lx && i < lx->n_readonly_paths; i++)
+    if (readonly_path (rootfd, lx->readonly_paths[i], err) < 0)
+      return -1;
+  if (spec->root && spec->root->readonly
+      && crt_mount_setattr (rootfd, 0, MOUNT_ATTR_RDONLY, 0, 0) < 0)
+    return crt_error_errno (err, "make the root read-only");
+  return 0;
+}

@@ -1,0 +1,230 @@
+/* The cross-field MUSTs of runtime-spec 1.2 that no single value shows:
+ * duplicates, pairs that go together, absolute paths. Single values were
+ * already checked by the parser. */
+#include "config.h"
+#include "spec.h"
+#include "util/util.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const hook_keys[CRT_HOOK__COUNT] = {
+  [CRT_HOOK_PRESTART] = "prestart",
+  [CRT_HOOK_CREATE_RUNTIME] = "createRuntime",
+  [CRT_HOOK_CREATE_CONTAINER] = "createContainer",
+  [CRT_HOOK_START_CONTAINER] = "startContainer",
+  [CRT_HOOK_POSTSTART] = "poststart",
+  [CRT_HOOK_POSTSTOP] = "poststop",
+};
+
+static int __attribute__ ((format (printf, 2, 3)))
+fail (crt_error **err, const char *fmt, ...)
+{
+  cleanup_free char *what = NULL;
+  va_list ap;
+
+  va_start (ap, fmt);
+  if (vasprintf (&what, fmt, ap) < 0)
+    what = NULL;
+  va_end (ap);
+  return crt_error_set (err, 0, "config.json: %s", what ? what : "invalid");
+}
+
+static bool
+absolute (const char *p)
+{
+  return p && p[0] == '/';
+}
+
+static int
+check_mappings (const char *where, const crt_id_mapping *m, size_t n, crt_error **err)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      if (m[i].size == 0)
+        return fail (err, "%s[%zu].size: must be greater than 0", where, i);
+      if ((uint64_t) m[i].container_id + m[i].size - 1 > UINT32_MAX
+          || (uint64_t) m[i].host_id + m[i].size - 1 > UINT32_MAX)
+        return fail (err, "%s[%zu]: range exceeds the 32-bit id space", where, i);
+    }
+  return 0;
+}
+
+static int
+validate_process (const crt_process *p, crt_error **err)
+{
+  for (size_t i = 0; i < p->n_rlimits; i++)
+    {
+      const crt_rlimit *r = &p->rlimits[i];
+      if (r->soft > r->hard)
+        return fail (err, "process.rlimits[%zu]: soft limit %" PRIu64
+                     " is greater than hard limit %" PRIu64, i, r->soft, r->hard);
+      for (size_t j = 0; j < i; j++)
+        if (p->rlimits[j].resource == r->resource)
+          return fail (err, "process.rlimits[%zu]: duplicate rlimit \"%s\"", i, r->type);
+    }
+  return 0;
+}
+
+static int
+validate_mounts (const crt_spec *spec, crt_error **err)
+{
+  for (size_t i = 0; i < spec->n_mounts; i++)
+    {
+      const crt_mount *m = &spec->mounts[i];
+      char where[64];
+
+      if ((m->n_uid_mappings == 0) != (m->n_gid_mappings == 0))
+        return fail (err, "mounts[%zu]: uidMappings and gidMappings must be given together", i);
+      snprintf (where, sizeof (where), "mounts[%zu].uidMappings", i);
+      if (check_mappings (where, m->uid_mappings, m->n_uid_mappings, err) < 0)
+        return -1;
+      snprintf (where, sizeof (where), "mounts[%zu].gidMappings", i);
+      if (check_mappings (where, m->gid_mappings, m->n_gid_mappings, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+static int
+validate_hooks (const crt_hooks *h, crt_error **err)
+{
+  for (int k = 0; k < CRT_HOOK__COUNT; k++)
+    for (size_t i = 0; i < h->n_hooks[k]; i++)
+      if (!absolute (h->hooks[k][i].path))
+        return fail (err, "hooks.%s[%zu].path: must be an absolute path, got \"%s\"",
+                     hook_keys[k], i, h->hooks[k][i].path);
+  return 0;
+}
+
+static int
+validate_namespaces (const crt_linux *l, crt_error **err)
+{
+  for (size_t i = 0; i < l->n_namespaces; i++)
+    {
+      const crt_namespace *ns = &l->namespaces[i];
+      const char *name = crt_ns_type_name (ns->type);
+
+      for (size_t j = 0; j < i; j++)
+        if (l->namespaces[j].type == ns->type)
+          return fail (err, "linux.namespaces[%zu]: duplicate namespace \"%s\"", i, name);
+      if (ns->path && !absolute (ns->path))
+        return fail (err, "linux.namespaces[%zu].path: must be an absolute path, got \"%s\"",
+                     i, ns->path);
+    }
+  return 0;
+}
+
+/* A new user namespace needs mappings to be usable; mappings without one
+ * would be silently ignored. Joining one by path needs none. */
+static int
+validate_user_namespace (const crt_spec *spec, const crt_linux *l, crt_error **err)
+{
+  const crt_namespace *user = crt_spec_namespace (spec, CRT_NS_USER);
+
+  if (check_mappings ("linux.uidMappings", l->uid_mappings, l->n_uid_mappings, err) < 0
+      || check_mappings ("linux.gidMappings", l->gid_mappings, l->n_gid_mappings, err) < 0)
+    return -1;
+  if (user == NULL && (l->n_uid_mappings > 0 || l->n_gid_mappings > 0))
+    return fail (err, "linux.%s: set without a user namespace",
+                 l->n_uid_mappings > 0 ? "uidMappings" : "gidMappings");
+  if (user && user->path == NULL)
+    {
+      if (l->n_uid_mappings == 0)
+        return fail (err, "linux.uidMappings: required with a new user namespace");
+      if (l->n_gid_mappings == 0)
+        return fail (err, "linux.gidMappings: required with a new user namespace");
+    }
+  return 0;
+}
+
+static int
+validate_paths (const char *key, char *const *paths, size_t n, crt_error **err)
+{
+  for (size_t i = 0; i < n; i++)
+    if (!absolute (paths[i]))
+      return fail (err, "linux.%s[%zu]: must be an absolute path, got \"%s\"", key, i, paths[i]);
+  return 0;
+}
+
+/* "When the action doesn't support an errno, the runtime MUST ... fail." */
+static bool
+takes_errno (const char *action)
+{
+  return strcmp (action, "SCMP_ACT_ERRNO") == 0 || strcmp (action, "SCMP_ACT_TRACE") == 0;
+}
+
+static int
+validate_seccomp (const crt_seccomp *s, crt_error **err)
+{
+  if (s->default_errno_ret.set && !takes_errno (s->default_action))
+    return fail (err, "linux.seccomp.defaultErrnoRet: not allowed with action %s",
+                 s->default_action);
+  if (s->listener_metadata && s->listener_path == NULL)
+    return fail (err, "linux.seccomp.listenerMetadata: set without listenerPath");
+  for (size_t i = 0; i < s->n_syscalls; i++)
+    if (s->syscalls[i].errno_ret.set && !takes_errno (s->syscalls[i].action))
+      return fail (err, "linux.seccomp.syscalls[%zu].errnoRet: not allowed with action %s",
+                   i, s->syscalls[i].action);
+  return 0;
+}
+
+static int
+validate_intel_rdt (const crt_intel_rdt *r, crt_error **err)
+{
+  if (r->mem_bw_schema
+      && (!crt_str_has_prefix (r->mem_bw_schema, "MB:") || strchr (r->mem_bw_schema, '\n')))
+    return fail (err, "linux.intelRdt.memBwSchema: must start with \"MB:\" and be one line");
+  if (r->l3_cache_schema && strchr (r->l3_cache_schema, '\n'))
+    return fail (err, "linux.intelRdt.l3CacheSchema: must be one line");
+  for (size_t i = 0; i < r->n_schemata; i++)
+    if (strchr (r->schemata[i], '\n'))
+      return fail (err, "linux.intelRdt.schemata[%zu]: must be one line", i);
+  return 0;
+}
+
+static int
+validate_linux (const crt_spec *spec, const crt_linux *l, crt_error **err)
+{
+  const crt_namespace *time_ns = crt_spec_namespace (spec, CRT_NS_TIME);
+
+  if (validate_namespaces (l, err) < 0 || validate_user_namespace (spec, l, err) < 0)
+    return -1;
+  /* Offsets can only be written into a namespace before anything runs in it. */
+  if (l->n_time_offsets > 0 && (time_ns == NULL || time_ns->path != NULL))
+    return fail (err, "linux.timeOffsets: set without a new time namespace");
+  for (size_t i = 0; i < l->n_devices; i++)
+    if (!absolute (l->devices[i].path))
+      return fail (err, "linux.devices[%zu].path: must be an absolute path, got \"%s\"",
+                   i, l->devices[i].path);
+  if (validate_paths ("maskedPaths", l->masked_paths, l->n_masked_paths, err) < 0
+      || validate_paths ("readonlyPaths", l->readonly_paths, l->n_readonly_paths, err) < 0)
+    return -1;
+  if (l->seccomp && validate_seccomp (l->seccomp, err) < 0)
+    return -1;
+  if (l->intel_rdt && validate_intel_rdt (l->intel_rdt, err) < 0)
+    return -1;
+  return 0;
+}
+
+int
+crt_spec_validate (const crt_spec *spec, crt_error **err)
+{
+  if (spec->process && validate_process (spec->process, err) < 0)
+    return -1;
+  if (validate_mounts (spec, err) < 0)
+    return -1;
+  if (spec->hooks && validate_hooks (spec->hooks, err) < 0)
+    return -1;
+  if (spec->linux_ && validate_linux (spec, spec->linux_, err) < 0)
+    return -1;
+  /* Setting them without a uts namespace would rename the host. Joining
+   * one by path is fine (pods share the infra container's). */
+  if (((spec->hostname && spec->hostname[0]) || (spec->domainname && spec->domainname[0]))
+      && crt_spec_namespace (spec, CRT_NS_UTS) == NULL)
+    return fail (err, "%s: set without a uts namespace",
+                 spec->hostname && spec->hostname[0] ? "hostname" : "domainname");
+  return 0;
+}

@@ -1,0 +1,162 @@
+#!/bin/bash
+# Build crt and run all its tests; what CI runs (.ci/run).
+#
+# Usage: sudo ./tests/run.sh [PYTEST_ARGS...]
+#
+#   1. installs the build and test dependencies with apt-get (Debian 12),
+#      only when one is missing;
+#   2. builds crt out of tree in build/ (./autogen.sh first in a fresh clone);
+#   3. pytest session "default": the C unit tests (make check), the
+#      integration tests (tests/integration) against build/src/crt and the
+#      OCI conformance ratchet (tests/conformance/expected-pass.txt);
+#   4. builds an ASan+UBSan crt in build-asan/ and runs the unit and
+#      integration tests again against it; any sanitizer report (a leak
+#      included) fails the test that caused it;
+#   5. prints ONE closing line with the totals of both sessions, and exits
+#      non-zero on any failure.
+#
+# PYTEST_ARGS go to both sessions (e.g. -k lifecycle, -x).
+# Environment: JOBS (make -j, default 2), CRT_SKIP_ASAN=1 (skip step 4),
+# CRT_CONFORMANCE=0 (skip the conformance suite), CRT_NO_APT=1 (skip step 1).
+set -u
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+repo=$(pwd)
+jobs=${JOBS:-2}
+start=$(date +%s)
+python=/usr/bin/python3 # Debian's, which has pytest (not a pyenv shim)
+results=$(mktemp -d /tmp/crt-tests.XXXXXX)
+
+say() { printf '\n=== %s\n' "$*"; }
+finish() { # finish STATUS: the closing line; CI reads it
+	local rc=$1
+	"$python" - "$results" "$(($(date +%s) - start))" "$rc" <<'PY'
+import os, sys, xml.etree.ElementTree as ET
+results, secs, rc = sys.argv[1], sys.argv[2], int(sys.argv[3])
+tot = {"passed": 0, "failed": 0, "errors": 0, "skipped": 0}
+parts = []
+for name in ("default", "asan"):
+    path = os.path.join(results, name + ".xml")
+    if not os.path.exists(path):
+        continue
+    try:
+        root = ET.parse(path).getroot()
+    except ET.ParseError:
+        parts.append(f"{name}: unreadable results")
+        tot["errors"] += 1
+        continue
+    s = {"passed": 0, "failed": 0, "errors": 0, "skipped": 0}
+    for suite in (root.iter("testsuite")):
+        n = int(suite.get("tests", 0))
+        f, e, k = (int(suite.get(a, 0)) for a in ("failures", "errors", "skipped"))
+        s["failed"] += f; s["errors"] += e; s["skipped"] += k
+        s["passed"] += n - f - e - k
+    for k in tot:
+        tot[k] += s[k]
+    parts.append(f"{name}: {s['passed']} passed, {s['failed']} failed")
+for path in sorted(os.listdir(results)):
+    if path.endswith(".broken"):
+        parts.append(open(os.path.join(results, path)).read().strip())
+        tot["errors"] += 1
+bad = tot["failed"] + tot["errors"] > 0 or rc != 0
+line = (f"{tot['passed']} passed, {tot['failed']} failed, {tot['errors']} errors, "
+        f"{tot['skipped']} skipped ({'; '.join(parts) or 'nothing ran'}) in {secs}s")
+print(("FAILED: " if bad else "OK: ") + line)
+sys.exit(1 if bad else 0)
+PY
+	exit $?
+}
+broken() { # broken STEP MESSAGE: a step that could not run counts as an error
+	echo "$2" >"$results/$1.broken"
+	echo "tests/run.sh: $2" >&2
+}
+
+if [ "$(id -u)" != 0 ]; then
+	echo "tests/run.sh: must run as root (sudo ./tests/run.sh)" >&2
+	broken root "not run as root"
+	finish 1
+fi
+
+# --- 1. dependencies -------------------------------------------------------
+pkgs=(autoconf automake pkg-config make gcc libc6-dev libseccomp-dev libcap-dev
+	libyajl-dev libmount-dev busybox-static python3 python3-pytest crun runc
+	libasan8 libubsan1 util-linux procps)
+if [ "${CRT_NO_APT:-0}" != 1 ]; then
+	missing=()
+	for p in "${pkgs[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			missing+=("$p")
+	done
+	if [ ${#missing[@]} -gt 0 ]; then
+		say "installing: ${missing[*]}"
+		export DEBIAN_FRONTEND=noninteractive
+		if ! { apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}"; }; then
+			broken apt "apt-get install failed: ${missing[*]}"
+			finish 1
+		fi
+	fi
+fi
+
+# --- 2. build ----------------------------------------------------------------
+build() { # build DIR [CONFIGURE_ARGS...]
+	local dir=$1; shift
+	mkdir -p "$dir"
+	(
+		cd "$dir" || exit 1
+		if [ ! -f Makefile ]; then
+			"$repo/configure" -q "$@" || exit 1
+		fi
+		make -j"$jobs" -s
+	) >"$dir.log" 2>&1
+	local rc=$?
+	if [ $rc -ne 0 ]; then
+		tail -40 "$dir.log"
+		broken "build-${dir##*/}" "build in $dir failed (log: $dir.log)"
+	fi
+	return $rc
+}
+
+say "building crt in build/"
+if [ ! -x configure ]; then
+	./autogen.sh >"$results/autogen.log" 2>&1 || {
+		cat "$results/autogen.log"
+		broken autogen "./autogen.sh failed"
+		finish 1
+	}
+fi
+
+session() { # session NAME BUILD_DIR [env assignments...] -- pytest args
+	local name=$1 dir=$2; shift 2
+	local envs=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do envs+=("$1"); shift; done
+	shift
+	say "pytest session '$name' against $dir/src/crt"
+	env CRT_BINARY="$repo/$dir/src/crt" CRT_BUILD_DIR="$repo/$dir" "${envs[@]}" \
+		timeout -k 10 1200 "$python" -m pytest -p no:cacheprovider -q -rfEs \
+		--junitxml="$results/$name.xml" -o junit_suite_name="$name" \
+		tests/integration "$@"
+	local rc=$?
+	# 0 all passed, 1 some failed: the junit file has the details.
+	if [ $rc -gt 1 ] && [ $rc -ne 5 ]; then
+		broken "pytest-$name" "pytest session '$name' exited $rc"
+	fi
+}
+
+if build "$repo/build"; then
+	session default build -- "$@"
+fi
+
+# --- 4. sanitizers -------------------------------------------------------------
+if [ "${CRT_SKIP_ASAN:-0}" != 1 ]; then
+	say "building crt with ASan+UBSan in build-asan/"
+	if build "$repo/build-asan" --enable-sanitizers; then
+		san=$results/sanitizer-logs
+		mkdir -p "$san"
+		session asan build-asan \
+			CRT_CONFORMANCE=0 CRT_SAN_LOGS="$san" \
+			ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:log_path=$san/asan" \
+			UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$san/ubsan" \
+			-- "$@"
+	fi
+fi
+
+finish 0

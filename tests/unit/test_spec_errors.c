@@ -1,0 +1,288 @@
+/* Every kind of bad config.json gives an exact, path-named message:
+ * parse errors (types, ranges, names, required fields, syntax) and
+ * crt_spec_validate's cross-field checks. */
+#include "config.h"
+#include "test_spec.h"
+#include "tap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "spec/spec.h"
+#include "util/util.h"
+
+/* The tables write JSON with ' for " to stay readable; this swaps back. */
+static char *
+dq (const char *s)
+{
+  char *r = crt_xstrdup (s);
+  for (char *p = r; *p; p++)
+    if (*p == '\'')
+      *p = '"';
+  return r;
+}
+
+#define V "'ociVersion':'1.2.0'"
+#define PROC "'process':{'args':['sh'],'cwd':'/'}"
+#define LINUX(x) "{" V ",'linux':{" x "}}"
+#define RES(x) LINUX ("'resources':{" x "}")
+#define SECCOMP(x) LINUX ("'seccomp':{'defaultAction':'SCMP_ACT_ALLOW'," x "}")
+#define PROCESS(x) "{" V ",'process':{'args':['sh'],'cwd':'/'," x "}}"
+
+static const struct
+{
+  const char *json;
+  const char *message;
+} parse_cases[] = {
+  /* shapes */
+  { "[]", "config.json: expected an object" },
+  { "{" V ",'process':{'args':'sh','cwd':'/'}}",
+    "config.json: process.args: expected an array of strings" },
+  { "{" V ",'process':{'args':['sh',1],'cwd':'/'}}",
+    "config.json: process.args[1]: expected a string" },
+  { "{" V ",'process':[]}", "config.json: process: expected an object" },
+  { "{" V ",'mounts':{}}", "config.json: mounts: expected an array" },
+  { "{" V ",'mounts':[1]}", "config.json: mounts[0]: expected an object" },
+  { "{" V ",'mounts':[{'destination':'/a','options':[true]}]}",
+    "config.json: mounts[0].options[0]: expected a string" },
+  { "{" V ",'annotations':{'a':'b','c':1}}", "config.json: annotations.c: expected a string" },
+  { "{" V ",'annotations':[]}", "config.json: annotations: expected an object" },
+  { PROCESS ("'terminal':'yes'"), "config.json: process.terminal: expected a boolean" },
+  { "{" V ",'hostname':7}", "config.json: hostname: expected a string" },
+  /* numbers */
+  { PROCESS ("'user':{'uid':-1,'gid':0}"),
+    "config.json: process.user.uid: expected an unsigned 32-bit integer" },
+  { PROCESS ("'user':{'uid':4294967296,'gid':0}"),
+    "config.json: process.user.uid: expected an unsigned 32-bit integer" },
+  { PROCESS ("'user':{'uid':1.5,'gid':0}"),
+    "config.json: process.user.uid: expected an unsigned 32-bit integer" },
+  { PROCESS ("'user':{'uid':'0','gid':0}"),
+    "config.json: process.user.uid: expected an unsigned 32-bit integer" },
+  { PROCESS ("'user':{'additionalGids':[1,-2]}"),
+    "config.json: process.user.additionalGids[1]: expected an unsigned 32-bit integer" },
+  { PROCESS ("'oomScoreAdj':1001"),
+    "config.json: process.oomScoreAdj: expected an integer between -1000 and 1000" },
+  { PROCESS ("'rlimits':[{'type':'RLIMIT_CORE','hard':18446744073709551616,'soft':0}]"),
+    "config.json: process.rlimits[0].hard: expected an unsigned 64-bit integer" },
+  { PROCESS ("'scheduler':{'policy':'SCHED_OTHER','nice':2147483648}"),
+    "config.json: process.scheduler.nice: expected a 32-bit integer" },
+  { PROCESS ("'ioPriority':{'class':'IOPRIO_CLASS_BE','priority':8}"),
+    "config.json: process.ioPriority.priority: expected an integer between 0 and 7" },
+  { RES ("'memory':{'limit':'1G'}"),
+    "config.json: linux.resources.memory.limit: expected a 64-bit integer" },
+  { RES ("'memory':{'limit':9223372036854775808}"),
+    "config.json: linux.resources.memory.limit: expected a 64-bit integer" },
+  { RES ("'memory':{'swappiness':-1}"),
+    "config.json: linux.resources.memory.swappiness: expected an unsigned 64-bit integer" },
+  { RES ("'blockIO':{'weight':65536}"),
+    "config.json: linux.resources.blockIO.weight: expected an unsigned 16-bit integer" },
+  { RES ("'blockIO':{'weightDevice':[{'major':8,'minor':0,'leafWeight':70000}]}"),
+    "config.json: linux.resources.blockIO.weightDevice[0].leafWeight: "
+    "expected an unsigned 16-bit integer" },
+  { "{" V ",'hooks':{'prestart':[{'path':'/bin/true','timeout':0}]}}",
+    "config.json: hooks.prestart[0].timeout: expected an integer between 1 and 2147483647" },
+  { LINUX ("'timeOffsets':{'monotonic':{'nanosecs':-1}}"),
+    "config.json: linux.timeOffsets.monotonic.nanosecs: expected an unsigned 32-bit integer" },
+  { SECCOMP ("'syscalls':[{'names':['read'],'action':'SCMP_ACT_ALLOW',"
+             "'args':[{'index':6,'value':0,'op':'SCMP_CMP_EQ'}]}]"),
+    "config.json: linux.seccomp.syscalls[0].args[0].index: expected an integer between 0 and 5" },
+  /* enumerated names */
+  { LINUX ("'namespaces':[{'type':'pid'},{'type':'ipc'},{'type':'bogus'}]"),
+    "config.json: linux.namespaces[2].type: unknown namespace \"bogus\"" },
+  { PROCESS ("'rlimits':[{'type':'RLIMIT_FOO','hard':1,'soft':1}]"),
+    "config.json: process.rlimits[0].type: unknown rlimit \"RLIMIT_FOO\"" },
+  { LINUX ("'devices':[{'path':'/dev/x','type':'x','major':1,'minor':1}]"),
+    "config.json: linux.devices[0].type: unknown device type \"x\"" },
+  { LINUX ("'devices':[{'path':'/dev/x','type':'cc','major':1,'minor':1}]"),
+    "config.json: linux.devices[0].type: unknown device type \"cc\"" },
+  { RES ("'devices':[{'allow':true,'type':'p'}]"),
+    "config.json: linux.resources.devices[0].type: unknown device type \"p\"" },
+  { RES ("'devices':[{'allow':true,'access':'rwx'}]"),
+    "config.json: linux.resources.devices[0].access: "
+    "expected a combination of \"r\", \"w\" and \"m\", got \"rwx\"" },
+  { PROCESS ("'ioPriority':{'class':'IOPRIO_CLASS_NONE','priority':0}"),
+    "config.json: process.ioPriority.class: unknown I/O priority class \"IOPRIO_CLASS_NONE\"" },
+  { PROCESS ("'scheduler':{'policy':'SCHED_FAST'}"),
+    "config.json: process.scheduler.policy: unknown scheduler policy \"SCHED_FAST\"" },
+  { PROCESS ("'scheduler':{'policy':'SCHED_RR','flags':['SCHED_FLAG_RECLAIM','X']}"),
+    "config.json: process.scheduler.flags[1]: unknown scheduler flag \"X\"" },
+  { LINUX ("'personality':{'domain':'LINUX64'}"),
+    "config.json: linux.personality.domain: unknown personality domain \"LINUX64\"" },
+  { LINUX ("'timeOffsets':{'realtime':{'secs':1}}"),
+    "config.json: linux.timeOffsets.realtime: unknown clock \"realtime\"" },
+  { SECCOMP ("'flags':['SECCOMP_FILTER_FLAG_FOO']"),
+    "config.json: linux.seccomp.flags[0]: unknown seccomp flag \"SECCOMP_FILTER_FLAG_FOO\"" },
+  { LINUX ("'seccomp':{'defaultAction':'SCMP_ACT_BOGUS'}"),
+    "config.json: linux.seccomp.defaultAction: unknown seccomp action \"SCMP_ACT_BOGUS\"" },
+  { SECCOMP ("'architectures':['SCMP_ARCH_X86_64','SCMP_ARCH_Z80']"),
+    "config.json: linux.seccomp.architectures[1]: unknown seccomp architecture \"SCMP_ARCH_Z80\"" },
+  { SECCOMP ("'syscalls':[{'names':['read'],'action':'SCMP_ACT_ALLOW',"
+             "'args':[{'index':0,'value':0,'op':'SCMP_CMP_FOO'}]}]"),
+    "config.json: linux.seccomp.syscalls[0].args[0].op: unknown seccomp operator \"SCMP_CMP_FOO\"" },
+  { SECCOMP ("'syscalls':[{'names':[],'action':'SCMP_ACT_ALLOW'}]"),
+    "config.json: linux.seccomp.syscalls[0].names: must contain at least one entry" },
+  { LINUX ("'memoryPolicy':{'mode':'MPOL_FOO'}"),
+    "config.json: linux.memoryPolicy.mode: unknown memory policy mode \"MPOL_FOO\"" },
+  { LINUX ("'memoryPolicy':{'mode':'MPOL_BIND','nodes':'0','flags':['MPOL_F_BAR']}"),
+    "config.json: linux.memoryPolicy.flags[0]: unknown memory policy flag \"MPOL_F_BAR\"" },
+  { LINUX ("'rootfsPropagation':'bogus'"),
+    "config.json: linux.rootfsPropagation: unknown rootfs propagation \"bogus\"" },
+  /* versions */
+  { "{'ociVersion':'2.0.0'}", "config.json: ociVersion: unsupported version \"2.0.0\"" },
+  { "{'ociVersion':'10.0.0'}", "config.json: ociVersion: unsupported version \"10.0.0\"" },
+  { "{'ociVersion':'1.0'}", "config.json: ociVersion: unsupported version \"1.0\"" },
+  { "{'ociVersion':1}", "config.json: ociVersion: expected a string" },
+  /* required fields and single-object MUSTs */
+  { "{}", "config.json: ociVersion: required field is missing" },
+  { "{" V ",'root':{'readonly':true}}", "config.json: root.path: required field is missing" },
+  { "{" V ",'process':{'args':['sh']}}", "config.json: process.cwd: required field is missing" },
+  { "{" V ",'process':{'args':['sh'],'cwd':null}}",
+    "config.json: process.cwd: required field is missing" },
+  { "{" V ",'process':{'cwd':'/'}}", "config.json: process.args: required field is missing" },
+  { "{" V ",'process':{'args':[],'cwd':'/'}}",
+    "config.json: process.args: must contain at least one entry" },
+  { "{" V ",'process':{'args':['sh'],'cwd':'tmp'}}",
+    "config.json: process.cwd: must be an absolute path, got \"tmp\"" },
+  { PROCESS ("'consoleSize':{'height':24}"),
+    "config.json: process.consoleSize.width: required field is missing" },
+  { "{" V ",'mounts':[{'type':'tmpfs'}]}",
+    "config.json: mounts[0].destination: required field is missing" },
+  { "{" V ",'mounts':[{'destination':''}]}",
+    "config.json: mounts[0].destination: must not be empty" },
+  { LINUX ("'namespaces':[{'path':'/proc/1/ns/pid'}]"),
+    "config.json: linux.namespaces[0].type: required field is missing" },
+  { LINUX ("'uidMappings':[{'containerID':0,'hostID':0}]"),
+    "config.json: linux.uidMappings[0].size: required field is missing" },
+  { LINUX ("'devices':[{'path':'/dev/x','type':'c','major':1}]"),
+    "config.json: linux.devices[0].minor: required field is missing" },
+  { RES ("'devices':[{'access':'rwm'}]"),
+    "config.json: linux.resources.devices[0].allow: required field is missing" },
+  { RES ("'blockIO':{'weightDevice':[{'major':8,'minor':0}]}"),
+    "config.json: linux.resources.blockIO.weightDevice[0]: "
+    "needs at least one of weight and leafWeight" },
+  { RES ("'rdma':{'mlx5_1':{}}"),
+    "config.json: linux.resources.rdma.mlx5_1: needs at least one of hcaHandles and hcaObjects" },
+  { RES ("'hugepageLimits':[{'limit':1}]"),
+    "config.json: linux.resources.hugepageLimits[0].pageSize: required field is missing" },
+  { "{" V ",'hooks':{'poststop':[{'args':['x']}]}}",
+    "config.json: hooks.poststop[0].path: required field is missing" },
+  { LINUX ("'seccomp':{}"), "config.json: linux.seccomp.defaultAction: required field is missing" },
+  { PROCESS ("'scheduler':{}"), "config.json: process.scheduler.policy: required field is missing" },
+  /* malformed JSON: position of the offending token */
+  { "{\n  'ociVersion': ,\n}",
+    "config.json: line 2, column 17: parse error: unallowed token at this point in JSON text" },
+  { "{\n  'ociVersion': '1.2.0'\n",
+    "config.json: line 3, column 1: parse error: premature EOF" },
+  { "", "config.json: line 1, column 1: parse error: premature EOF" },
+  { "{'a' 1}",
+    "config.json: line 1, column 6: parse error: object key and value must be separated "
+    "by a colon (':')" },
+  { "{\n\t'ociVersion': '1.2.0'\n} x",
+    "config.json: line 3, column 3: parse error: trailing garbage" },
+  { "{'mounts': [1,]}",
+    "config.json: line 1, column 15: parse error: unallowed token at this point in JSON text" },
+};
+
+/* A config that parses, with the message crt_spec_validate must give
+ * (NULL: valid). */
+static const struct
+{
+  const char *json;
+  const char *message;
+} validate_cases[] = {
+  { "{" V "," PROC "}", NULL },
+  { PROCESS ("'rlimits':[{'type':'RLIMIT_NOFILE','hard':1024,'soft':2048}]"),
+    "config.json: process.rlimits[0]: soft limit 2048 is greater than hard limit 1024" },
+  { PROCESS ("'rlimits':[{'type':'RLIMIT_NOFILE','hard':1,'soft':1},"
+             "{'type':'RLIMIT_CORE','hard':1,'soft':1},{'type':'RLIMIT_NOFILE','hard':2,'soft':2}]"),
+    "config.json: process.rlimits[2]: duplicate rlimit \"RLIMIT_NOFILE\"" },
+  { LINUX ("'namespaces':[{'type':'pid'},{'type':'mount'},{'type':'ipc'},{'type':'pid'}]"),
+    "config.json: linux.namespaces[3]: duplicate namespace \"pid\"" },
+  { LINUX ("'namespaces':[{'type':'network','path':'run/netns/x'}]"),
+    "config.json: linux.namespaces[0].path: must be an absolute path, got \"run/netns/x\"" },
+  { LINUX ("'namespaces':[{'type':'user'}]"),
+    "config.json: linux.uidMappings: required with a new user namespace" },
+  { LINUX ("'namespaces':[{'type':'user'}],'uidMappings':[{'containerID':0,'hostID':1000,'size':1}]"),
+    "config.json: linux.gidMappings: required with a new user namespace" },
+  { LINUX ("'namespaces':[{'type':'user','path':'/proc/1/ns/user'}]"), NULL },
+  { LINUX ("'uidMappings':[{'containerID':0,'hostID':1000,'size':1}],"
+           "'gidMappings':[{'containerID':0,'hostID':1000,'size':1}]"),
+    "config.json: linux.uidMappings: set without a user namespace" },
+  { LINUX ("'namespaces':[{'type':'user'}],'uidMappings':[{'containerID':0,'hostID':1000,'size':1}],"
+           "'gidMappings':[{'containerID':0,'hostID':1000,'size':0}]"),
+    "config.json: linux.gidMappings[0].size: must be greater than 0" },
+  { LINUX ("'namespaces':[{'type':'user'}],'uidMappings':[{'containerID':4294967295,"
+           "'hostID':1000,'size':2}],'gidMappings':[{'containerID':0,'hostID':1000,'size':1}]"),
+    "config.json: linux.uidMappings[0]: range exceeds the 32-bit id space" },
+  { LINUX ("'timeOffsets':{'monotonic':{'secs':10}}"),
+    "config.json: linux.timeOffsets: set without a new time namespace" },
+  { LINUX ("'namespaces':[{'type':'time','path':'/proc/1/ns/time'}],'timeOffsets':{'boottime':{}}"),
+    "config.json: linux.timeOffsets: set without a new time namespace" },
+  { LINUX ("'namespaces':[{'type':'time'}],'timeOffsets':{'monotonic':{'secs':-5,'nanosecs':1}}"),
+    NULL },
+  { "{" V ",'hooks':{'createRuntime':[{'path':'/bin/true'}],'startContainer':[{'path':'true'}]}}",
+    "config.json: hooks.startContainer[0].path: must be an absolute path, got \"true\"" },
+  { LINUX ("'devices':[{'path':'dev/null','type':'c','major':1,'minor':3}]"),
+    "config.json: linux.devices[0].path: must be an absolute path, got \"dev/null\"" },
+  { "{" V ",'mounts':[{'destination':'/a','uidMappings':[{'containerID':0,'hostID':1,'size':1}]}]}",
+    "config.json: mounts[0]: uidMappings and gidMappings must be given together" },
+  { "{" V ",'mounts':[{'destination':'/a','uidMappings':[{'containerID':0,'hostID':1,'size':1}],"
+    "'gidMappings':[{'containerID':0,'hostID':1,'size':0}]}]}",
+    "config.json: mounts[0].gidMappings[0].size: must be greater than 0" },
+  /* relative destinations are deprecated, not invalid: made absolute */
+  { "{" V ",'mounts':[{'destination':'tmp','type':'tmpfs'}]}", NULL },
+  { LINUX ("'maskedPaths':['/proc/kcore','proc/keys']"),
+    "config.json: linux.maskedPaths[1]: must be an absolute path, got \"proc/keys\"" },
+  { LINUX ("'readonlyPaths':['sys']"),
+    "config.json: linux.readonlyPaths[0]: must be an absolute path, got \"sys\"" },
+  { SECCOMP ("'defaultErrnoRet':1"),
+    "config.json: linux.seccomp.defaultErrnoRet: not allowed with action SCMP_ACT_ALLOW" },
+  { SECCOMP ("'syscalls':[{'names':['read'],'action':'SCMP_ACT_KILL','errnoRet':1}]"),
+    "config.json: linux.seccomp.syscalls[0].errnoRet: not allowed with action SCMP_ACT_KILL" },
+  { SECCOMP ("'listenerMetadata':'x'"),
+    "config.json: linux.seccomp.listenerMetadata: set without listenerPath" },
+  { LINUX ("'intelRdt':{'memBwSchema':'L3:0=f'}"),
+    "config.json: linux.intelRdt.memBwSchema: must start with \"MB:\" and be one line" },
+  { "{" V ",'hostname':'box'}", "config.json: hostname: set without a uts namespace" },
+  { "{" V ",'hostname':'box','linux':{'namespaces':[{'type':'uts','path':'/proc/1/ns/uts'}]}}",
+    NULL },
+};
+
+void
+test_spec_parse_errors (void)
+{
+  for (size_t i = 0; i < CRT_ARRAY_SIZE (parse_cases); i++)
+    {
+      cleanup_free char *json = dq (parse_cases[i].json);
+      crt_spec *spec = NULL;
+      crt_error *err = NULL;
+      int rc = crt_spec_parse (json, NULL, &spec, &err);
+
+      tap_ok (rc < 0 && spec == NULL, "parse error %zu fails", i);
+      tap_str_eq (err ? err->msg : NULL, parse_cases[i].message, parse_cases[i].message);
+      crt_spec_free (spec);
+      crt_error_free (&err);
+    }
+}
+
+void
+test_spec_validate_cases (void)
+{
+  for (size_t i = 0; i < CRT_ARRAY_SIZE (validate_cases); i++)
+    {
+      cleanup_free char *json = dq (validate_cases[i].json);
+      const char *want = validate_cases[i].message;
+      cleanup_spec crt_spec *spec = NULL;
+      crt_error *err = NULL;
+
+      if (!tap_ok (crt_spec_parse (json, NULL, &spec, &err) == 0, "validate case %zu parses", i))
+        {
+          printf ("#   %s\n", err->msg);
+          crt_error_free (&err);
+          continue;
+        }
+      TAP_INT_EQ (crt_spec_validate (spec, &err), want ? -1 : 0, want ? want : "valid config");
+      tap_str_eq (err ? err->msg : NULL, want, want ? want : "no message");
+      crt_error_free (&err);
+    }
+}
