@@ -48,6 +48,28 @@ crt_error_set (crt_error **err, int errnum, const char *fmt, ...)
 }
 
 int
+crt_error_with_code (crt_error **err, int errnum, const char *fmt, ...)
+{
+  va_list ap;
+  char *what;
+
+  if (err == NULL || *err != NULL)
+    return -1;
+  va_start (ap, fmt);
+  what = vformat (fmt, ap);
+  va_end (ap);
+  *err = calloc (1, sizeof (**err));
+  if (*err == NULL)
+    {
+      free (what);
+      return -1;
+    }
+  (*err)->errnum = errnum;
+  (*err)->msg = what;
+  return -1;
+}
+
+int
 crt_error_prefix (crt_error **err, const char *fmt, ...)
 {
   va_list ap;

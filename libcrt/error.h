@@ -20,6 +20,12 @@ typedef struct crt_error
 int crt_error_set (crt_error **err, int errnum, const char *fmt, ...)
   __attribute__ ((format (printf, 3, 4)));
 
+/* Like crt_error_set, but the message is complete as it is: errnum is
+ * recorded for callers to test (ENOENT: "does not exist") and not
+ * spelled out. */
+int crt_error_with_code (crt_error **err, int errnum, const char *fmt, ...)
+  __attribute__ ((format (printf, 3, 4)));
+
 /* The same, taking errno as the cause. */
 #define crt_error_errno(err, ...) crt_error_set ((err), errno, __VA_ARGS__)
 

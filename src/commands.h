@@ -54,5 +54,6 @@ extern const cli_command cli_run;
 extern const cli_command cli_spec;
 extern const cli_command cli_start;
 extern const cli_command cli_state;
+extern const cli_command cli_events, cli_pause, cli_ps, cli_resume, cli_update; /* cgroup-commands.am */
 
 #endif

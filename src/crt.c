@@ -12,6 +12,7 @@
 /* Adding a command: its file, its declaration in commands.h, one line here. */
 static const cli_command *const commands[] = {
   &cli_create, &cli_delete, &cli_exec, &cli_features, &cli_kill, &cli_list, &cli_run, &cli_spec, &cli_start, &cli_state,
+  &cli_events, &cli_pause, &cli_ps, &cli_resume, &cli_update,
 };
 
 typedef struct global_flags

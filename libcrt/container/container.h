@@ -12,7 +12,7 @@
 #include "state.h"
 
 /* A container just made by crt_launch(): its init is set up and blocked
- * on the exec fifo; the state directory is still locked (dirfd). */
+ * on the start socket; the state directory is still locked (dirfd). */
 typedef struct crt_launched
 {
   crt_spec *spec;
@@ -25,16 +25,19 @@ typedef struct crt_launched
 
 void crt_launch_release (crt_launched *l);
 
+struct crt_seccomp_filter;
+
 /* What the container's init needs, prepared by the parent before clone. */
 typedef struct crt_init_args
 {
+  const struct crt_seccomp_filter *seccomp;  /* compiled linux.seccomp, or NULL */
   const char *id;
   const crt_spec *spec;
   const crt_ns_plan *plan;
   const char *rootfs;
   const char *bundle;           /* relative bind sources are relative to it */
   int sync_fd;
-  int fifo_fd;
+  int start_fd;                 /* listening: `start` connects here */
   int state_dirfd;              /* the parent's locked state dir: closed at once */
   int preserve_fds;
   bool no_pivot;
@@ -54,8 +57,16 @@ int crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts
                 const sigset_t *exec_sigmask, bool foreground, crt_launched *out,
                 crt_error **err);
 
-/* Release the init of a created container through its fifo. */
+/* Release the init of a created container through its start socket
+ * and wait until it has exec'd its program (or failed to). */
 int crt_release_init (int dirfd, const char *id, crt_error **err);
+
+/* Bind and listen on the start socket in the state directory. */
+int crt_start_socket_listen (int dirfd, int *fd, crt_error **err);
+
+/* The state JSON hooks get on stdin. */
+char *crt_hook_state_for (const crt_spec *spec, const char *id, const char *status, pid_t pid,
+                          const char *bundle);
 
 /* Release it, first binding the container's notify socket when
  * NOTIFY_SOCKET is relayed (*notify_fd, else -1). */

@@ -1,16 +1,19 @@
 /* create: make the container and leave its init waiting for `start`.
  *
  * Process model: the parent (crt) parses and validates everything, makes
- * the state directory and the exec fifo, then clones the init straight
+ * the state directory and the start socket, then clones the init straight
  * into its new namespaces. The two talk over a SOCK_SEQPACKET pair: the
  * parent writes the user namespace id maps, the init sets up the rootfs
  * and the process and reports READY (or an error, which undoes
  * everything). No re-exec of crt, no helper process. */
 #include "config.h"
 #include "container.h"
+#include "hooks.h"
 #include "notify.h"
 #include "sync.h"
 #include "../cgroup/cgroup.h"
+#include "../linux/process.h"
+#include "../linux/seccomp.h"
 #include "../linux/terminal.h"
 #include "../util/util.h"
 
@@ -49,6 +52,8 @@ check_supported (const crt_spec *spec, const crt_create_options *opts, bool fore
     return crt_error_set (err, 0,
                           "config.json: process.terminal: a detached container needs "
                           "--console-socket to hand its terminal to");
+  if (crt_sysctl_validate (spec, err) < 0)
+    return -1;
   if (crt_spec_namespace (spec, CRT_NS_MOUNT) == NULL)
     return crt_error_set (err, 0,
                           "config.json: linux.namespaces: a mount namespace is required");
@@ -101,33 +106,88 @@ kill_and_reap (pid_t pid)
     ;
 }
 
-/* The parent's half of the setup, once the init exists. */
+/* What the parent needs to answer the init's requests during setup. */
+typedef struct setup_peer
+{
+  crt_context *ctx;
+  const crt_spec *spec;
+  const crt_create_options *opts;
+  const char *id;
+  const char *bundle;
+  pid_t pid;
+  int sync_fd;
+  int *pty_master;
+} setup_peer;
+
+/* prestart (deprecated, same moment) then createRuntime: in crt's own
+ * namespaces, once the container's exist and its mounts are made.
+ * prestart hooks were written for a state of "created" (runtime-tools'
+ * hooks_stdin checks it); createRuntime is part of creating. */
 static int
-parent_setup (const crt_ns_plan *plan, const crt_spec *spec, const crt_create_options *opts,
-              pid_t pid, int sync_fd, int *pty_master, crt_error **err)
+run_create_runtime_hooks (const setup_peer *p, crt_error **err)
+{
+  cleanup_free char *prestart = crt_hook_state_for (p->spec, p->id, "created", p->pid, p->bundle);
+  cleanup_free char *creating = crt_hook_state_for (p->spec, p->id, "creating", p->pid, p->bundle);
+
+  if (crt_hooks_run (p->spec->hooks, CRT_HOOK_PRESTART, prestart, err) < 0
+      || crt_hooks_run (p->spec->hooks, CRT_HOOK_CREATE_RUNTIME, creating, err) < 0)
+    return -1;
+  return crt_sync_send (p->sync_fd, CRT_SYNC_HOOKS_DONE, err);
+}
+
+/* The seccomp agent gets the listener fd with the container's state. */
+static int
+send_seccomp_fd (const setup_peer *p, int notify_fd, crt_error **err)
+{
+  cleanup_close int fd = notify_fd;
+  cleanup_free char *state = crt_hook_state_for (p->spec, p->id, "creating", p->pid, p->bundle);
+
+  return crt_seccomp_send_notify_fd (p->spec->linux_->seccomp, fd, state, p->pid, err);
+}
+
+/* The parent's half of the setup, once the init exists: answer its
+ * requests until it is READY. */
+static int
+parent_setup (const crt_ns_plan *plan, const setup_peer *p, crt_error **err)
 {
   if (plan->new_userns)
     {
-      if (crt_ns_write_id_maps (pid, spec->linux_, err) < 0)
+      if (crt_ns_write_id_maps (p->pid, p->spec->linux_, err) < 0)
         return -1;
-      if (crt_sync_send (sync_fd, CRT_SYNC_ID_MAPS_DONE, err) < 0)
+      if (crt_sync_send (p->sync_fd, CRT_SYNC_ID_MAPS_DONE, err) < 0)
         return -1;
     }
   for (;;)
     {
       crt_sync_type type;
       int passed;
+      int r;
 
-      if (crt_sync_recv (sync_fd, &type, &passed, err) < 0)
+      if (crt_sync_recv (p->sync_fd, &type, &passed, err) < 0)
         return -1;
-      if (type == CRT_SYNC_READY)
-        return 0;
-      if (type != CRT_SYNC_PTY_MASTER || passed < 0)
+      switch (type)
         {
+        case CRT_SYNC_READY:
           crt_closep (&passed);
-          return crt_error_set (err, EPROTO, "sync: unexpected message %d", type);
+          return 0;
+        case CRT_SYNC_RUN_CREATE_HOOKS:
+          crt_closep (&passed);
+          r = run_create_runtime_hooks (p, err);
+          break;
+        case CRT_SYNC_PTY_MASTER:
+          r = passed < 0 ? crt_error_set (err, EPROTO, "sync: no pty master")
+                         : crt_terminal_take_master (passed, p->opts->console_socket,
+                                                     p->pty_master, err);
+          break;
+        case CRT_SYNC_SECCOMP_FD:
+          r = passed < 0 ? crt_error_set (err, EPROTO, "sync: no seccomp fd")
+                         : send_seccomp_fd (p, passed, err);
+          break;
+        default:
+          crt_closep (&passed);
+          r = crt_error_set (err, EPROTO, "sync: unexpected message %d", type);
         }
-      if (crt_terminal_take_master (passed, opts->console_socket, pty_master, err) < 0)
+      if (r < 0)
         return -1;
     }
 }
@@ -161,6 +221,8 @@ fill_record (crt_state_record *rec, const char *id, const crt_spec *spec, const 
 typedef struct launch_undo
 {
   const crt_context *ctx;
+  const crt_spec *spec;         /* for poststop hooks once the init existed */
+  const char *bundle;
   const char *id;
   int dirfd;                    /* state dir made and locked */
   char *cgroup_path;            /* cgroup made */
@@ -176,6 +238,12 @@ undo_launch (launch_undo *u)
     crt_cgroup_destroy (u->cgroup_path, NULL);
   if (u->dirfd >= 0)
     crt_state_dir_remove (u->ctx, u->id, u->dirfd, NULL);
+  /* A failed create goes on to the end of the lifecycle: poststop. */
+  if (u->pid > 0 && u->spec && u->spec->hooks && u->spec->hooks->n_hooks[CRT_HOOK_POSTSTOP])
+    {
+      cleanup_free char *state = crt_hook_state_for (u->spec, u->id, "stopped", 0, u->bundle);
+      crt_hooks_run_logged (u->ctx, u->spec->hooks, CRT_HOOK_POSTSTOP, state);
+    }
 }
 
 static int
@@ -237,7 +305,8 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts,
   cleanup_free char *bundle = NULL, *rootfs = NULL, *config_text = NULL;
   cleanup_free char *state_dir = NULL, *notify_host = NULL;
   cleanup_spec crt_spec *spec = NULL;
-  cleanup_close int dirfd = -1, fifo_fd = -1, pidfd = -1, cgroup_fd = -1;
+  cleanup_close int dirfd = -1, start_fd = -1, pidfd = -1, cgroup_fd = -1;
+  cleanup_seccomp_filter crt_seccomp_filter *seccomp = NULL;
   cleanup_close int sync_parent = -1, sync_child = -1;
   launch_undo undo = { .ctx = ctx, .id = id, .dirfd = -1 };
   crt_ns_plan plan;
@@ -256,6 +325,12 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts,
   if (load_config (opts, bundle, &config_text, &spec, err) < 0
       || check_supported (spec, opts, foreground, err) < 0 || resolve_rootfs (bundle, spec, &rootfs, err) < 0)
     return -1;
+  /* A bad profile fails here, naming its JSON path, before anything
+   * exists; the init only loads the compiled program. */
+  if (spec->linux_ && crt_seccomp_compile (spec->linux_->seccomp, &seccomp, err) < 0)
+    return -1;
+  for (char *const *name = crt_seccomp_filter_skipped (seccomp); name && *name; name++)
+    crt_log (ctx, CRT_LOG_DEBUG, "seccomp: syscall `%s` unknown here, skipped", *name);
   if (crt_ns_plan_make (spec, &plan, err) < 0)
     return -1;
 
@@ -268,19 +343,10 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts,
       || crt_notify_prepare (spec, dirfd, state_dir, &notify_host, err) < 0
       || make_cgroup (ctx, spec, id, &undo, &cgroup_fd, err) < 0)
     goto fail;
-  if (mkfifoat (dirfd, CRT_EXEC_FIFO, 0600) < 0)
-    {
-      crt_error_errno (err, "make exec fifo");
-      goto fail;
-    }
-  /* Opened here, before the clone, so the init holds it whatever user
-   * it becomes; non-blocking so that the open does not wait for a writer. */
-  fifo_fd = openat (dirfd, CRT_EXEC_FIFO, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fifo_fd < 0)
-    {
-      crt_error_errno (err, "open exec fifo");
-      goto fail;
-    }
+  /* Made here, before the clone, so the init holds it whatever user it
+   * becomes and wherever its root is. */
+  if (crt_start_socket_listen (dirfd, &start_fd, err) < 0)
+    goto fail;
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_fds) < 0)
     {
       crt_error_errno (err, "socketpair");
@@ -296,7 +362,8 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts,
   args.rootfs = rootfs;
   args.bundle = bundle;
   args.sync_fd = sync_child;
-  args.fifo_fd = fifo_fd;
+  args.start_fd = start_fd;
+  args.seccomp = seccomp;
   args.state_dirfd = dirfd;
   args.preserve_fds = opts->preserve_fds + socket_activation_fds (spec->process);
   args.no_pivot = opts->no_pivot;
@@ -317,11 +384,17 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts,
       crt_init_run (&args);
     }
   undo.pid = pid;
+  undo.spec = spec;
+  undo.bundle = bundle;
   crt_closep (&sync_child);
 
-  if ((cgroup_fd >= 0 && !in_cgroup && crt_cgroup_enter (cgroup_fd, pid, err) < 0)
-      || parent_setup (&plan, spec, opts, pid, sync_parent, &out->pty_master, err) < 0)
-    goto fail;
+  {
+    setup_peer peer = { .ctx = ctx, .spec = spec, .opts = opts, .id = id, .bundle = bundle,
+                        .pid = pid, .sync_fd = sync_parent, .pty_master = &out->pty_master };
+    if ((cgroup_fd >= 0 && !in_cgroup && crt_cgroup_enter (cgroup_fd, pid, err) < 0)
+        || parent_setup (&plan, &peer, err) < 0)
+      goto fail;
+  }
   fill_record (&out->rec, id, spec, bundle, rootfs, pid, undo.cgroup_path);
   out->rec.notify_socket = crt_steal_ptr (&notify_host);
   if (crt_state_write (dirfd, &out->rec, err) < 0

@@ -1,6 +1,7 @@
 /* delete: remove a stopped container; --force kills a running one first. */
 #include "config.h"
 #include "container.h"
+#include "hooks.h"
 #include "../cgroup/cgroup.h"
 #include "../util/util.h"
 
@@ -11,13 +12,28 @@ int
 crt_destroy (crt_context *ctx, const char *id, int dirfd, crt_error **err)
 {
   cleanup_state_record crt_state_record rec = { 0 };
+  cleanup_free char *config_text = NULL;
+  cleanup_spec crt_spec *spec = NULL;
+  bool have_rec = crt_state_read (dirfd, &rec, NULL) == 0;
 
+  /* The hooks to run come from the config as it was at create. */
+  if (crt_read_file_at (dirfd, CRT_CONFIG_COPY, &config_text, NULL, NULL) == 0)
+    crt_spec_parse (config_text, "config.json", &spec, NULL);
   /* The cgroup goes first: while it exists, so does the state that
    * names it, and a failed delete can be retried. */
-  if (crt_state_read (dirfd, &rec, NULL) == 0 && rec.cgroup_path && rec.cgroup_path[0]
+  if (have_rec && rec.cgroup_path && rec.cgroup_path[0]
       && crt_cgroup_destroy (rec.cgroup_path, err) < 0)
     return -1;
-  return crt_state_dir_remove (ctx, id, dirfd, err);
+  if (crt_state_dir_remove (ctx, id, dirfd, err) < 0)
+    return -1;
+  /* poststop: after everything is gone; a failure is only a warning. */
+  if (spec && spec->hooks && spec->hooks->n_hooks[CRT_HOOK_POSTSTOP])
+    {
+      cleanup_free char *state
+          = crt_hook_state_for (spec, id, "stopped", 0, have_rec ? rec.bundle : "");
+      crt_hooks_run_logged (ctx, spec->hooks, CRT_HOOK_POSTSTOP, state);
+    }
+  return 0;
 }
 
 int
@@ -28,7 +44,15 @@ crt_container_delete (crt_context *ctx, const char *id, bool force, crt_error **
   crt_status status;
 
   if (crt_state_dir_open (ctx, id, true, &dirfd, err) < 0)
-    return -1;
+    {
+      /* As runc: forcing away what is not there is not an error. */
+      if (force && (*err)->errnum == ENOENT)
+        {
+          crt_error_free (err);
+          return 0;
+        }
+      return -1;
+    }
   if (crt_state_read (dirfd, &rec, err) < 0)
     {
       /* A directory without state is what a crashed create leaves. */

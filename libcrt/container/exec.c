@@ -11,6 +11,7 @@
 #include "sync.h"
 #include "../cgroup/cgroup.h"
 #include "../linux/process.h"
+#include "../linux/seccomp.h"
 #include "../linux/terminal.h"
 #include "../util/util.h"
 
@@ -174,11 +175,25 @@ setup_console (int sync_fd, const crt_process *proc, crt_error **err)
 typedef struct exec_child
 {
   const crt_spec *spec;
+  const char *id;
+  const crt_seccomp_filter *seccomp;
   crt_ns_plan plan;
   int sync_fd;
   int preserve_fds;
   sigset_t sigmask;
 } exec_child;
+
+static int
+load_seccomp (const exec_child *c, crt_error **err)
+{
+  cleanup_close int notify_fd = -1;
+
+  if (crt_seccomp_load (c->seccomp, &notify_fd, err) < 0)
+    return -1;
+  if (notify_fd >= 0)
+    return crt_sync_send_fd (c->sync_fd, CRT_SYNC_SECCOMP_FD, notify_fd, err);
+  return 0;
+}
 
 __attribute__ ((noreturn)) static void
 exec_child_run (exec_child *c)
@@ -191,8 +206,14 @@ exec_child_run (exec_child *c)
       || (c->plan.join_fd[CRT_NS_MOUNT] >= 0 && chdir ("/") < 0
           && crt_error_errno (&err, "chdir /") < 0)
       || (p->terminal && setup_console (c->sync_fd, p, &err) < 0)
-      || crt_process_find_executable (p, &exe, &err) < 0
-      || crt_process_setup (p, c->spec->linux_, &err) < 0)
+      || crt_process_find_executable (p, &exe, &err) < 0)
+    goto fail;
+  /* The container's filter, in the init's order (see init.c). */
+  if (!p->no_new_privileges && load_seccomp (c, &err) < 0)
+    goto fail;
+  if (crt_process_setup (p, c->spec->linux_, &err) < 0)
+    goto fail;
+  if (p->no_new_privileges && load_seccomp (c, &err) < 0)
     goto fail;
   sigprocmask (SIG_SETMASK, &c->sigmask, NULL);
   crt_process_exec (p, exe, c->preserve_fds, &err);
@@ -202,9 +223,11 @@ fail:
 }
 
 /* 0 once the child has exec'd (EOF: its end of the socket was
- * close-on-exec), its error otherwise. A pty master may come first. */
+ * close-on-exec), its error otherwise. A pty master and a seccomp
+ * listener may come first. */
 static int
-wait_for_exec (int sync_fd, const char *console_socket, int *pty_master, crt_error **err)
+wait_for_exec (const exec_child *c, pid_t pid, int sync_fd, const char *console_socket,
+               int *pty_master, crt_error **err)
 {
   for (;;)
     {
@@ -220,10 +243,18 @@ wait_for_exec (int sync_fd, const char *console_socket, int *pty_master, crt_err
         return 0;
       if (crt_sync_recv (sync_fd, &type, &passed, err) < 0)
         return -1;
-      if (type != CRT_SYNC_PTY_MASTER || passed < 0)
+      if (passed < 0 || (type != CRT_SYNC_PTY_MASTER && type != CRT_SYNC_SECCOMP_FD))
         {
           crt_closep (&passed);
           return crt_error_set (err, EPROTO, "sync: unexpected message %d", type);
+        }
+      if (type == CRT_SYNC_SECCOMP_FD)
+        {
+          cleanup_close int fd = passed;
+          cleanup_free char *state = crt_hook_state_for (c->spec, c->id, "running", pid, "");
+          if (crt_seccomp_send_notify_fd (c->spec->linux_->seccomp, fd, state, pid, err) < 0)
+            return -1;
+          continue;
         }
       if (crt_terminal_take_master (passed, console_socket, pty_master, err) < 0)
         return -1;
@@ -258,7 +289,7 @@ spawn (exec_child *c, int cgroup_fd, const char *console_socket, pid_t *out_pid,
     }
   close (sync_fds[1]);
   if ((cgroup_fd >= 0 && !in_cgroup && crt_cgroup_enter (cgroup_fd, pid, err) < 0)
-      || wait_for_exec (sync_fds[0], console_socket, pty_master, err) < 0)
+      || wait_for_exec (c, pid, sync_fds[0], console_socket, pty_master, err) < 0)
     {
       int status;
       close (sync_fds[0]);
@@ -293,6 +324,7 @@ crt_container_exec (crt_context *ctx, const char *id, const crt_exec_options *o,
   cleanup_state_record crt_state_record rec = { 0 };
   cleanup_free char *config_text = NULL;
   cleanup_spec crt_spec *spec = NULL;
+  cleanup_seccomp_filter crt_seccomp_filter *seccomp = NULL;
   exec_child c;
   crt_status status;
   pid_t pid = -1;
@@ -314,8 +346,12 @@ crt_container_exec (crt_context *ctx, const char *id, const crt_exec_options *o,
   /* Nothing from the container's state dir may reach the process. */
   crt_closep (&dirfd);
 
+  if (spec->linux_ && crt_seccomp_compile (spec->linux_->seccomp, &seccomp, err) < 0)
+    return -1;
   memset (&c, 0, sizeof (c));
   c.spec = spec;
+  c.id = id;
+  c.seccomp = seccomp;
   c.preserve_fds = o->preserve_fds;
   for (int t = 0; t < CRT_NS__COUNT; t++)
     c.plan.join_fd[t] = -1;
@@ -329,7 +365,7 @@ crt_container_exec (crt_context *ctx, const char *id, const crt_exec_options *o,
   if (!crt_state_init_alive (&rec))
     {
       crt_ns_plan_release (&c.plan);
-      return crt_error_set (err, ESRCH, "cannot exec in container `%s`: it is stopped", id);
+      return crt_error_with_code (err, ESRCH, "cannot exec in container `%s`: it is stopped", id);
     }
 
   if (!o->detach && crt_supervise_begin (&c.sigmask, &sigfd, err) < 0)

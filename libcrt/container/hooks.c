@@ -109,8 +109,8 @@ feed_stdin (int *fd, const char **data, size_t *left)
 }
 
 /* Wait for the hook to exit, feeding its stdin meanwhile. timeout_s <= 0:
- * no deadline. Returns 0 with the wait status, or 1 when the deadline
- * passed (the hook is then killed and reaped). */
+ * no deadline. Returns 0 with the wait status, 1 when the deadline passed
+ * or -1 when waiting failed (either way the hook is killed and reaped). */
 static int
 wait_hook (const hook_child *child, int *stdin_fd, const char *state_json, int64_t timeout_s,
            int *status, crt_error **err)

@@ -5,14 +5,17 @@
  * the parent instead of printing: the parent prints once and cleans up. */
 #include "config.h"
 #include "container.h"
+#include "hooks.h"
 #include "sync.h"
 #include "../linux/process.h"
 #include "../linux/rootfs.h"
+#include "../linux/seccomp.h"
 #include "../linux/terminal.h"
 #include "../util/util.h"
 
 #include <errno.h>
-#include <poll.h>
+#include <stdbool.h>
+#include <sys/socket.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -78,35 +81,68 @@ setup_console (int sync_fd, const crt_process *proc, crt_error **err)
   cleanup_close int master = -1, slave = -1;
 
   if (crt_terminal_open (&master, &slave, err) < 0
+      || crt_terminal_bind_console (master, err) < 0
       || crt_sync_send_fd (sync_fd, CRT_SYNC_PTY_MASTER, master, err) < 0)
     return -1;
   return crt_terminal_become_console (slave, proc, err);
 }
 
-/* Block until `start` writes a byte into the exec fifo. */
+/* Block until `start` connects and says so; returns the connection,
+ * over which a failure to exec is reported (it closes on exec). */
 static int
-wait_for_start (int fifo_fd, crt_error **err)
+wait_for_start (int start_fd, int *conn, crt_error **err)
 {
-  struct pollfd p = { .fd = fifo_fd, .events = POLLIN };
-  char byte;
-  ssize_t r;
-
   for (;;)
     {
-      if (poll (&p, 1, -1) < 0)
+      cleanup_close int c = accept4 (start_fd, NULL, NULL, SOCK_CLOEXEC);
+      crt_error *ignored = NULL;
+
+      if (c < 0)
         {
           if (errno == EINTR)
             continue;
           return crt_error_errno (err, "wait for start");
         }
-      r = read (fifo_fd, &byte, 1);
-      if (r == 1)
-        return 0;
-      if (r < 0 && (errno == EINTR || errno == EAGAIN))
-        continue;
-      /* A writer came and went without a byte: not a real start. */
-      return crt_error_set (err, EPIPE, "exec fifo closed without a start");
+      if (crt_sync_expect (c, CRT_SYNC_START, &ignored) == 0)
+        {
+          *conn = crt_steal_fd (&c);
+          return 0;
+        }
+      /* Not `start` (or it died before asking): keep waiting. */
+      crt_error_free (&ignored);
     }
+}
+
+/* Load the filter; a notify listener goes to the parent, which hands it
+ * to the seccomp agent before `create` returns. */
+static int
+load_seccomp (const crt_init_args *a, crt_error **err)
+{
+  cleanup_close int notify_fd = -1;
+
+  if (crt_seccomp_load (a->seccomp, &notify_fd, err) < 0)
+    return -1;
+  if (notify_fd >= 0)
+    return crt_sync_send_fd (a->sync_fd, CRT_SYNC_SECCOMP_FD, notify_fd, err);
+  return 0;
+}
+
+static bool
+has_hooks (const crt_spec *spec, crt_hook_kind kind)
+{
+  return spec->hooks && spec->hooks->n_hooks[kind] > 0;
+}
+
+/* Hooks that run in the container's namespaces, from the init. */
+static int
+run_hooks_here (const crt_init_args *a, crt_hook_kind kind, const char *status, crt_error **err)
+{
+  cleanup_free char *state = NULL;
+
+  if (!has_hooks (a->spec, kind))
+    return 0;
+  state = crt_hook_state_for (a->spec, a->id, status, getpid (), a->bundle);
+  return crt_hooks_run (a->spec->hooks, kind, state, err);
 }
 
 void
@@ -116,6 +152,8 @@ crt_init_run (const crt_init_args *a)
   crt_rootfs_options ro = { 0 };
   cleanup_free char *exe = NULL;
   crt_error *err = NULL;
+  bool nnp, notify;
+  int conn = -1;
 
   /* The state dir's flock belongs to the open file we inherited: keep it
    * and `start` would wait for the lock as long as we wait for `start`. */
@@ -136,16 +174,40 @@ crt_init_run (const crt_init_args *a)
   ro.no_pivot = a->no_pivot;
   ro.userns = a->plan->userns;
   ro.private_netns = a->plan->private_netns;
-  if (crt_rootfs_mount_all (spec, &ro, &err) < 0 || crt_rootfs_pivot (spec, &ro, &err) < 0)
+  if (crt_rootfs_mount_all (spec, &ro, &err) < 0)
+    die (a, &err);
+  /* Namespaces and mounts exist: the runtime's hooks run now (in the
+   * parent), then the container's own, still before pivot_root. */
+  if (has_hooks (spec, CRT_HOOK_PRESTART) || has_hooks (spec, CRT_HOOK_CREATE_RUNTIME))
+    {
+      if (crt_sync_send (a->sync_fd, CRT_SYNC_RUN_CREATE_HOOKS, &err) < 0
+          || crt_sync_expect (a->sync_fd, CRT_SYNC_HOOKS_DONE, &err) < 0)
+        _exit (1);
+    }
+  if (run_hooks_here (a, CRT_HOOK_CREATE_CONTAINER, "creating", &err) < 0)
+    die (a, &err);
+  if (crt_rootfs_pivot (spec, &ro, &err) < 0)
+    die (a, &err);
+  if (spec->linux_ && crt_sysctl_apply (spec->linux_, &err) < 0)
     die (a, &err);
   if (spec->process->terminal && setup_console (a->sync_fd, spec->process, &err) < 0)
     die (a, &err);
-  if (spec->linux_ && crt_sysctl_apply (spec->linux_, &err) < 0)
+  if (crt_rootfs_finalize (spec, &err) < 0)
     die (a, &err);
   /* Look the program up now, so that `create` fails for a missing one. */
   if (crt_process_find_executable (spec->process, &exe, &err) < 0)
     die (a, &err);
+  /* seccomp(2) takes a filter from a process with CAP_SYS_ADMIN or
+   * no_new_privs. Without noNewPrivileges: load now, while we are still
+   * root (runc's order). With it: after the setup sets it, as late as
+   * possible, but before READY when the agent must get a listener. */
+  nnp = spec->process->no_new_privileges;
+  notify = crt_seccomp_filter_uses_notify (a->seccomp);
+  if (!nnp && load_seccomp (a, &err) < 0)
+    die (a, &err);
   if (crt_process_setup (spec->process, spec->linux_, &err) < 0)
+    die (a, &err);
+  if (nnp && notify && load_seccomp (a, &err) < 0)
     die (a, &err);
 
   if (crt_sync_send (a->sync_fd, CRT_SYNC_READY, &err) < 0)
@@ -156,14 +218,17 @@ crt_init_run (const crt_init_args *a)
     _exit (1);
   close (a->sync_fd);
 
-  if (wait_for_start (a->fifo_fd, &err) < 0)
+  if (wait_for_start (a->start_fd, &conn, &err) < 0)
     _exit (1);
-  close (a->fifo_fd);
+  close (a->start_fd);
 
-  sigprocmask (SIG_SETMASK, &a->exec_sigmask, NULL);
-  crt_process_exec (spec->process, exe, a->preserve_fds, &err);
-  /* Started, so no parent is listening: stderr is the only place left
-   * where a person can see why the program did not run. */
-  crt_error_print (err, stderr, 0);
+  /* From here `start` listens on conn for why the program did not run. */
+  if (run_hooks_here (a, CRT_HOOK_START_CONTAINER, "created", &err) == 0
+      && (!nnp || notify || crt_seccomp_load (a->seccomp, NULL, &err) == 0))
+    {
+      sigprocmask (SIG_SETMASK, &a->exec_sigmask, NULL);
+      crt_process_exec (spec->process, exe, a->preserve_fds, &err);
+    }
+  crt_sync_send_error (conn, err);
   _exit (127);
 }

@@ -26,13 +26,13 @@ open_init_pidfd (const crt_state_record *rec, crt_error **err)
   if (fd < 0)
     {
       if (errno == ESRCH)
-        return crt_error_set (err, ESRCH, "container `%s` is not running", rec->id);
+        return crt_error_with_code (err, ESRCH, "container `%s` is not running", rec->id);
       return crt_error_errno (err, "pidfd_open %d", (int) rec->pid);
     }
   if (!crt_state_init_alive (rec))
     {
       close (fd);
-      return crt_error_set (err, ESRCH, "container `%s` is not running", rec->id);
+      return crt_error_with_code (err, ESRCH, "container `%s` is not running", rec->id);
     }
   return fd;
 }

@@ -1,34 +1,93 @@
 /* start: release a created container's init, which then execs. */
 #include "config.h"
 #include "container.h"
+#include "hooks.h"
 #include "notify.h"
+#include "sync.h"
 #include "../util/util.h"
-
-#include <sys/syscall.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+/* sun_path is short and ids are long: reach the state dir through our
+ * fd of it. */
+static int
+start_socket_addr (int dirfd, struct sockaddr_un *addr)
+{
+  memset (addr, 0, sizeof (*addr));
+  addr->sun_family = AF_UNIX;
+  snprintf (addr->sun_path, sizeof (addr->sun_path), "/proc/self/fd/%d/%s", dirfd,
+            CRT_START_SOCKET);
+  return 0;
+}
+
+int
+crt_start_socket_listen (int dirfd, int *fd, crt_error **err)
+{
+  cleanup_close int s = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  struct sockaddr_un addr;
+
+  if (s < 0)
+    return crt_error_errno (err, "socket");
+  start_socket_addr (dirfd, &addr);
+  if (bind (s, (struct sockaddr *) &addr, sizeof (addr)) < 0)
+    return crt_error_errno (err, "bind the start socket");
+  if (listen (s, 1) < 0)
+    return crt_error_errno (err, "listen on the start socket");
+  *fd = crt_steal_fd (&s);
+  return 0;
+}
 
 int
 crt_release_init (int dirfd, const char *id, crt_error **err)
 {
-  /* Non-blocking: with no reader (the init is gone) open fails with
-   * ENXIO at once instead of hanging. */
-  cleanup_close int fd = openat (dirfd, CRT_EXEC_FIFO, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  cleanup_close int s = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  struct sockaddr_un addr;
+  crt_sync_type type;
+  int passed = -1;
 
-  if (fd < 0)
+  if (s < 0)
+    return crt_error_errno (err, "socket");
+  start_socket_addr (dirfd, &addr);
+  if (connect (s, (struct sockaddr *) &addr, sizeof (addr)) < 0)
     {
-      if (errno == ENXIO)
-        return crt_error_set (err, ESRCH, "container `%s`: its init is not waiting for start", id);
-      return crt_error_errno (err, "open exec fifo");
+      /* Nobody listening: the init is gone. */
+      if (errno == ECONNREFUSED)
+        return crt_error_with_code (err, ESRCH,
+                                    "container `%s`: its init is not waiting for start", id);
+      return crt_error_errno (err, "connect to the start socket");
     }
-  if (crt_write_all (fd, "0", 1) < 0)
-    return crt_error_errno (err, "write exec fifo");
-  /* Without the fifo the container reads as running from now on. */
-  if (unlinkat (dirfd, CRT_EXEC_FIFO, 0) < 0)
-    return crt_error_errno (err, "remove exec fifo");
-  return 0;
+  if (crt_sync_send (s, CRT_SYNC_START, err) < 0)
+    return -1;
+  /* Without the socket the container reads as running from now on. */
+  if (unlinkat (dirfd, CRT_START_SOCKET, 0) < 0)
+    return crt_error_errno (err, "remove the start socket");
+  /* EOF: the init's end closed on exec. A message: why it did not. */
+  if (crt_sync_recv (s, &type, &passed, err) == 0)
+    {
+      crt_closep (&passed);
+      return crt_error_set (err, EPROTO, "sync: unexpected message %d", type);
+    }
+  if ((*err)->errnum == EPIPE)
+    {
+      crt_error_free (err);
+      return 0;
+    }
+  return -1;
+}
+
+char *
+crt_hook_state_for (const crt_spec *spec, const char *id, const char *status, pid_t pid,
+                    const char *bundle)
+{
+  return crt_hook_state_json (spec->oci_version, id, status, pid, bundle, spec->annotations,
+                              spec->n_annotations);
 }
 
 int
@@ -36,6 +95,8 @@ crt_start_and_notify (crt_context *ctx, int dirfd, const crt_state_record *rec, 
                       crt_error **err)
 {
   cleanup_free char *state_dir = crt_state_dir_path (ctx, rec->id);
+  cleanup_free char *config_text = NULL;
+  cleanup_spec crt_spec *spec = NULL;
 
   *notify_fd = -1;
   /* The socket must exist before the program can say READY=1. */
@@ -46,6 +107,16 @@ crt_start_and_notify (crt_context *ctx, int dirfd, const crt_state_record *rec, 
     {
       crt_closep (notify_fd);
       return -1;
+    }
+  /* poststart: the program runs; a failing hook is only a warning, as
+   * runtime-tools' poststart_fail expects. */
+  if (crt_read_file_at (dirfd, CRT_CONFIG_COPY, &config_text, NULL, NULL) == 0
+      && crt_spec_parse (config_text, "config.json", &spec, NULL) == 0 && spec->hooks
+      && spec->hooks->n_hooks[CRT_HOOK_POSTSTART])
+    {
+      cleanup_free char *state = crt_hook_state_for (spec, rec->id, "running", rec->pid,
+                                                     rec->bundle);
+      crt_hooks_run_logged (ctx, spec->hooks, CRT_HOOK_POSTSTART, state);
     }
   return 0;
 }

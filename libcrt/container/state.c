@@ -76,7 +76,7 @@ lock_dir (int dirfd, bool exclusive, const char *id, crt_error **err)
   if (fstat (dirfd, &st) < 0)
     return crt_error_errno (err, "stat container `%s`", id);
   if (st.st_nlink == 0)
-    return crt_error_set (err, ENOENT, "container `%s` does not exist", id);
+    return crt_error_with_code (err, ENOENT, "container `%s` does not exist", id);
   return 0;
 }
 
@@ -97,7 +97,7 @@ crt_state_dir_create (const crt_context *ctx, const char *id, int *dirfd, crt_er
   if (mkdir (path, 0700) < 0)
     {
       if (errno == EEXIST)
-        return crt_error_set (err, EEXIST, "container `%s` already exists", id);
+        return crt_error_with_code (err, EEXIST, "container `%s` already exists", id);
       return crt_error_errno (err, "mkdir `%s`", path);
     }
   fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -130,7 +130,7 @@ crt_state_dir_open (const crt_context *ctx, const char *id, bool exclusive, int 
   if (fd < 0)
     {
       if (errno == ENOENT)
-        return crt_error_set (err, ENOENT, "container `%s` does not exist", id);
+        return crt_error_with_code (err, ENOENT, "container `%s` does not exist", id);
       return crt_error_errno (err, "open `%s`", path);
     }
   if (lock_dir (fd, exclusive, id, err) < 0)
@@ -315,9 +315,9 @@ crt_state_status (int dirfd, const crt_state_record *rec)
 
   if (!crt_state_init_alive (rec))
     return CRT_STATUS_STOPPED;
-  /* The init removes nothing: `start` unlinks the fifo once it has
-   * released the init, so the fifo's presence means "not started". */
-  if (fstatat (dirfd, CRT_EXEC_FIFO, &st, AT_SYMLINK_NOFOLLOW) == 0)
+  /* `start` unlinks the socket once it has released the init, so its
+   * presence means "not started". */
+  if (fstatat (dirfd, CRT_START_SOCKET, &st, AT_SYMLINK_NOFOLLOW) == 0)
     return CRT_STATUS_CREATED;
   if (rec->cgroup_path && rec->cgroup_path[0] && crt_cgroup_is_frozen (rec->cgroup_path) == 1)
     return CRT_STATUS_PAUSED;

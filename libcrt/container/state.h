@@ -1,6 +1,6 @@
 /* A container's state directory <root>/<id>/: the lock that serialises
  * commands on one id, state.json (what crt knows about the container),
- * the exec fifo and the copy of config.json taken at create. */
+ * the start socket and the copy of config.json taken at create. */
 #ifndef CRT_STATE_H
 #define CRT_STATE_H
 
@@ -11,7 +11,9 @@
 #include "../spec/spec.h"
 
 #define CRT_STATE_FILE "state.json"
-#define CRT_EXEC_FIFO "exec.fifo"
+/* The created init listens here; `start` connects, and the init answers
+ * with an error or execs (its end is close-on-exec: EOF means exec'd). */
+#define CRT_START_SOCKET "start.sock"
 #define CRT_CONFIG_COPY "config.json"
 
 typedef struct crt_state_record

@@ -14,6 +14,12 @@ typedef enum
   CRT_SYNC_DETACH,              /* parent -> init: state saved; I may exit now */
   CRT_SYNC_ERROR,               /* init -> parent: errnum + message; init exits */
   CRT_SYNC_PTY_MASTER,          /* init -> parent: the console's pty master (SCM_RIGHTS) */
+  CRT_SYNC_RUN_CREATE_HOOKS,    /* init -> parent: namespaces and mounts are ready: run
+                                   prestart and createRuntime hooks now */
+  CRT_SYNC_HOOKS_DONE,          /* parent -> init: they succeeded, go on */
+  CRT_SYNC_SECCOMP_FD,          /* init -> parent: the seccomp notify listener (SCM_RIGHTS),
+                                   for linux.seccomp.listenerPath */
+  CRT_SYNC_START,               /* start -> init (start socket): exec the program */
 } crt_sync_type;
 
 int crt_sync_send (int fd, crt_sync_type type, crt_error **err);

@@ -22,7 +22,8 @@ make_cwd (const char *cwd, crt_error **err)
 {
   struct stat st;
 
-  if (stat (cwd, &st) == 0)
+  /* Not even root may look: leave the report to chdir. */
+  if (stat (cwd, &st) == 0 || errno == EACCES)
     return 0;
   if (errno != ENOENT)
     return crt_error_errno (err, "process.cwd: stat `%s`", cwd);
@@ -46,6 +47,7 @@ int
 crt_process_setup (const crt_process *proc, const crt_linux *linux_, crt_error **err)
 {
   crt_cap_sets caps;
+  bool in_cwd;
 
   /* Every name and value first: a typo must fail before anything changed. */
   if (check_process (proc, err) < 0 || crt_caps_resolve (proc->capabilities, &caps, err) < 0)
@@ -59,14 +61,21 @@ crt_process_setup (const crt_process *proc, const crt_linux *linux_, crt_error *
       || make_cwd (proc->cwd, err) < 0)
     return -1;
 
+  /* As root first, like runc: a user may be given a cwd only root can
+   * enter (lookups from it are still checked against the user). */
+  in_cwd = chdir (proc->cwd) == 0;
+  if (!in_cwd && errno != EACCES && errno != EPERM)
+    return crt_error_errno (err, "chdir to process.cwd `%s`", proc->cwd);
+
   /* Needs CAP_SETPCAP, which a non-root uid no longer has in effect. */
   if (crt_caps_drop_bounding (&caps, err) < 0)
     return -1;
   if (crt_user_switch (&proc->user, err) < 0)
     return -1;
-  /* Before the capabilities are raised again, so that a non-root user
-   * gets only into a directory its own permissions allow. */
-  if (chdir (proc->cwd) < 0)
+  /* Root was refused (e.g. a root-squashing or unmapped directory): the
+   * user may still be allowed, with its own permissions only, since the
+   * capabilities are not raised again yet. */
+  if (!in_cwd && chdir (proc->cwd) < 0)
     return crt_error_errno (err, "chdir to process.cwd `%s`", proc->cwd);
   if (crt_caps_apply (&caps, err) < 0)
     return -1;

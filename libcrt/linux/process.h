@@ -15,9 +15,11 @@
 int crt_process_find_executable (const crt_process *proc, char **out, crt_error **err);
 
 /* Apply, in this order: rlimits, oomScoreAdj, personality (from linux_,
- * may be NULL), scheduler, ioPriority, user (additionalGids, gid, uid,
- * keeping capabilities across the switch), capabilities, cwd, umask,
- * noNewPrivileges. */
+ * may be NULL), scheduler, ioPriority, cwd (created if missing, entered
+ * as root when root may), bounding set, user (additionalGids, gid, uid,
+ * keeping capabilities across the switch), cwd again as the user if root
+ * was refused, the other capability sets, umask, noNewPrivileges.
+ * Called after pivot_root; the environment is left to crt_process_exec. */
 int crt_process_setup (const crt_process *proc, const crt_linux *linux_, crt_error **err);
 
 /* Mark every fd >= 3 + preserve_fds close-on-exec, then execve(exe,

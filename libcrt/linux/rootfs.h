@@ -25,8 +25,13 @@ typedef struct crt_rootfs_options
 int crt_rootfs_mount_all (const crt_spec *spec, const crt_rootfs_options *opts, crt_error **err);
 
 /* Step 2: pivot_root into the rootfs (or move + chroot), detach the old
- * root, apply maskedPaths and readonlyPaths, remount / read-only when
- * root.readonly, and chdir("/"). */
+ * root, give / the requested propagation and chdir("/"). After this the
+ * sysctls are written and the console made. */
 int crt_rootfs_pivot (const crt_spec *spec, const crt_rootfs_options *opts, crt_error **err);
+
+/* Step 3: maskedPaths and readonlyPaths, then / read-only when
+ * root.readonly. Last, because /proc/sys must still be writable for
+ * linux.sysctl. */
+int crt_rootfs_finalize (const crt_spec *spec, crt_error **err);
 
 #endif

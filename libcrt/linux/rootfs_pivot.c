@@ -133,8 +133,7 @@ readonly_path (int rootfd, const char *path, crt_error **err)
 int
 crt_rootfs_pivot (const crt_spec *spec, const crt_rootfs_options *opts, crt_error **err)
 {
-  cleanup_close int newroot = -1, rootfd = -1;
-  const crt_linux *lx = spec->linux_;
+  cleanup_close int newroot = -1;
   unsigned long propagation;
 
   if (crt_rootfs_propagation (spec, &propagation, err) < 0)
@@ -152,6 +151,14 @@ crt_rootfs_pivot (const crt_spec *spec, const crt_rootfs_options *opts, crt_erro
   if ((propagation & ~MS_REC) != MS_PRIVATE && (propagation & ~MS_REC) != MS_SLAVE
       && mount (NULL, "/", NULL, propagation, NULL) < 0)
     return crt_error_errno (err, "set the propagation of the rootfs");
+  return 0;
+}
+
+int
+crt_rootfs_finalize (const crt_spec *spec, crt_error **err)
+{
+  cleanup_close int rootfd = -1;
+  const crt_linux *lx = spec->linux_;
 
   rootfd = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)

@@ -126,16 +126,20 @@ static const char *const arch_names[] = {
 typedef struct
 {
   const char *name;
-  unsigned int flag;
+  unsigned int flag;            /* what crt passes to seccomp(2) */
+  unsigned int kernel_flag;     /* the kernel's bit, to probe support */
 } flag_name;
 
 static const flag_name flags[] = {
   /* TSYNC is accepted and ignored, as runc does: the init is single
    * threaded, and the kernel refuses TSYNC together with NEW_LISTENER. */
-  { "SECCOMP_FILTER_FLAG_TSYNC", 0 },
-  { "SECCOMP_FILTER_FLAG_LOG", SECCOMP_FILTER_FLAG_LOG },
-  { "SECCOMP_FILTER_FLAG_SPEC_ALLOW", SECCOMP_FILTER_FLAG_SPEC_ALLOW },
-  { "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV },
+  { "SECCOMP_FILTER_FLAG_TSYNC", 0, SECCOMP_FILTER_FLAG_TSYNC },
+  { "SECCOMP_FILTER_FLAG_LOG", SECCOMP_FILTER_FLAG_LOG, SECCOMP_FILTER_FLAG_LOG },
+  { "SECCOMP_FILTER_FLAG_SPEC_ALLOW", SECCOMP_FILTER_FLAG_SPEC_ALLOW,
+    SECCOMP_FILTER_FLAG_SPEC_ALLOW },
+  /* Only valid along with NEW_LISTENER. */
+  { "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
+    SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV | SECCOMP_FILTER_FLAG_NEW_LISTENER },
 };
 
 static const char *const flag_names[] = {
@@ -178,18 +182,10 @@ crt_seccomp_flag_supported (const char *flag)
 {
   for (size_t i = 0; i < CRT_ARRAY_SIZE (flags); i++)
     if (strcmp (flags[i].name, flag) == 0)
-      {
-        unsigned int bit = flags[i].flag;
-
-        if (strcmp (flag, "SECCOMP_FILTER_FLAG_TSYNC") == 0)
-          bit = SECCOMP_FILTER_FLAG_TSYNC;
-        /* WAIT_KILLABLE_RECV is only valid along with NEW_LISTENER. */
-        if (bit == SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)
-          bit |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
-        /* The kernel checks the flags before reading the program: with a
-         * NULL program a known flag gives EFAULT, an unknown one EINVAL. */
-        return seccomp_syscall (SECCOMP_SET_MODE_FILTER, bit, NULL) < 0 && errno == EFAULT;
-      }
+      /* The kernel checks the flags before reading the program: with a
+       * NULL program a known flag gives EFAULT, an unknown one EINVAL. */
+      return seccomp_syscall (SECCOMP_SET_MODE_FILTER, flags[i].kernel_flag, NULL) < 0
+             && errno == EFAULT;
   return false;
 }
 
@@ -292,8 +288,9 @@ add_arches (scmp_filter_ctx ctx, const crt_seccomp *s, crt_error **err)
           arch = seccomp_arch_resolve_name (token);
         }
       if (arch == 0)
-        return crt_error_set (err, 0, "linux.seccomp.architectures[%zu]: unknown architecture \"%s\"",
-                              i, name);
+        return crt_error_set (err, 0,
+                              "linux.seccomp.architectures[%zu]: unknown architecture \"%s\"", i,
+                              name);
       /* The native architecture is always in the filter: EEXIST. */
       ret = seccomp_arch_add (ctx, arch);
       if (ret < 0 && ret != -EEXIST)
@@ -334,13 +331,15 @@ resolve_args (const crt_syscall *sc, size_t idx, struct scmp_arg_cmp *cmps, bool
       size_t o;
 
       if (a->index >= CRT_ARRAY_SIZE (count))
-        return crt_error_set (err, 0, "linux.seccomp.syscalls[%zu].args[%zu].index: %u is out of range (0..5)",
+        return crt_error_set (err, 0,
+                              "linux.seccomp.syscalls[%zu].args[%zu].index: %u is out of range (0..5)",
                               idx, k, a->index);
       for (o = 0; o < CRT_ARRAY_SIZE (operators); o++)
         if (a->op && strcmp (operators[o].name, a->op) == 0)
           break;
       if (o == CRT_ARRAY_SIZE (operators))
-        return crt_error_set (err, 0, "linux.seccomp.syscalls[%zu].args[%zu].op: unknown operator \"%s\"",
+        return crt_error_set (err, 0,
+                              "linux.seccomp.syscalls[%zu].args[%zu].op: unknown operator \"%s\"",
                               idx, k, a->op ? a->op : "");
       /* For MASKED_EQ, value is the mask and valueTwo the expected value. */
       cmps[k] = (struct scmp_arg_cmp) { .arg = a->index, .op = operators[o].op,
@@ -399,7 +398,8 @@ add_syscalls (scmp_filter_ctx ctx, crt_seccomp_filter *f, const crt_seccomp *s,
       uint32_t action;
 
       if (sc->n_names == 0)
-        return crt_error_set (err, 0, "linux.seccomp.syscalls[%zu].names: must contain at least one entry", i);
+        return crt_error_set (err, 0,
+                              "linux.seccomp.syscalls[%zu].names: must contain at least one entry", i);
       if (sc->action == NULL)
         return crt_error_set (err, 0, "%s: missing", path);
       if (resolve_action (sc->action, &sc->errno_ret, path, errno_path, &action, err) < 0)
@@ -416,10 +416,14 @@ add_syscalls (scmp_filter_ctx ctx, crt_seccomp_filter *f, const crt_seccomp *s,
            * for write). */
           for (size_t j = 0; j < sc->n_names; j++)
             if (strcmp (sc->names[j], "sendmsg") == 0)
-              return crt_error_set (err, 0, "linux.seccomp.syscalls[%zu]: SCMP_ACT_NOTIFY cannot be used for sendmsg (the runtime needs it to pass the listener fd on)", i);
+              return crt_error_set (err, 0,
+                                    "linux.seccomp.syscalls[%zu]: SCMP_ACT_NOTIFY cannot be used for "
+                                    "sendmsg (the runtime needs it to pass the listener fd on)", i);
           /* Without an agent, a notified syscall would block forever. */
           if (s->listener_path == NULL || s->listener_path[0] == '\0')
-            return crt_error_set (err, 0, "linux.seccomp.listenerPath: required by the SCMP_ACT_NOTIFY rule of syscalls[%zu]", i);
+            return crt_error_set (err, 0,
+                                  "linux.seccomp.listenerPath: required by the SCMP_ACT_NOTIFY rule "
+                                  "of syscalls[%zu]", i);
           f->uses_notify = true;
         }
       if (add_syscall_rules (ctx, f, sc, i, action, err) < 0)
@@ -448,8 +452,9 @@ export_bpf (scmp_filter_ctx ctx, crt_seccomp_filter *f, crt_error **err)
                           (long long) st.st_size);
   f->n_insns = (size_t) st.st_size / sizeof (struct sock_filter);
   if (f->n_insns > MAX_BPF_INSNS)
-    return crt_error_set (err, 0, "linux.seccomp: the filter has %zu instructions, more than the kernel's limit of %d",
-                          f->n_insns, MAX_BPF_INSNS);
+    return crt_error_set (err, 0,
+                          "linux.seccomp: the filter has %zu instructions, more than the "
+                          "kernel's limit of %d", f->n_insns, MAX_BPF_INSNS);
   f->insns = crt_xmalloc0 ((size_t) st.st_size);
   if (pread (fd, f->insns, (size_t) st.st_size, 0) != st.st_size)
     return crt_error_errno (err, "seccomp: read the BPF program back");
@@ -474,7 +479,8 @@ crt_seccomp_compile (const crt_seccomp *s, crt_seccomp_filter **out, crt_error *
   /* Every syscall of the init after the load would wait for an agent that
    * cannot have the fd yet. */
   if (default_action == SCMP_ACT_NOTIFY)
-    return crt_error_set (err, 0, "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action");
+    return crt_error_set (err, 0,
+                          "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action");
 
   f = crt_xmalloc0 (sizeof (*f));
   if (resolve_flags (s, &f->flags, err) < 0)
@@ -510,7 +516,8 @@ load_hint (int errnum)
   switch (errnum)
     {
     case EACCES:
-      return "the process needs no_new_privs or CAP_SYS_ADMIN: load before dropping capabilities";
+      return "the process needs no_new_privs or CAP_SYS_ADMIN: "
+             "load before dropping capabilities";
     case EINVAL:
       return "a flag of linux.seccomp.flags may be unknown to this kernel";
     default:

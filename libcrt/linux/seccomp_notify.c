@@ -98,7 +98,8 @@ crt_seccomp_send_notify_fd (const crt_seccomp *s, int notify_fd, const char *sta
   cleanup_close int sock = -1;
 
   if (s == NULL || s->listener_path == NULL || s->listener_path[0] == '\0')
-    return crt_error_set (err, 0, "linux.seccomp.listenerPath: not set, nowhere to send the seccomp fd");
+    return crt_error_set (err, 0,
+                          "linux.seccomp.listenerPath: not set, nowhere to send the seccomp fd");
   if (notify_fd < 0 || state_json == NULL)
     return crt_error_set (err, EINVAL, "send the seccomp fd");
   payload = process_state_json (s, state_json, pid);

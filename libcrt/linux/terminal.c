@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -30,6 +33,30 @@ crt_terminal_open (int *master, int *slave, crt_error **err)
   if (*slave < 0)
     return crt_error_errno (err, "open the pty slave");
   *master = crt_steal_fd (&m);
+  return 0;
+}
+
+int
+crt_terminal_bind_console (int master, crt_error **err)
+{
+  char pts[64];
+  unsigned int ptn;
+  struct stat st;
+  int fd;
+
+  if (ioctl (master, TIOCGPTN, &ptn) < 0)
+    return crt_error_errno (err, "find the pty's number");
+  snprintf (pts, sizeof (pts), "/dev/pts/%u", ptn);
+  /* We are in the container's root already: nothing here leads out. */
+  if (lstat ("/dev/console", &st) == 0 && !S_ISREG (st.st_mode) && !S_ISCHR (st.st_mode))
+    return crt_error_set (err, EINVAL, "/dev/console in the container is not a file");
+  fd = open ("/dev/console", O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
+  if (fd < 0 && errno != ENXIO && errno != EIO)
+    return crt_error_errno (err, "create /dev/console");
+  if (fd >= 0)
+    close (fd);
+  if (mount (pts, "/dev/console", NULL, MS_BIND, NULL) < 0)
+    return crt_error_errno (err, "bind `%s` onto /dev/console", pts);
   return 0;
 }
 

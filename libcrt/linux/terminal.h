@@ -13,6 +13,10 @@
 /* In the container, after pivot_root: a new pty from /dev/ptmx. */
 int crt_terminal_open (int *master, int *slave, crt_error **err);
 
+/* Bind the pty slave onto the container's /dev/console, as runc does,
+ * so programs that write to the console reach the terminal. */
+int crt_terminal_bind_console (int master, crt_error **err);
+
 /* Make slave the session's controlling terminal and the stdio of the
  * process, owned by the process's user, with process.consoleSize. */
 int crt_terminal_become_console (int slave, const crt_process *proc, crt_error **err);

@@ -183,7 +183,12 @@ def bundle_factory(template_rootfs, test_dirs):
         count[0] += 1
         b = Bundle(os.path.join(test_dirs.tmp, f"bundle{count[0]}"), template_rootfs, args)
         b.config["process"].update(process)
+        cg = f"/crt-test-{test_dirs.token}-{count[0]}"
+        b.config["linux"]["cgroupsPath"] = cg
+        test_dirs.cgroup_paths.add(cg)
         b.save()
+        st = os.stat(b.rootfs)
+        test_dirs.rootfs_ids.add((st.st_dev, st.st_ino))
         return b
     return make
 
@@ -334,17 +339,22 @@ def _mounts_under(paths):
     return sorted(set(found), key=len, reverse=True)
 
 
-def _foreign_processes():
-    """{pid: starttime} of processes in a mount namespace other than ours."""
-    mine = os.stat("/proc/self/ns/mnt").st_ino
+def _test_processes(rootfs_ids, crt_binary):
+    """{pid: starttime} of processes that belong to this test: those whose
+    root directory is one of the test's bundle rootfs directories (a
+    container's processes, found by inode, so containers of other users of
+    the machine are ignored) and crt processes themselves."""
     procs = {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
         try:
-            if os.stat(f"/proc/{name}/ns/mnt").st_ino == mine:
-                if os.readlink(f"/proc/{name}/root") == "/":
-                    continue
+            root = os.stat(f"/proc/{name}/root")
+            mine = (root.st_dev, root.st_ino) in rootfs_ids
+            if not mine and crt_binary:
+                mine = os.readlink(f"/proc/{name}/exe") == crt_binary
+            if not mine:
+                continue
             with open(f"/proc/{name}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
             if fields[0] == "Z":
@@ -372,6 +382,12 @@ class TestDirs:
         # must be traversable by the container's non-root users.
         self.tmp = tempfile.mkdtemp(prefix="crt-test-")
         os.chmod(self.tmp, 0o755)
+        self.rootfs_ids = set()  # (st_dev, st_ino) of every bundle's rootfs
+        # Every bundle gets its own cgroup (linux.cgroupsPath): the default
+        # /crt/<id> would collide between tests run at the same time on one
+        # machine with the same ids under different --root dirs.
+        self.token = os.path.basename(self.tmp)[len("crt-test-"):]
+        self.cgroup_paths = set()
 
 
 @pytest.fixture
@@ -397,8 +413,8 @@ class _LeakCheck:
 
 
 @pytest.fixture
-def _leak_check(test_dirs):
-    procs_before = _foreign_processes()
+def _leak_check(test_dirs, crt_path):
+    procs_before = _test_processes(set(), crt_path)
     fds_before = _open_fds()
     san_before = _san_reports()
     check = _LeakCheck()
@@ -418,7 +434,7 @@ def _leak_check(test_dirs):
 
     # Container processes the test did not clean up.
     def new_procs():
-        now = _foreign_processes()
+        now = _test_processes(test_dirs.rootfs_ids, crt_path)
         return {p: st for p, st in now.items() if procs_before.get(p) != st}
     deadline = time.monotonic() + 3
     left = new_procs()
@@ -447,6 +463,17 @@ def _leak_check(test_dirs):
         for m in mounts:
             subprocess.run(["umount", "-l", m], capture_output=True)
 
+    # Cgroups: every bundle's cgroupsPath must be gone from every hierarchy.
+    left = []
+    for path in sorted(test_dirs.cgroup_paths):
+        for m in _cgroup_mounts():
+            d = m + path
+            if os.path.isdir(d):
+                left.append(d)
+                _remove_cgroup(d)
+    if left:
+        problems.append(f"cgroups left: {left}")
+
     # File descriptors of the test process itself.
     fds_after = _open_fds()
     leaked = {fd: t for fd, t in fds_after.items()
@@ -472,6 +499,43 @@ def _leak_check(test_dirs):
 
     if problems:
         pytest.fail("crt left things behind:\n  " + "\n  ".join(problems), pytrace=False)
+
+
+def _cgroup_mounts():
+    out = []
+    for fields in _mountinfo():
+        fstype = fields[fields.index("-") + 1]
+        if fstype in ("cgroup", "cgroup2"):
+            out.append(fields[4])
+    return out
+
+
+def _remove_cgroup(d):
+    """Kill what runs in cgroup d and remove it (children first)."""
+    for sub in sorted((os.path.join(r, n) for r, dirs, _ in os.walk(d) for n in dirs),
+                      key=len, reverse=True):
+        _remove_cgroup(sub)
+    try:
+        with open(os.path.join(d, "cgroup.kill"), "w") as f:
+            f.write("1")
+    except OSError:
+        try:
+            with open(os.path.join(d, "cgroup.procs")) as f:
+                for pid in f.read().split():
+                    try:
+                        os.kill(int(pid), signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+        except OSError:
+            pass
+    for _ in range(50):
+        try:
+            os.rmdir(d)
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.02)
 
 
 def _san_reports():

@@ -209,11 +209,13 @@ def test_not_executable(crt, bundle, verb):
     assert "permission denied" in err.lower()
 
 
-def test_terminal_refused(crt, bundle, verb):
+def test_terminal_without_console_socket_refused(crt, bundle):
+    # A detached container has nobody to hand its pty to: refused up
+    # front, with a message that says why.
     bundle.config["process"]["terminal"] = True
     bundle.save()
-    err = fails(crt, verb, bundle)
-    assert "terminal" in err
+    err = fails(crt, "create", bundle)
+    assert "terminal" in err or "console" in err
 
 
 @pytest.mark.parametrize("version", ["2.0.0", "0.9.0", "banana"])

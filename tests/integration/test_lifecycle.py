@@ -53,6 +53,31 @@ def test_states_in_order(crt, bundle):
     assert not os.path.exists(os.path.join(crt.root, "c1"))
 
 
+def test_default_cgroup_is_removed(crt, bundle, test_dirs):
+    # Without linux.cgroupsPath the container gets crt's default cgroup;
+    # delete removes it again (the fixture checks the registered path).
+    del bundle.config["linux"]["cgroupsPath"]
+    bundle.save()
+    cid = f"cg-{test_dirs.token}"
+    test_dirs.cgroup_paths.add(f"/crt/{cid}")
+    assert crt("create", "--bundle", bundle.path, cid).returncode == 0
+    pid = crt.state(cid)["pid"]
+    with open(f"/proc/{pid}/cgroup") as f:
+        lines = f.read().splitlines()
+    assert any(line.endswith(f"/{cid}") for line in lines), lines
+    assert crt("delete", cid).returncode == 0
+
+
+def test_cgroups_path_is_used_and_removed(crt, bundle):
+    cg = bundle.config["linux"]["cgroupsPath"]
+    assert crt("create", "--bundle", bundle.path, "c1").returncode == 0
+    pid = crt.state("c1")["pid"]
+    with open(f"/proc/{pid}/cgroup") as f:
+        lines = f.read().splitlines()
+    assert any(line.endswith(":" + cg) for line in lines), lines
+    assert crt("delete", "c1").returncode == 0
+
+
 def test_created_init_is_pid1_of_new_pid_namespace(crt, bundle):
     r = crt("create", "--bundle", bundle.path, "c1")
     assert r.returncode == 0, r

@@ -376,9 +376,11 @@ test_errno_default_allow_list (void)
   if (pid == 0)
     {
       load_in_child (f);
+      /* exit_group directly: a sanitizer's _exit would make calls the
+       * allow list does not have. */
       if (syscall (SYS_getppid) < 0 && errno == 38 && syscall (SYS_getpid) > 0)
-        _exit (0);
-      _exit (1);
+        syscall (SYS_exit_group, 0);
+      syscall (SYS_exit_group, 1);
     }
   status = wait_child (pid);
   tap_ok (WIFEXITED (status) && WEXITSTATUS (status) == 0,
