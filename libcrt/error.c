@@ -17,34 +17,37 @@ vformat (const char *fmt, va_list ap)
   return s;
 }
 
+/* Fill *err with msg (taken) and errnum, unless it is already set. */
+static int
+fill (crt_error **err, int errnum, char *msg)
+{
+  if (err == NULL || *err != NULL || (*err = calloc (1, sizeof (**err))) == NULL)
+    {
+      free (msg);
+      return -1;
+    }
+  (*err)->errnum = errnum;
+  (*err)->msg = msg;
+  return -1;
+}
+
 int
 crt_error_set (crt_error **err, int errnum, const char *fmt, ...)
 {
   va_list ap;
-  char *what;
+  char *what, *msg = NULL;
 
   if (err == NULL || *err != NULL)
     return -1;
   va_start (ap, fmt);
   what = vformat (fmt, ap);
   va_end (ap);
-
-  *err = calloc (1, sizeof (**err));
-  if (*err == NULL)
-    {
-      free (what);
-      return -1;
-    }
-  (*err)->errnum = errnum;
-  if (errnum != 0 && what != NULL)
-    {
-      if (asprintf (&(*err)->msg, "%s: %s", what, strerror (errnum)) < 0)
-        (*err)->msg = NULL;
-      free (what);
-    }
-  else
-    (*err)->msg = what;
-  return -1;
+  if (errnum == 0 || what == NULL)
+    return fill (err, errnum, what);
+  if (asprintf (&msg, "%s: %s", what, strerror (errnum)) < 0)
+    msg = NULL;
+  free (what);
+  return fill (err, errnum, msg);
 }
 
 int
@@ -58,15 +61,7 @@ crt_error_with_code (crt_error **err, int errnum, const char *fmt, ...)
   va_start (ap, fmt);
   what = vformat (fmt, ap);
   va_end (ap);
-  *err = calloc (1, sizeof (**err));
-  if (*err == NULL)
-    {
-      free (what);
-      return -1;
-    }
-  (*err)->errnum = errnum;
-  (*err)->msg = what;
-  return -1;
+  return fill (err, errnum, what);
 }
 
 int

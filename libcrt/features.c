@@ -7,6 +7,7 @@
 #include "linux/mounts.h"
 #include "linux/seccomp.h"
 #include "spec/names.h"
+#include "util/json_gen.h"
 #include "util/util.h"
 
 #include <ctype.h>
@@ -21,15 +22,9 @@
 #define CRT_OCI_VERSION_MIN "1.0.0"
 
 static void
-str (yajl_gen g, const char *s)
-{
-  yajl_gen_string (g, (const unsigned char *) s, strlen (s));
-}
-
-static void
 key_bool (yajl_gen g, const char *k, bool v)
 {
-  str (g, k);
+  crt_gen_str (g, k);
   yajl_gen_bool (g, v);
 }
 
@@ -53,10 +48,10 @@ key_names (yajl_gen g, const char *k, const char *const *names, bool sorted)
   memcpy (copy, names, n * sizeof (*copy));
   if (sorted)
     qsort (copy, n, sizeof (*copy), compare_str);
-  str (g, k);
+  crt_gen_str (g, k);
   yajl_gen_array_open (g);
   for (size_t i = 0; i < n; i++)
-    str (g, copy[i]);
+    crt_gen_str (g, copy[i]);
   yajl_gen_array_close (g);
 }
 
@@ -75,7 +70,7 @@ gen_capabilities (yajl_gen g)
 {
   int max = cap_max_bits ();
 
-  str (g, "capabilities");
+  crt_gen_str (g, "capabilities");
   yajl_gen_array_open (g);
   for (int i = 0; i < max; i++)
     {
@@ -90,7 +85,7 @@ gen_capabilities (yajl_gen g)
           upper = crt_xstrdup (name);
           for (char *p = upper; *p; p++)
             *p = (char) toupper ((unsigned char) *p);
-          str (g, upper);
+          crt_gen_str (g, upper);
         }
       cap_free (name);
     }
@@ -104,7 +99,7 @@ gen_seccomp_archs (yajl_gen g)
 {
   const char *const prefix = "SCMP_ARCH_";
 
-  str (g, "archs");
+  crt_gen_str (g, "archs");
   yajl_gen_array_open (g);
   for (const char *const *a = crt_seccomp_known_archs (); *a; a++)
     {
@@ -113,7 +108,7 @@ gen_seccomp_archs (yajl_gen g)
       for (char *p = lower; *p; p++)
         *p = (char) tolower ((unsigned char) *p);
       if (seccomp_arch_resolve_name (lower) != 0)
-        str (g, *a);
+        crt_gen_str (g, *a);
     }
   yajl_gen_array_close (g);
 }
@@ -121,7 +116,7 @@ gen_seccomp_archs (yajl_gen g)
 static void
 gen_seccomp (yajl_gen g)
 {
-  str (g, "seccomp");
+  crt_gen_str (g, "seccomp");
   yajl_gen_map_open (g);
   key_bool (g, "enabled", true);
   key_names (g, "actions", crt_seccomp_known_actions (), true);
@@ -130,11 +125,11 @@ gen_seccomp (yajl_gen g)
   key_names (g, "knownFlags", crt_seccomp_known_flags (), false);
   /* Known flags the running kernel has (crt loads the filter itself, so
    * libseccomp's version does not limit them). */
-  str (g, "supportedFlags");
+  crt_gen_str (g, "supportedFlags");
   yajl_gen_array_open (g);
   for (const char *const *f = crt_seccomp_known_flags (); *f; f++)
     if (crt_seccomp_flag_supported (*f))
-      str (g, *f);
+      crt_gen_str (g, *f);
   yajl_gen_array_close (g);
   yajl_gen_map_close (g);
 }
@@ -142,7 +137,7 @@ gen_seccomp (yajl_gen g)
 static void
 gen_enabled (yajl_gen g, const char *k, bool enabled)
 {
-  str (g, k);
+  crt_gen_str (g, k);
   yajl_gen_map_open (g);
   key_bool (g, "enabled", enabled);
   yajl_gen_map_close (g);
@@ -151,14 +146,14 @@ gen_enabled (yajl_gen g, const char *k, bool enabled)
 static void
 gen_linux (yajl_gen g)
 {
-  str (g, "linux");
+  crt_gen_str (g, "linux");
   yajl_gen_map_open (g);
   key_names (g, "namespaces", crt_ns_type_names, true);
   gen_capabilities (g);
 
   /* The cgroup module drives the unified hierarchy through cgroupfs
    * only; it has an rdma controller but no v1 or systemd manager. */
-  str (g, "cgroup");
+  crt_gen_str (g, "cgroup");
   yajl_gen_map_open (g);
   key_bool (g, "v1", false);
   key_bool (g, "v2", true);
@@ -172,7 +167,7 @@ gen_linux (yajl_gen g)
   gen_enabled (g, "selinux", path_exists ("/sys/fs/selinux"));
   gen_enabled (g, "intelRdt", path_exists ("/sys/fs/resctrl"));
 
-  str (g, "mountExtensions");
+  crt_gen_str (g, "mountExtensions");
   yajl_gen_map_open (g);
   gen_enabled (g, "idmap", true);
   yajl_gen_map_close (g);
@@ -187,42 +182,28 @@ crt_features_json (void)
     NULL,
   };
   const struct scmp_version *sv = seccomp_version ();
-  yajl_gen g = yajl_gen_alloc (NULL);
-  const unsigned char *buf;
-  size_t len;
-  char *out;
-
-  if (g == NULL)
-    abort ();
-  yajl_gen_config (g, yajl_gen_beautify, 1);
-  yajl_gen_config (g, yajl_gen_indent_string, "    ");
+  yajl_gen g = crt_gen_new ("    ");
 
   yajl_gen_map_open (g);
-  str (g, "ociVersionMin");
-  str (g, CRT_OCI_VERSION_MIN);
-  str (g, "ociVersionMax");
-  str (g, CRT_OCI_VERSION);
+  crt_gen_str (g, "ociVersionMin");
+  crt_gen_str (g, CRT_OCI_VERSION_MIN);
+  crt_gen_str (g, "ociVersionMax");
+  crt_gen_str (g, CRT_OCI_VERSION);
   key_names (g, "hooks", hook_names, false);
   key_names (g, "mountOptions", crt_mount_option_names (), true);
   gen_linux (g);
 
-  str (g, "annotations");
+  crt_gen_str (g, "annotations");
   yajl_gen_map_open (g);
-  str (g, "io.github.crt.version");
-  str (g, PACKAGE_VERSION);
+  crt_gen_str (g, "io.github.crt.version");
+  crt_gen_str (g, PACKAGE_VERSION);
   if (sv != NULL)
     {
       cleanup_free char *v = crt_fmt ("%u.%u.%u", sv->major, sv->minor, sv->micro);
-      str (g, "io.github.seccomp.libseccomp.version");
-      str (g, v);
+      crt_gen_str (g, "io.github.seccomp.libseccomp.version");
+      crt_gen_str (g, v);
     }
   yajl_gen_map_close (g);
   yajl_gen_map_close (g);
-
-  if (yajl_gen_get_buf (g, &buf, &len) != yajl_gen_status_ok)
-    abort ();
-  out = crt_xmalloc0 (len + 1);
-  memcpy (out, buf, len);
-  yajl_gen_free (g);
-  return out;
+  return crt_gen_finish (g);
 }

@@ -42,20 +42,28 @@ typedef struct crt_init_args
   int preserve_fds;
   bool no_pivot;
   bool no_new_keyring;
-  sigset_t exec_sigmask;        /* the signal mask the program starts with */
 } crt_init_args;
 
 /* The container's init: sets everything up, reports READY, waits for
  * start, execs. Never returns. */
 __attribute__ ((noreturn)) void crt_init_run (const crt_init_args *a);
 
+/* In a container process (init or exec'd), before the user switch: a
+ * pty of the container's devpts becomes our console; its master goes to
+ * the parent over sync_fd. The init also binds it onto /dev/console. */
+int crt_child_setup_console (int sync_fd, const crt_process *proc, bool bind_dev_console,
+                             crt_error **err);
+
+/* Load the seccomp filter; a notify listener goes to the parent over
+ * sync_fd, which hands it to the seccomp agent. */
+int crt_child_load_seccomp (int sync_fd, const struct crt_seccomp_filter *filter,
+                            crt_error **err);
+
 /* Create the container (the body of `create`, and the first half of
- * `run`). exec_sigmask: the signal mask the program starts with (NULL:
- * the caller's current one). foreground: crt stays to proxy a terminal
- * (so process.terminal needs no console socket). */
-int crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts,
-                const sigset_t *exec_sigmask, bool foreground, crt_launched *out,
-                crt_error **err);
+ * `run`). foreground: crt stays to proxy a terminal (so process.terminal
+ * needs no console socket). */
+int crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bool foreground,
+                crt_launched *out, crt_error **err);
 
 /* Release the init of a created container through its start socket
  * and wait until it has exec'd its program (or failed to). */

@@ -298,9 +298,8 @@ write_pid_file (const char *path, pid_t pid, crt_error **err)
 }
 
 int
-crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts,
-            const sigset_t *exec_sigmask, bool foreground, crt_launched *out,
-            crt_error **err)
+crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bool foreground,
+            crt_launched *out, crt_error **err)
 {
   cleanup_free char *bundle = NULL, *rootfs = NULL, *config_text = NULL;
   cleanup_free char *state_dir = NULL, *notify_host = NULL;
@@ -368,12 +367,6 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts,
   args.preserve_fds = opts->preserve_fds + socket_activation_fds (spec->process);
   args.no_pivot = opts->no_pivot;
   args.no_new_keyring = opts->no_new_keyring;
-  /* The caller (run) may block signals to forward them; the program
-   * gets the mask crt was started with. */
-  if (exec_sigmask)
-    args.exec_sigmask = *exec_sigmask;
-  else
-    sigprocmask (SIG_SETMASK, NULL, &args.exec_sigmask);
 
   pid = crt_ns_clone (&plan, cgroup_fd, &pidfd, &in_cgroup, err);
   if (pid < 0)
@@ -425,7 +418,7 @@ crt_container_create (crt_context *ctx, const char *id, const crt_create_options
                       crt_error **err)
 {
   crt_launched l;
-  if (crt_launch (ctx, id, opts, NULL, false, &l, err) < 0)
+  if (crt_launch (ctx, id, opts, false, &l, err) < 0)
     return -1;
   crt_launch_release (&l);
   return 0;

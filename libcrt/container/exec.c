@@ -160,18 +160,6 @@ open_container_namespaces (pid_t pid, int fds[CRT_NS__COUNT], crt_error **err)
   return 0;
 }
 
-/* As the init does: a pty of the container's devpts, master to crt. */
-static int
-setup_console (int sync_fd, const crt_process *proc, crt_error **err)
-{
-  cleanup_close int master = -1, slave = -1;
-
-  if (crt_terminal_open (&master, &slave, err) < 0
-      || crt_sync_send_fd (sync_fd, CRT_SYNC_PTY_MASTER, master, err) < 0)
-    return -1;
-  return crt_terminal_become_console (slave, proc, err);
-}
-
 typedef struct exec_child
 {
   const crt_spec *spec;
@@ -180,20 +168,7 @@ typedef struct exec_child
   crt_ns_plan plan;
   int sync_fd;
   int preserve_fds;
-  sigset_t sigmask;
 } exec_child;
-
-static int
-load_seccomp (const exec_child *c, crt_error **err)
-{
-  cleanup_close int notify_fd = -1;
-
-  if (crt_seccomp_load (c->seccomp, &notify_fd, err) < 0)
-    return -1;
-  if (notify_fd >= 0)
-    return crt_sync_send_fd (c->sync_fd, CRT_SYNC_SECCOMP_FD, notify_fd, err);
-  return 0;
-}
 
 __attribute__ ((noreturn)) static void
 exec_child_run (exec_child *c)
@@ -205,17 +180,17 @@ exec_child_run (exec_child *c)
   if (crt_ns_join_paths (&c->plan, &err) < 0
       || (c->plan.join_fd[CRT_NS_MOUNT] >= 0 && chdir ("/") < 0
           && crt_error_errno (&err, "chdir /") < 0)
-      || (p->terminal && setup_console (c->sync_fd, p, &err) < 0)
+      || (p->terminal && crt_child_setup_console (c->sync_fd, p, false, &err) < 0)
       || crt_process_find_executable (p, &exe, &err) < 0)
     goto fail;
   /* The container's filter, in the init's order (see init.c). */
-  if (!p->no_new_privileges && load_seccomp (c, &err) < 0)
+  if (!p->no_new_privileges && crt_child_load_seccomp (c->sync_fd, c->seccomp, &err) < 0)
     goto fail;
   if (crt_process_setup (p, c->spec->linux_, &err) < 0)
     goto fail;
-  if (p->no_new_privileges && load_seccomp (c, &err) < 0)
+  if (p->no_new_privileges && crt_child_load_seccomp (c->sync_fd, c->seccomp, &err) < 0)
     goto fail;
-  sigprocmask (SIG_SETMASK, &c->sigmask, NULL);
+  crt_reset_signals ();
   crt_process_exec (p, exe, c->preserve_fds, &err);
 fail:
   crt_sync_send_error (c->sync_fd, err);
@@ -326,6 +301,7 @@ crt_container_exec (crt_context *ctx, const char *id, const crt_exec_options *o,
   cleanup_spec crt_spec *spec = NULL;
   cleanup_seccomp_filter crt_seccomp_filter *seccomp = NULL;
   exec_child c;
+  sigset_t saved_mask;
   crt_status status;
   pid_t pid = -1;
   int ret, wstatus = 0;
@@ -368,13 +344,11 @@ crt_container_exec (crt_context *ctx, const char *id, const crt_exec_options *o,
       return crt_error_with_code (err, ESRCH, "cannot exec in container `%s`: it is stopped", id);
     }
 
-  if (!o->detach && crt_supervise_begin (&c.sigmask, &sigfd, err) < 0)
+  if (!o->detach && crt_supervise_begin (&saved_mask, &sigfd, err) < 0)
     {
       crt_ns_plan_release (&c.plan);
       return -1;
     }
-  if (o->detach)
-    sigprocmask (SIG_SETMASK, NULL, &c.sigmask);
   ret = spawn (&c, cgroup_fd, o->console_socket, &pid, &pidfd, &pty_master, err);
   crt_ns_plan_release (&c.plan);
   if (ret == 0 && o->pid_file)
@@ -391,6 +365,6 @@ crt_container_exec (crt_context *ctx, const char *id, const crt_exec_options *o,
       *exit_code = crt_exit_code_of (wstatus);
     }
   if (!o->detach)
-    sigprocmask (SIG_SETMASK, &c.sigmask, NULL);
+    sigprocmask (SIG_SETMASK, &saved_mask, NULL);
   return ret;
 }

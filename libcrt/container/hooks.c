@@ -2,6 +2,7 @@
  * for it with an optional deadline (a pidfd, so nothing busy-waits). */
 #include "config.h"
 #include "hooks.h"
+#include "../util/json_gen.h"
 #include "../util/util.h"
 
 #include <errno.h>
@@ -15,7 +16,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <yajl/yajl_gen.h>
 
 static const char *const kind_names[CRT_HOOK__COUNT] = {
   [CRT_HOOK_PRESTART] = "prestart",
@@ -42,16 +42,10 @@ static void __attribute__ ((noreturn))
 exec_hook (const crt_hook *hook, char *const *argv, char *const *envp, int stdin_fd, int err_fd)
 {
   static char *const no_env[] = { NULL };
-  sigset_t none;
   int saved;
 
   /* crt run blocks and catches signals; a hook starts like any program. */
-  for (int sig = 1; sig < NSIG; sig++)
-    if (sig != SIGKILL && sig != SIGSTOP)
-      signal (sig, SIG_DFL);
-  sigemptyset (&none);
-  if (sigprocmask (SIG_SETMASK, &none, NULL) < 0)
-    goto fail;
+  crt_reset_signals ();
   /* dup2 onto itself would keep close-on-exec: clear it by hand then. */
   if (stdin_fd == STDIN_FILENO ? fcntl (stdin_fd, F_SETFD, 0) < 0
                                : dup2 (stdin_fd, STDIN_FILENO) < 0)
@@ -316,54 +310,37 @@ crt_hooks_run_logged (const crt_context *ctx, const crt_hooks *hooks, crt_hook_k
 
 /* ---- the state on stdin ---- */
 
-static void
-gen_str (yajl_gen g, const char *s)
-{
-  yajl_gen_string (g, (const unsigned char *) s, strlen (s));
-}
-
 char *
 crt_hook_state_json (const char *oci_version, const char *id, const char *status, pid_t pid,
                      const char *bundle, const crt_kv *annotations, size_t n)
 {
-  yajl_gen g = yajl_gen_alloc (NULL);
-  const unsigned char *buf;
-  size_t len;
-  char *out;
+  yajl_gen g = crt_gen_new (NULL);
 
-  if (g == NULL)
-    abort ();
   yajl_gen_map_open (g);
-  gen_str (g, "ociVersion");
-  gen_str (g, oci_version ? oci_version : CRT_OCI_VERSION);
-  gen_str (g, "id");
-  gen_str (g, id);
-  gen_str (g, "status");
-  gen_str (g, status);
+  crt_gen_str (g, "ociVersion");
+  crt_gen_str (g, oci_version ? oci_version : CRT_OCI_VERSION);
+  crt_gen_str (g, "id");
+  crt_gen_str (g, id);
+  crt_gen_str (g, "status");
+  crt_gen_str (g, status);
   if (pid > 0)
     {
-      gen_str (g, "pid");
+      crt_gen_str (g, "pid");
       yajl_gen_integer (g, pid);
     }
-  gen_str (g, "bundle");
-  gen_str (g, bundle);
+  crt_gen_str (g, "bundle");
+  crt_gen_str (g, bundle);
   if (annotations != NULL)
     {
-      gen_str (g, "annotations");
+      crt_gen_str (g, "annotations");
       yajl_gen_map_open (g);
       for (size_t i = 0; i < n; i++)
         {
-          gen_str (g, annotations[i].key);
-          gen_str (g, annotations[i].value);
+          crt_gen_str (g, annotations[i].key);
+          crt_gen_str (g, annotations[i].value);
         }
       yajl_gen_map_close (g);
     }
   yajl_gen_map_close (g);
-
-  if (yajl_gen_get_buf (g, &buf, &len) != yajl_gen_status_ok)
-    abort ();
-  out = crt_xmalloc0 (len + 1);
-  memcpy (out, buf, len);
-  yajl_gen_free (g);
-  return out;
+  return crt_gen_finish (g);
 }

@@ -73,20 +73,6 @@ join_new_session_keyring (const char *id, crt_error **err)
   return 0;
 }
 
-/* The pty is made here, in the container's devpts; its master goes to
- * the parent, its slave becomes our stdio. */
-static int
-setup_console (int sync_fd, const crt_process *proc, crt_error **err)
-{
-  cleanup_close int master = -1, slave = -1;
-
-  if (crt_terminal_open (&master, &slave, err) < 0
-      || crt_terminal_bind_console (master, err) < 0
-      || crt_sync_send_fd (sync_fd, CRT_SYNC_PTY_MASTER, master, err) < 0)
-    return -1;
-  return crt_terminal_become_console (slave, proc, err);
-}
-
 /* Block until `start` connects and says so; returns the connection,
  * over which a failure to exec is reported (it closes on exec). */
 static int
@@ -111,20 +97,6 @@ wait_for_start (int start_fd, int *conn, crt_error **err)
       /* Not `start` (or it died before asking): keep waiting. */
       crt_error_free (&ignored);
     }
-}
-
-/* Load the filter; a notify listener goes to the parent, which hands it
- * to the seccomp agent before `create` returns. */
-static int
-load_seccomp (const crt_init_args *a, crt_error **err)
-{
-  cleanup_close int notify_fd = -1;
-
-  if (crt_seccomp_load (a->seccomp, &notify_fd, err) < 0)
-    return -1;
-  if (notify_fd >= 0)
-    return crt_sync_send_fd (a->sync_fd, CRT_SYNC_SECCOMP_FD, notify_fd, err);
-  return 0;
 }
 
 static bool
@@ -190,7 +162,8 @@ crt_init_run (const crt_init_args *a)
     die (a, &err);
   if (spec->linux_ && crt_sysctl_apply (spec->linux_, &err) < 0)
     die (a, &err);
-  if (spec->process->terminal && setup_console (a->sync_fd, spec->process, &err) < 0)
+  if (spec->process->terminal
+      && crt_child_setup_console (a->sync_fd, spec->process, true, &err) < 0)
     die (a, &err);
   if (crt_rootfs_finalize (spec, &err) < 0)
     die (a, &err);
@@ -203,11 +176,11 @@ crt_init_run (const crt_init_args *a)
    * possible, but before READY when the agent must get a listener. */
   nnp = spec->process->no_new_privileges;
   notify = crt_seccomp_filter_uses_notify (a->seccomp);
-  if (!nnp && load_seccomp (a, &err) < 0)
+  if (!nnp && crt_child_load_seccomp (a->sync_fd, a->seccomp, &err) < 0)
     die (a, &err);
   if (crt_process_setup (spec->process, spec->linux_, &err) < 0)
     die (a, &err);
-  if (nnp && notify && load_seccomp (a, &err) < 0)
+  if (nnp && notify && crt_child_load_seccomp (a->sync_fd, a->seccomp, &err) < 0)
     die (a, &err);
 
   if (crt_sync_send (a->sync_fd, CRT_SYNC_READY, &err) < 0)
@@ -226,7 +199,8 @@ crt_init_run (const crt_init_args *a)
   if (run_hooks_here (a, CRT_HOOK_START_CONTAINER, "created", &err) == 0
       && (!nnp || notify || crt_seccomp_load (a->seccomp, NULL, &err) == 0))
     {
-      sigprocmask (SIG_SETMASK, &a->exec_sigmask, NULL);
+      /* crt run blocked what it forwards; the program starts clean. */
+      crt_reset_signals ();
       crt_process_exec (spec->process, exe, a->preserve_fds, &err);
     }
   crt_sync_send_error (conn, err);

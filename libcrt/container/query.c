@@ -1,6 +1,7 @@
 /* state and list: what a container is doing, in runc's JSON layout. */
 #include "config.h"
 #include "container.h"
+#include "../util/json_gen.h"
 #include "../util/util.h"
 
 #include <dirent.h>
@@ -11,7 +12,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <yajl/yajl_gen.h>
 
 void
 crt_container_state_free (crt_container_state *st)
@@ -84,71 +84,49 @@ crt_container_state_get (crt_context *ctx, const char *id, crt_container_state *
   return 0;
 }
 
-#define GEN_STR(g, s) yajl_gen_string ((g), (const unsigned char *) (s), strlen (s))
-
 static void
 gen_state (yajl_gen g, const crt_container_state *st)
 {
   yajl_gen_map_open (g);
-  GEN_STR (g, "ociVersion"); GEN_STR (g, st->oci_version);
-  GEN_STR (g, "id"); GEN_STR (g, st->id);
-  GEN_STR (g, "pid"); yajl_gen_integer (g, st->pid);
-  GEN_STR (g, "status"); GEN_STR (g, crt_status_name (st->status));
-  GEN_STR (g, "bundle"); GEN_STR (g, st->bundle);
-  GEN_STR (g, "rootfs"); GEN_STR (g, st->rootfs);
-  GEN_STR (g, "created"); GEN_STR (g, st->created);
-  GEN_STR (g, "owner"); GEN_STR (g, st->owner);
+  crt_gen_key_str (g, "ociVersion", st->oci_version);
+  crt_gen_key_str (g, "id", st->id);
+  crt_gen_str (g, "pid"); yajl_gen_integer (g, st->pid);
+  crt_gen_key_str (g, "status", crt_status_name (st->status));
+  crt_gen_key_str (g, "bundle", st->bundle);
+  crt_gen_key_str (g, "rootfs", st->rootfs);
+  crt_gen_key_str (g, "created", st->created);
+  crt_gen_key_str (g, "owner", st->owner);
   if (st->n_annotations)
     {
-      GEN_STR (g, "annotations");
+      crt_gen_str (g, "annotations");
       yajl_gen_map_open (g);
       for (size_t i = 0; i < st->n_annotations; i++)
         {
-          GEN_STR (g, st->annotation_keys[i]);
-          GEN_STR (g, st->annotation_values[i]);
+          crt_gen_str (g, st->annotation_keys[i]);
+          crt_gen_str (g, st->annotation_values[i]);
         }
       yajl_gen_map_close (g);
     }
   yajl_gen_map_close (g);
 }
 
-static char *
-gen_to_string (yajl_gen g)
-{
-  const unsigned char *buf;
-  size_t len;
-  char *s;
-
-  yajl_gen_get_buf (g, &buf, &len);
-  s = crt_xmalloc0 (len + 1);
-  memcpy (s, buf, len);
-  yajl_gen_free (g);
-  return s;
-}
-
 char *
 crt_container_state_to_json (const crt_container_state *st)
 {
-  yajl_gen g = yajl_gen_alloc (NULL);
-  if (g == NULL)
-    abort ();
-  yajl_gen_config (g, yajl_gen_beautify, 1);
-  yajl_gen_config (g, yajl_gen_indent_string, "  ");
+  yajl_gen g = crt_gen_new ("  ");
   gen_state (g, st);
-  return gen_to_string (g);
+  return crt_gen_finish (g);
 }
 
 char *
 crt_container_list_to_json (crt_container_state *const *list, size_t n)
 {
-  yajl_gen g = yajl_gen_alloc (NULL);
-  if (g == NULL)
-    abort ();
+  yajl_gen g = crt_gen_new (NULL);
   yajl_gen_array_open (g);
   for (size_t i = 0; i < n; i++)
     gen_state (g, list[i]);
   yajl_gen_array_close (g);
-  return gen_to_string (g);
+  return crt_gen_finish (g);
 }
 
 static int

@@ -1,6 +1,7 @@
 #include "config.h"
 #include "state.h"
 #include "../cgroup/cgroup.h"
+#include "../util/json_gen.h"
 #include "../util/util.h"
 
 #include <dirent.h>
@@ -12,7 +13,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
 void
@@ -193,48 +193,41 @@ crt_state_dir_remove (const crt_context *ctx, const char *id, int dirfd, crt_err
   return 0;
 }
 
-#define GEN_STR(g, s) yajl_gen_string ((g), (const unsigned char *) (s), strlen (s))
-
 int
 crt_state_write (int dirfd, const crt_state_record *rec, crt_error **err)
 {
-  yajl_gen g = yajl_gen_alloc (NULL);
-  const unsigned char *buf;
-  size_t len;
-  int ret;
+  yajl_gen g = crt_gen_new (NULL);
+  cleanup_free char *text = NULL;
+  cleanup_free char *tmp = crt_fmt ("%s.tmp", CRT_STATE_FILE);
 
-  if (g == NULL)
-    return crt_error_set (err, ENOMEM, "write state");
   yajl_gen_map_open (g);
-  GEN_STR (g, "ociVersion"); GEN_STR (g, rec->oci_version);
-  GEN_STR (g, "id"); GEN_STR (g, rec->id);
-  GEN_STR (g, "pid"); yajl_gen_integer (g, rec->pid);
-  GEN_STR (g, "pidStartTime"); yajl_gen_integer (g, (long long) rec->pid_start_time);
-  GEN_STR (g, "bundle"); GEN_STR (g, rec->bundle);
-  GEN_STR (g, "rootfs"); GEN_STR (g, rec->rootfs);
-  GEN_STR (g, "created"); GEN_STR (g, rec->created);
-  GEN_STR (g, "cgroupPath"); GEN_STR (g, rec->cgroup_path ? rec->cgroup_path : "");
-  GEN_STR (g, "privatePidNamespace"); yajl_gen_bool (g, rec->private_pidns);
-  GEN_STR (g, "notifySocket"); GEN_STR (g, rec->notify_socket ? rec->notify_socket : "");
-  GEN_STR (g, "annotations");
+  crt_gen_key_str (g, "ociVersion", rec->oci_version);
+  crt_gen_key_str (g, "id", rec->id);
+  crt_gen_str (g, "pid"); yajl_gen_integer (g, rec->pid);
+  crt_gen_str (g, "pidStartTime"); yajl_gen_integer (g, (long long) rec->pid_start_time);
+  crt_gen_key_str (g, "bundle", rec->bundle);
+  crt_gen_key_str (g, "rootfs", rec->rootfs);
+  crt_gen_key_str (g, "created", rec->created);
+  crt_gen_key_str (g, "cgroupPath", rec->cgroup_path ? rec->cgroup_path : "");
+  crt_gen_str (g, "privatePidNamespace"); yajl_gen_bool (g, rec->private_pidns);
+  crt_gen_key_str (g, "notifySocket", rec->notify_socket ? rec->notify_socket : "");
+  crt_gen_str (g, "annotations");
   yajl_gen_map_open (g);
   for (size_t i = 0; i < rec->n_annotations; i++)
     {
-      GEN_STR (g, rec->annotations[i].key);
-      GEN_STR (g, rec->annotations[i].value);
+      crt_gen_str (g, rec->annotations[i].key);
+      crt_gen_str (g, rec->annotations[i].value);
     }
   yajl_gen_map_close (g);
   yajl_gen_map_close (g);
-  yajl_gen_get_buf (g, &buf, &len);
+  text = crt_gen_finish (g);
 
-  {
-    cleanup_free char *tmp = crt_fmt ("%s.tmp", CRT_STATE_FILE);
-    ret = crt_write_file_at (dirfd, tmp, buf, len, 0600, err);
-    if (ret == 0 && renameat (dirfd, tmp, dirfd, CRT_STATE_FILE) < 0)
-      ret = crt_error_errno (err, "rename state file");
-  }
-  yajl_gen_free (g);
-  return ret;
+  /* Readers (list takes no lock) see the old file or the new one. */
+  if (crt_write_file_at (dirfd, tmp, text, strlen (text), 0600, err) < 0)
+    return -1;
+  if (renameat (dirfd, tmp, dirfd, CRT_STATE_FILE) < 0)
+    return crt_error_errno (err, "rename state file");
+  return 0;
 }
 
 static char *

@@ -4,6 +4,8 @@
 #include "util/util.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -98,11 +100,57 @@ crt_process_find_executable (const crt_process *proc, char **out, crt_error **er
   return crt_error_set (err, 0, "exec: \"%s\": executable file not found in $PATH", name);
 }
 
+/* The home directory of uid in the container's /etc/passwd, "/" when
+ * there is none: what runc and crun give a process without HOME. */
+static char *
+home_of (uid_t uid)
+{
+  cleanup_fclose FILE *f = fopen ("/etc/passwd", "re");
+  char *line = NULL, *home = NULL;
+  size_t cap = 0;
+
+  while (f && home == NULL && getline (&line, &cap, f) > 0)
+    {
+      /* name:passwd:uid:gid:gecos:home:shell */
+      char *field[7] = { 0 }, *p = line;
+      int n = 0;
+      for (char *tok; n < 7 && (tok = strsep (&p, ":\n")) != NULL;)
+        field[n++] = tok;
+      if (n >= 6 && field[2][0] && strtoul (field[2], NULL, 10) == (unsigned long) uid
+          && field[5][0] == '/')
+        home = crt_xstrdup (field[5]);
+    }
+  free (line);
+  return home ? home : crt_xstrdup ("/");
+}
+
+/* proc->env, plus HOME when it has none. */
+static char **
+env_with_home (const crt_process *proc, char **extra)
+{
+  size_t n = proc->n_env;
+  char **env;
+
+  for (size_t i = 0; i < n; i++)
+    if (crt_str_has_prefix (proc->env[i], "HOME="))
+      return proc->env;
+  {
+    cleanup_free char *home = home_of (getuid ());
+    *extra = crt_fmt ("HOME=%s", home);
+  }
+  env = crt_xmalloc0 ((n + 2) * sizeof (char *));
+  for (size_t i = 0; i < n; i++)
+    env[i] = proc->env[i];
+  env[n] = *extra;
+  return env;
+}
+
 int
 crt_process_exec (const crt_process *proc, const char *exe, int preserve_fds,
                   crt_error **err)
 {
-  static char *const no_env[] = { NULL };
+  cleanup_free char *home = NULL;
+  char **env;
 
   if (proc->n_args == 0 || proc->args == NULL)
     return crt_error_set (err, 0, "process.args: at least one entry is required");
@@ -112,6 +160,9 @@ crt_process_exec (const crt_process *proc, const char *exe, int preserve_fds,
     preserve_fds = 0;
   if (crt_cloexec_fds_from (3 + preserve_fds, err) < 0)
     return -1;
-  execve (exe, proc->args, proc->env ? proc->env : no_env);
+  env = env_with_home (proc, &home);
+  execve (exe, proc->args, env);
+  if (env != proc->env)
+    free (env);
   return crt_error_errno (err, "exec \"%s\"", proc->args[0]);
 }

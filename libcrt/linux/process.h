@@ -23,7 +23,9 @@ int crt_process_find_executable (const crt_process *proc, char **out, crt_error 
 int crt_process_setup (const crt_process *proc, const crt_linux *linux_, crt_error **err);
 
 /* Mark every fd >= 3 + preserve_fds close-on-exec, then execve(exe,
- * args, env). Returns only on failure. */
+ * args, env): process.env as given, plus HOME from the container's
+ * /etc/passwd (or "/") when it has none, as runc and crun do. Returns
+ * only on failure. */
 int crt_process_exec (const crt_process *proc, const char *exe, int preserve_fds,
                       crt_error **err);
 

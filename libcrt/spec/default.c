@@ -3,6 +3,7 @@
 #include "config.h"
 #include "crt.h"
 #include "spec.h"
+#include "../util/json_gen.h"
 #include "util/util.h"
 
 #include <errno.h>
@@ -55,66 +56,53 @@ static const default_mount rootless_sys = {
 };
 
 static void
-str (yajl_gen g, const char *s)
-{
-  yajl_gen_string (g, (const unsigned char *) s, strlen (s));
-}
-
-static void
-key_str (yajl_gen g, const char *k, const char *v)
-{
-  str (g, k);
-  str (g, v);
-}
-
-static void
 key_int (yajl_gen g, const char *k, long long v)
 {
-  str (g, k);
+  crt_gen_str (g, k);
   yajl_gen_integer (g, v);
 }
 
 static void
 key_bool (yajl_gen g, const char *k, bool v)
 {
-  str (g, k);
+  crt_gen_str (g, k);
   yajl_gen_bool (g, v);
 }
 
 static void
 key_strv (yajl_gen g, const char *k, const char *const *v)
 {
-  str (g, k);
+  crt_gen_str (g, k);
   yajl_gen_array_open (g);
   for (; *v; v++)
-    str (g, *v);
+    crt_gen_str (g, *v);
   yajl_gen_array_close (g);
 }
 
 static void
 gen_process (yajl_gen g)
 {
-  str (g, "process");
+  crt_gen_str (g, "process");
   yajl_gen_map_open (g);
   key_bool (g, "terminal", true);
-  str (g, "user");
+  crt_gen_str (g, "user");
   yajl_gen_map_open (g);
   key_int (g, "uid", 0);
   key_int (g, "gid", 0);
   yajl_gen_map_close (g);
   key_strv (g, "args", (const char *const[]) { "sh", NULL });
   key_strv (g, "env", default_env);
-  key_str (g, "cwd", "/");
-  str (g, "capabilities");
+  crt_gen_key_str (g, "cwd", "/");
+  crt_gen_str (g, "capabilities");
   yajl_gen_map_open (g);
   key_strv (g, "bounding", default_caps);
   key_strv (g, "effective", default_caps);
   key_strv (g, "permitted", default_caps);
   yajl_gen_map_close (g);
-  str (g, "rlimits");
+  crt_gen_str (g, "rlimits");
   yajl_gen_array_open (g);
   yajl_gen_map_open (g);
-  key_str (g, "type", "RLIMIT_NOFILE");
+  crt_gen_key_str (g, "type", "RLIMIT_NOFILE");
   key_int (g, "hard", 1024);
   key_int (g, "soft", 1024);
   yajl_gen_map_close (g);
@@ -127,16 +115,16 @@ static void
 gen_mount (yajl_gen g, const default_mount *m, bool rootless)
 {
   yajl_gen_map_open (g);
-  key_str (g, "destination", m->destination);
-  key_str (g, "type", m->type);
-  key_str (g, "source", m->source);
+  crt_gen_key_str (g, "destination", m->destination);
+  crt_gen_key_str (g, "type", m->type);
+  crt_gen_key_str (g, "source", m->source);
   if (m->options[0])
     {
-      str (g, "options");
+      crt_gen_str (g, "options");
       yajl_gen_array_open (g);
       for (const char *const *o = m->options; *o; o++)
         if (!rootless || (!crt_str_has_prefix (*o, "gid=") && !crt_str_has_prefix (*o, "uid=")))
-          str (g, *o);
+          crt_gen_str (g, *o);
       yajl_gen_array_close (g);
     }
   yajl_gen_map_close (g);
@@ -145,7 +133,7 @@ gen_mount (yajl_gen g, const default_mount *m, bool rootless)
 static void
 gen_mapping (yajl_gen g, const char *key, unsigned id)
 {
-  str (g, key);
+  crt_gen_str (g, key);
   yajl_gen_array_open (g);
   yajl_gen_map_open (g);
   key_int (g, "containerID", 0);
@@ -161,7 +149,7 @@ gen_linux (yajl_gen g, bool rootless)
   static const char *const ns_root[] = { "pid", "network", "ipc", "uts", "mount", "cgroup", NULL };
   static const char *const ns_rootless[] = { "pid", "ipc", "uts", "mount", "cgroup", "user", NULL };
 
-  str (g, "linux");
+  crt_gen_str (g, "linux");
   yajl_gen_map_open (g);
   if (rootless)
     {
@@ -171,23 +159,23 @@ gen_linux (yajl_gen g, bool rootless)
   else
     {
       /* Deny every device; the runtime allows its default set on top. */
-      str (g, "resources");
+      crt_gen_str (g, "resources");
       yajl_gen_map_open (g);
-      str (g, "devices");
+      crt_gen_str (g, "devices");
       yajl_gen_array_open (g);
       yajl_gen_map_open (g);
       key_bool (g, "allow", false);
-      key_str (g, "access", "rwm");
+      crt_gen_key_str (g, "access", "rwm");
       yajl_gen_map_close (g);
       yajl_gen_array_close (g);
       yajl_gen_map_close (g);
     }
-  str (g, "namespaces");
+  crt_gen_str (g, "namespaces");
   yajl_gen_array_open (g);
   for (const char *const *ns = rootless ? ns_rootless : ns_root; *ns; ns++)
     {
       yajl_gen_map_open (g);
-      key_str (g, "type", *ns);
+      crt_gen_key_str (g, "type", *ns);
       yajl_gen_map_close (g);
     }
   yajl_gen_array_close (g);
@@ -199,26 +187,20 @@ gen_linux (yajl_gen g, bool rootless)
 char *
 crt_spec_default_json (bool rootless)
 {
-  yajl_gen g = yajl_gen_alloc (NULL);
-  const unsigned char *buf;
+  yajl_gen g = crt_gen_new ("\t");
   size_t len;
   char *out;
 
-  if (g == NULL)
-    abort ();
-  yajl_gen_config (g, yajl_gen_beautify, 1);
-  yajl_gen_config (g, yajl_gen_indent_string, "\t");
-
   yajl_gen_map_open (g);
-  key_str (g, "ociVersion", CRT_OCI_VERSION);
+  crt_gen_key_str (g, "ociVersion", CRT_OCI_VERSION);
   gen_process (g);
-  str (g, "root");
+  crt_gen_str (g, "root");
   yajl_gen_map_open (g);
-  key_str (g, "path", "rootfs");
+  crt_gen_key_str (g, "path", "rootfs");
   key_bool (g, "readonly", true);
   yajl_gen_map_close (g);
-  key_str (g, "hostname", "crt");
-  str (g, "mounts");
+  crt_gen_key_str (g, "hostname", "crt");
+  crt_gen_str (g, "mounts");
   yajl_gen_array_open (g);
   for (size_t i = 0; i < CRT_ARRAY_SIZE (mounts); i++)
     {
@@ -229,14 +211,11 @@ crt_spec_default_json (bool rootless)
   gen_linux (g, rootless);
   yajl_gen_map_close (g);
 
-  if (yajl_gen_get_buf (g, &buf, &len) != yajl_gen_status_ok)
-    abort ();
-  out = crt_xmalloc0 (len + 1);
-  memcpy (out, buf, len);
+  out = crt_gen_finish (g);
   /* yajl ends the beautified text with a newline; runc does not. */
+  len = strlen (out);
   while (len > 0 && out[len - 1] == '\n')
     out[--len] = '\0';
-  yajl_gen_free (g);
   return out;
 }
 

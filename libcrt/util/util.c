@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <dirent.h>
+#include <signal.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -297,6 +298,27 @@ crt_proc_start_time (pid_t pid)
   if (crt_proc_stat (pid, &start, NULL) < 0)
     return 0;
   return start;
+}
+
+void
+crt_reset_signals (void)
+{
+  /* The kernel's struct sigaction layout for rt_sigaction on x86_64 and
+   * the other 64-bit arches: handler, flags, restorer, mask. */
+  struct
+  {
+    void (*handler) (int);
+    unsigned long flags;
+    void (*restorer) (void);
+    unsigned long mask;
+  } act = { .handler = SIG_DFL };
+  sigset_t none;
+
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP)
+      syscall (SYS_rt_sigaction, sig, &act, NULL, sizeof (act.mask));
+  sigemptyset (&none);
+  sigprocmask (SIG_SETMASK, &none, NULL);
 }
 
 int

@@ -76,6 +76,12 @@ ssize_t crt_read_all (int fd, void *buf, size_t len);
 int crt_proc_stat (pid_t pid, unsigned long long *start_time, char *run_state);
 /* Start time of a process (field 22 of /proc/PID/stat), 0 if it is gone. */
 unsigned long long crt_proc_start_time (pid_t pid);
+/* Every signal back to SIG_DFL and unblocked, as a freshly started
+ * program expects. By raw syscall: glibc refuses to touch the signals it
+ * reserves (32, 33), and a caller such as make may have them ignored,
+ * which exec would pass on. */
+void crt_reset_signals (void);
+
 /* Mark every fd >= first close-on-exec, so nothing of crt or of its
  * caller leaks into the container's program (CVE-2024-21626 class). */
 int crt_cloexec_fds_from (int first, crt_error **err);

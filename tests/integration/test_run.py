@@ -350,3 +350,22 @@ def test_state_requires_id(crt):
     r = crt("state")
     assert r.returncode != 0
     assert r.stderr.strip(), "a usage error must say what is wrong"
+
+
+def test_program_starts_with_default_signals(crt, bundle):
+    """A caller that ignores or blocks signals (make does, for glibc's 32
+    and 33) does not pass that on to the container's program."""
+    import signal as sig
+    bundle.config["process"]["args"] = ["sh", "-c", "grep -E '^Sig(Blk|Ign)' /proc/self/status"]
+    bundle.save()
+
+    def ignore_and_block():
+        sig.signal(sig.SIGHUP, sig.SIG_IGN)
+        sig.signal(sig.SIGUSR2, sig.SIG_IGN)
+        sig.pthread_sigmask(sig.SIG_BLOCK, {sig.SIGUSR1})
+
+    p = subprocess.run(crt.argv(["run", "--bundle", bundle.path, "c1"]), capture_output=True,
+                       text=True, timeout=30, preexec_fn=ignore_and_block)
+    assert p.returncode == 0, p
+    assert "SigBlk:\t0000000000000000" in p.stdout, p.stdout
+    assert "SigIgn:\t0000000000000000" in p.stdout, p.stdout
