@@ -106,11 +106,11 @@ build() { # build DIR [CONFIGURE_ARGS...]
 			"$repo/configure" -q "$@" || exit 1
 		fi
 		make -j"$jobs" -s
-	) >"$dir.log" 2>&1
+	) >"$results/${dir##*/}.log" 2>&1
 	local rc=$?
 	if [ $rc -ne 0 ]; then
-		tail -40 "$dir.log"
-		broken "build-${dir##*/}" "build in $dir failed (log: $dir.log)"
+		tail -40 "$results/${dir##*/}.log"
+		broken "build-${dir##*/}" "build in $dir failed (log: $results/${dir##*/}.log)"
 	fi
 	return $rc
 }

@@ -12,6 +12,7 @@
 #include "notify.h"
 #include "sync.h"
 #include "../cgroup/cgroup.h"
+#include "../linux/netdev.h"
 #include "../linux/process.h"
 #include "../linux/seccomp.h"
 #include "../linux/terminal.h"
@@ -157,6 +158,10 @@ parent_setup (const crt_ns_plan *plan, const setup_peer *p, crt_error **err)
       if (crt_sync_send (p->sync_fd, CRT_SYNC_ID_MAPS_DONE, err) < 0)
         return -1;
     }
+  /* Done before READY, so the program finds its interfaces at start. */
+  if (p->spec->linux_ && p->spec->linux_->n_net_devices
+      && crt_netdev_move_all (p->spec->linux_, p->pid, err) < 0)
+    return -1;
   for (;;)
     {
       crt_sync_type type;
@@ -259,8 +264,10 @@ make_cgroup (crt_context *ctx, const crt_spec *spec, const char *id, launch_undo
   if (crt_cgroup_create (path, cgroup_fd, err) < 0)
     return -1;
   u->cgroup_path = crt_steal_ptr (&path);
-  if (spec->linux_ && spec->linux_->resources
-      && crt_cgroup_apply_resources (*cgroup_fd, spec->linux_->resources, err) < 0)
+  /* Even without linux.resources: the device program (deny all but the
+   * default devices) is installed, as runc does. */
+  if (crt_cgroup_apply_resources (*cgroup_fd, spec->linux_ ? spec->linux_->resources : NULL,
+                                  err) < 0)
     return crt_error_prefix (err, "config.json: linux.resources");
   return 0;
 }

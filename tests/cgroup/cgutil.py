@@ -94,12 +94,12 @@ class Crt:
 
     def run_detached(self, bundle, cid=None):
         cid = cid or self.new_id()
-        log = open(os.path.join(self.workdir, cid + ".out"), "w")
-        r = subprocess.run([CRT, "--root", self.root, "run", "-d", "--bundle", bundle, cid],
-                           stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.PIPE,
-                           text=True, timeout=60)
-        log.close()
-        assert r.returncode == 0, r.stderr
+        # Files, not pipes: the container keeps its stdio open after crt exits.
+        out = os.path.join(self.workdir, cid + ".out")
+        with open(out, "w") as log:
+            r = subprocess.run([CRT, "--root", self.root, "run", "-d", "--bundle", bundle, cid],
+                               stdin=subprocess.DEVNULL, stdout=log, stderr=log, timeout=60)
+        assert r.returncode == 0, read(out)
         return cid
 
     def run_fg(self, bundle, cid=None, timeout=60):

@@ -41,12 +41,14 @@ def suite_results(request):
     # The suite's closing lines (counts, newly passing programs) go to the
     # terminal even when the tests pass.
     tr = request.config.pluginmanager.getplugin("terminalreporter")
-    if tr is not None:
-        tr.write_line("")
-        for line in p.stdout.splitlines():
-            if line.startswith(("programs:", "# newly", "# not passing", "conformance:")) \
-                    or " passed, " in line:
-                tr.write_line(f"[conformance] {line}")
+    capman = request.config.pluginmanager.getplugin("capturemanager")
+    if tr is not None and capman is not None:
+        with capman.global_and_fixture_disabled():
+            tr.write_line("")
+            for line in p.stdout.splitlines():
+                if line.startswith(("programs:", "# newly", "# not passing", "conformance:")) \
+                        or " passed, " in line:
+                    tr.write_line(f"[conformance] {line}")
     results = {}
     path = os.path.join(out, "results.tsv")
     if not os.path.exists(path):

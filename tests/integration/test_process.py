@@ -204,6 +204,26 @@ def test_namespace_joined_by_path(crt, bundle_factory):
         assert crt("delete", "--force", "first").returncode == 0
 
 
+def test_hostname_in_joined_uts_namespace(crt, bundle_factory):
+    # hostname with a uts namespace joined by path: set in that namespace
+    # (runc does; runtime-tools linux_ns_path expects it).
+    b1 = bundle_factory(["sh", "-c", "while :; do sleep 0.1; done"])
+    assert crt("run", "-d", "--bundle", b1.path, "first").returncode == 0
+    try:
+        pid = crt.state("first")["pid"]
+        b2 = bundle_factory(["sh", "-c", "hostname; readlink /proc/self/ns/uts"])
+        b2.config["hostname"] = "joined"
+        b2.config["linux"]["namespaces"] = [
+            n if n["type"] != "uts" else {"type": "uts", "path": f"/proc/{pid}/ns/uts"}
+            for n in b2.config["linux"]["namespaces"]]
+        b2.save()
+        r = crt("run", "--bundle", b2.path, "second")
+        assert r.returncode == 0, r
+        assert r.stdout == f"joined\n{os.readlink(f'/proc/{pid}/ns/uts')}\n"
+    finally:
+        assert crt("delete", "--force", "first").returncode == 0
+
+
 def test_network_namespace_has_only_loopback(crt, bundle):
     out = run_sh(crt, bundle, "ls /sys/class/net")
     assert out.split() == ["lo"]

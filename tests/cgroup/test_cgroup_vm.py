@@ -1,0 +1,203 @@
+"""cgroup v2 resources proven on a pure v2 kernel: run in the VM of
+../shared/vm (memory, pids, cpu, cpuset and io enabled at the root), one
+boot for the whole module:
+
+  ../shared/vm/run-in-vm.sh -t 900 -e CRT_BINARY=$PWD/build/src/crt /work/main -- \\
+      /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/cgroup/test_cgroup_vm.py
+
+Each test measures the effect (a kill, a failed fork, CPU time), not just
+the file crt wrote. Skipped where the hierarchy lacks those controllers.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cgutil  # noqa: E402
+from cgutil import COUNTER, cgroup_dir, counter, procs, read, wait_for  # noqa: E402
+
+NEEDED = {"memory", "pids", "cpu", "cpuset"}
+
+
+def available():
+    try:
+        return set(read(cgutil.cgroup_mount() + "/cgroup.subtree_control").split())
+    except (OSError, RuntimeError):
+        return set()
+
+
+pytestmark = [
+    pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
+    pytest.mark.skipif(not NEEDED <= available(),
+                       reason="needs a cgroup v2 root with memory, pids, cpu and cpuset "
+                              "(run in ../shared/vm)"),
+]
+
+MiB = 2 ** 20
+# Runs `dd` with a 48 MiB buffer (it touches all of it) each time the host
+# drops /tmp/go into the container, and records dd's exit status.
+ALLOCATOR = ["sh", "-c",
+             "n=0; while :; do if [ -e /tmp/go ]; then rm /tmp/go; n=$((n+1)); "
+             "dd if=/dev/zero of=/dev/null bs=48M count=1 2>/dev/null; echo $? > /tmp/r$n; "
+             "fi; usleep 20000; done"]
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    if not os.access(cgutil.CRT, os.X_OK):
+        pytest.fail(f"no crt binary at {cgutil.CRT}: set CRT_BINARY")
+    c = cgutil.Crt(str(tmp_path_factory.mktemp("cgvm")))
+    yield c
+    c.cleanup()
+
+
+@pytest.fixture
+def crt(env):
+    yield env
+    env.cleanup()
+    env.ids.clear()
+
+
+def allocate(pid, n):
+    """Ask the ALLOCATOR container for its n-th allocation; dd's status."""
+    with open(f"/proc/{pid}/root/tmp/go", "w"):
+        pass
+    result = f"/proc/{pid}/root/tmp/r{n}"
+    assert wait_for(lambda: os.path.exists(result) and read(result).strip(), timeout=60)
+    return int(read(result))
+
+
+def test_oom_kill_and_events(crt):
+    res = {"memory": {"limit": 32 * MiB, "swap": 32 * MiB}}
+    cid = crt.run_detached(crt.bundle(ALLOCATOR, resources=res))
+    pid = crt.state(cid)["pid"]
+    d = cgroup_dir(f"/crt/{cid}")
+    assert read(d + "/memory.max").strip() == str(32 * MiB)
+    if os.path.exists(d + "/memory.swap.max"):
+        assert read(d + "/memory.swap.max").strip() == "0"
+    events = subprocess.Popen([cgutil.CRT, "--root", crt.root, "events", "--interval", "1s", cid],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.5)
+        assert allocate(pid, 1) == 137          # SIGKILL
+        oom = None
+        deadline = time.monotonic() + 60
+        while oom is None and time.monotonic() < deadline:
+            line = events.stdout.readline()
+            if not line:
+                break
+            e = json.loads(line)
+            assert e["id"] == cid
+            if e["type"] == "oom":
+                oom = e
+    finally:
+        events.kill()
+        events.wait()
+    assert oom == {"type": "oom", "id": cid}
+    assert "oom_kill 1" in read(d + "/memory.events")
+    # The container itself lives on: only dd was killed.
+    assert crt.state(cid)["status"] == "running"
+    stats = json.loads(crt.cmd("events", "--stats", cid).stdout)["data"]
+    assert stats["memory"]["usage"]["limit"] == 32 * MiB
+    assert stats["memory"]["usage"]["failcnt"] >= 1
+    assert stats["pids"]["current"] >= 1
+
+
+def test_update_raises_memory_live(crt):
+    cid = crt.run_detached(crt.bundle(ALLOCATOR, resources={"memory": {"limit": 32 * MiB}}))
+    pid = crt.state(cid)["pid"]
+    d = cgroup_dir(f"/crt/{cid}")
+    assert allocate(pid, 1) == 137
+    crt.cmd("update", "--memory", "128m", "--memory-swap", "128m", cid)
+    assert read(d + "/memory.max").strip() == str(128 * MiB)
+    assert allocate(pid, 2) == 0
+    # checkBeforeUpdate refuses a limit below the current usage.
+    r = crt.cmd("update", "-r", "-", cid, check=False,
+                input=json.dumps({"memory": {"limit": 4096, "checkBeforeUpdate": True}}))
+    assert r.returncode == 1 and "below the current usage" in r.stderr
+    assert read(d + "/memory.max").strip() == str(128 * MiB)
+
+
+def test_pids_limit_stops_fork_loop(crt):
+    # The fork loop runs in a child shell: ash gives up at the first
+    # refused fork, its sleeps stay with the init, which then says so.
+    loop = "i=0; while [ $i -lt 40 ]; do sleep 1000 & i=$((i+1)); done"
+    script = f"sh -c '{loop}' 2>/dev/null; : > /tmp/done; exec sleep 1000"
+    cid = crt.run_detached(crt.bundle(["sh", "-c", script], resources={"pids": {"limit": 10}}))
+    pid = crt.state(cid)["pid"]
+    path = f"/crt/{cid}"
+    assert read(cgroup_dir(path) + "/pids.max").strip() == "10"
+    assert wait_for(lambda: os.path.exists(f"/proc/{pid}/root/tmp/done"), timeout=60)
+    n = len(procs(path))
+    print(f"processes under pids.max 10 after a 40-fork loop: {n}")
+    assert 8 <= n <= 10
+    assert int(read(cgroup_dir(path) + "/pids.events").split()[1]) > 0
+
+
+def cpu_usage_usec(path):
+    for line in read(cgroup_dir(path) + "/cpu.stat").splitlines():
+        k, v = line.split()
+        if k == "usage_usec":
+            return int(v)
+    raise AssertionError("no usage_usec")
+
+
+def test_cpu_quota_holds_busy_loop_near_20_percent(crt):
+    res = {"cpu": {"quota": 20000, "period": 100000, "shares": 512}}
+    cid = crt.run_detached(crt.bundle(["sh", "-c", "while :; do :; done"], resources=res))
+    path = f"/crt/{cid}"
+    assert read(cgroup_dir(path) + "/cpu.max").strip() == "20000 100000"
+    # shares 512 -> weight 1 + (510 * 9999) / 262142 = 20
+    assert read(cgroup_dir(path) + "/cpu.weight").strip() == "20"
+    time.sleep(0.3)
+    u0, t0 = cpu_usage_usec(path), time.monotonic()
+    time.sleep(2)
+    u1, t1 = cpu_usage_usec(path), time.monotonic()
+    share = (u1 - u0) / ((t1 - t0) * 1e6)
+    print(f"cpu share under a 20% quota: {share:.1%}")
+    assert 0.10 <= share <= 0.30
+    # update --cpu-period alone keeps the quota.
+    crt.cmd("update", "--cpu-period", "50000", cid)
+    assert read(cgroup_dir(path) + "/cpu.max").strip() == "20000 50000"
+
+
+def test_cpuset_pins_to_cpu0(crt):
+    script = "grep Cpus_allowed_list /proc/self/status"
+    r = crt.run_fg(crt.bundle(["sh", "-c", script], resources={"cpu": {"cpus": "0",
+                                                                       "mems": "0"}}))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["Cpus_allowed_list:", "0"]
+
+
+def test_pause_resume_kill_all_delete(crt):
+    cid = crt.run_detached(crt.bundle(["sh", "-c", "sleep 1000 & " + COUNTER[2]]))
+    pid = crt.state(cid)["pid"]
+    path = f"/crt/{cid}"
+    assert wait_for(lambda: (counter(pid) or 0) > 2, timeout=30)
+    crt.cmd("pause", cid)
+    assert crt.state(cid)["status"] == "paused"
+    at = counter(pid)
+    time.sleep(1)
+    assert counter(pid) == at
+    crt.cmd("resume", cid)
+    assert wait_for(lambda: counter(pid) > at + 2, timeout=30)
+    crt.cmd("kill", "--all", cid, "KILL")
+    assert wait_for(lambda: procs(path) == [], timeout=30)
+    crt.cmd("delete", cid)
+    assert not os.path.exists(cgroup_dir(path))
+
+
+def test_device_rule_denies_with_eperm(crt):
+    devices = [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 0o666}]
+    rules = [{"allow": False, "access": "rwm"},
+             {"allow": True, "type": "c", "major": 10, "minor": 229, "access": "r"}]
+    script = "true < /dev/fuse && echo r=ok; true > /dev/fuse; echo > /dev/null && echo null=ok"
+    r = crt.run_fg(crt.bundle(["sh", "-c", script], devices=devices,
+                              resources={"devices": rules}))
+    assert "r=ok" in r.stdout and "null=ok" in r.stdout
+    assert "can't create /dev/fuse: Operation not permitted" in r.stderr
