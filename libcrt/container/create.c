@@ -53,7 +53,7 @@ check_supported (const crt_spec *spec, const crt_create_options *opts, bool fore
     return crt_error_set (err, 0,
                           "config.json: process.terminal: a detached container needs "
                           "--console-socket to hand its terminal to");
-  if (crt_sysctl_validate (spec, err) < 0)
+  if (crt_sysctl_validate (spec, err) < 0 || crt_netdev_validate (spec->linux_, err) < 0)
     return -1;
   if (crt_spec_namespace (spec, CRT_NS_MOUNT) == NULL)
     return crt_error_set (err, 0,
@@ -61,7 +61,8 @@ check_supported (const crt_spec *spec, const crt_create_options *opts, bool fore
   if ((spec->hostname && spec->hostname[0]) || (spec->domainname && spec->domainname[0]))
     {
       const crt_namespace *uts = crt_spec_namespace (spec, CRT_NS_UTS);
-      if (uts == NULL || (uts->path && uts->path[0]))
+      /* A joined uts namespace is the container's too (runc, crun). */
+      if (uts == NULL)
         return crt_error_set (err, 0, "config.json: %s: needs a new uts namespace",
                               spec->hostname && spec->hostname[0] ? "hostname" : "domainname");
     }
@@ -158,10 +159,6 @@ parent_setup (const crt_ns_plan *plan, const setup_peer *p, crt_error **err)
       if (crt_sync_send (p->sync_fd, CRT_SYNC_ID_MAPS_DONE, err) < 0)
         return -1;
     }
-  /* Done before READY, so the program finds its interfaces at start. */
-  if (p->spec->linux_ && p->spec->linux_->n_net_devices
-      && crt_netdev_move_all (p->spec->linux_, p->pid, err) < 0)
-    return -1;
   for (;;)
     {
       crt_sync_type type;
@@ -175,6 +172,13 @@ parent_setup (const crt_ns_plan *plan, const setup_peer *p, crt_error **err)
         case CRT_SYNC_READY:
           crt_closep (&passed);
           return 0;
+        case CRT_SYNC_NAMESPACES_READY:
+          /* The init's network namespace exists now (it may have made it
+           * itself, in a joined user namespace): move the interfaces in,
+           * before READY, so the program finds them at start. */
+          crt_closep (&passed);
+          r = crt_netdev_move_all (p->spec->linux_, p->pid, err);
+          break;
         case CRT_SYNC_RUN_CREATE_HOOKS:
           crt_closep (&passed);
           r = run_create_runtime_hooks (p, err);

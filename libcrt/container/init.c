@@ -136,6 +136,9 @@ crt_init_run (const crt_init_args *a)
     die (a, &err);
   if (a->plan->new_timens && crt_ns_enter_new_time (spec->linux_, &err) < 0)
     die (a, &err);
+  if (spec->linux_ && spec->linux_->n_net_devices
+      && crt_sync_send (a->sync_fd, CRT_SYNC_NAMESPACES_READY, &err) < 0)
+    die (a, &err);
   if (set_names (spec, &err) < 0)
     die (a, &err);
   if (!a->no_new_keyring && join_new_session_keyring (a->id, &err) < 0)

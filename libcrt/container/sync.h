@@ -14,6 +14,8 @@ typedef enum
   CRT_SYNC_DETACH,              /* parent -> init: state saved; I may exit now */
   CRT_SYNC_ERROR,               /* init -> parent: errnum + message; init exits */
   CRT_SYNC_PTY_MASTER,          /* init -> parent: the console's pty master (SCM_RIGHTS) */
+  CRT_SYNC_NAMESPACES_READY,    /* init -> parent: all its namespaces exist (sent only
+                                   when linux.netDevices needs them) */
   CRT_SYNC_RUN_CREATE_HOOKS,    /* init -> parent: namespaces and mounts are ready: run
                                    prestart and createRuntime hooks now */
   CRT_SYNC_HOOKS_DONE,          /* parent -> init: they succeeded, go on */

@@ -1,7 +1,7 @@
 /* linux.netDevices: move host interfaces into the container's network
  * namespace with rtnetlink (a raw NETLINK_ROUTE socket, no libnl).
  *
- * The move and the rename are one RTM_NEWLINK (IFLA_NET_NS_PID and
+ * The move and the rename are one RTM_NEWLINK (IFLA_NET_NS_FD and
  * IFLA_IFNAME together), so the interface never exists under its host
  * name in the container, nor under its new name on the host. The kernel
  * drops an interface's addresses when it leaves a namespace; the spec
@@ -116,7 +116,7 @@ crt_netdev_validate (const crt_linux *linux_, crt_error **err)
       if (!valid_ifname (d->host_name))
         return crt_error_set (err, 0, "config.json: " FIELD ": not a valid interface name",
                               d->host_name);
-      if (d->name && !valid_ifname (d->name))
+      if (d->name && d->name[0] && !valid_ifname (d->name))
         return crt_error_set (err, 0, "config.json: " FIELD ".name: `%s` is not a valid "
                               "interface name (1 to %d characters, no '/', ':' or spaces)",
                               d->host_name, d->name, IFNAMSIZ - 1);
@@ -292,16 +292,18 @@ restore_address (int fd, const saved_addr *s, int ifindex)
 
 /* --- links ----------------------------------------------------------- */
 
+/* By the namespace's fd rather than the pid: the namespace checked in
+ * open_netlink_in is the one the interface goes to. */
 static int
-move_link (int fd, int ifindex, const char *new_name, pid_t pid)
+move_link (int fd, int ifindex, const char *new_name, int netns_fd)
 {
   nl_req r;
   struct ifinfomsg *ifi = req_begin (&r, RTM_NEWLINK, NLM_F_ACK, sizeof (*ifi));
-  uint32_t target = (uint32_t) pid;
+  uint32_t target = (uint32_t) netns_fd;
 
   ifi->ifi_family = AF_UNSPEC;
   ifi->ifi_index = ifindex;
-  req_put (&r, IFLA_NET_NS_PID, &target, sizeof (target));
+  req_put (&r, IFLA_NET_NS_FD, &target, sizeof (target));
   req_put (&r, IFLA_IFNAME, new_name, strlen (new_name) + 1);
   return nl_call (fd, &r, NULL, NULL);
 }
@@ -345,12 +347,17 @@ set_link_up (int fd, int ifindex)
   return nl_call (fd, &r, NULL, NULL);
 }
 
-/* A netlink socket that lives in the init's network namespace: made
- * there, and usable from here once we are back in ours. */
+/* The container's network namespace (*netns_fd) and a netlink socket
+ * that lives there: made there, and usable from here once we are back.
+ * A namespace given by path is opened by it: the init joins it only
+ * later in its setup, so its /proc/<pid>/ns/net may still be ours. */
 static int
-open_netlink_in (pid_t pid, crt_error **err)
+open_netlink_in (const crt_linux *linux_, pid_t pid, int *netns_fd, crt_error **err)
 {
-  cleanup_free char *path = crt_fmt ("/proc/%d/ns/net", (int) pid);
+  const crt_namespace *net = net_namespace (linux_);
+  cleanup_free char *path = net && net->path && net->path[0]
+                                ? crt_xstrdup (net->path)
+                                : crt_fmt ("/proc/%d/ns/net", (int) pid);
   cleanup_close int target = open (path, O_RDONLY | O_CLOEXEC);
   cleanup_close int own = open ("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
   bool same = false;
@@ -368,11 +375,13 @@ open_netlink_in (pid_t pid, crt_error **err)
   /* Going back to the namespace we came from cannot be refused. */
   if (setns (own, CLONE_NEWNET) < 0)
     abort ();
+  if (fd >= 0)
+    *netns_fd = crt_steal_fd (&target);
   return fd;
 }
 
 static int
-move_one (int host_nl, int cont_nl, const crt_net_device *d, pid_t pid, crt_error **err)
+move_one (int host_nl, int cont_nl, const crt_net_device *d, int netns_fd, crt_error **err)
 {
   __attribute__ ((cleanup (addr_list_free))) addr_list addrs = { 0 };
   const char *name = target_name (d);
@@ -383,7 +392,7 @@ move_one (int host_nl, int cont_nl, const crt_net_device *d, pid_t pid, crt_erro
   r = save_addresses (host_nl, index, &addrs);
   if (r < 0)
     return crt_error_set (err, -r, FIELD ": read its addresses", d->host_name);
-  r = move_link (host_nl, index, name, pid);
+  r = move_link (host_nl, index, name, netns_fd);
   if (r < 0)
     return crt_error_set (err, -r, FIELD ": move into the container's network namespace as `%s`",
                           d->host_name, name);
@@ -408,7 +417,7 @@ move_one (int host_nl, int cont_nl, const crt_net_device *d, pid_t pid, crt_erro
 int
 crt_netdev_move_all (const crt_linux *linux_, pid_t pid, crt_error **err)
 {
-  cleanup_close int host_nl = -1, cont_nl = -1;
+  cleanup_close int host_nl = -1, cont_nl = -1, netns_fd = -1;
 
   if (linux_ == NULL || linux_->n_net_devices == 0)
     return 0;
@@ -418,7 +427,7 @@ crt_netdev_move_all (const crt_linux *linux_, pid_t pid, crt_error **err)
   host_nl = nl_open (err);
   if (host_nl < 0)
     return -1;
-  cont_nl = open_netlink_in (pid, err);
+  cont_nl = open_netlink_in (linux_, pid, &netns_fd, err);
   if (cont_nl < 0)
     return crt_error_prefix (err, FIELD, linux_->net_devices[0].host_name);
   /* The kernel renames after the move: a name taken in the container
@@ -435,7 +444,7 @@ crt_netdev_move_all (const crt_linux *linux_, pid_t pid, crt_error **err)
                               target_name (d));
     }
   for (size_t i = 0; i < linux_->n_net_devices; i++)
-    if (move_one (host_nl, cont_nl, &linux_->net_devices[i], pid, err) < 0)
+    if (move_one (host_nl, cont_nl, &linux_->net_devices[i], netns_fd, err) < 0)
       return -1;
   return 0;
 }

@@ -54,6 +54,15 @@ def set_ns(bundle, ns_type, **extra):
 # --------------------------------------------------------------------------
 
 @pytest.fixture
+def named_netns():
+    name = "lx-test"
+    subprocess.run(["ip", "netns", "del", name], capture_output=True)
+    ip("netns", "add", name)
+    yield f"/run/netns/{name}"
+    subprocess.run(["ip", "netns", "del", name], capture_output=True)
+
+
+@pytest.fixture
 def host_link():
     """A host interface made for the test: a dummy, else one end of a veth
     pair. Whatever is left of it is deleted at the end."""
@@ -134,6 +143,21 @@ def test_net_device_host_netns_path_refused(crt, bundle, host_link):
     err = refused(crt, bundle)
     assert f'linux.netDevices["{host_link}"]' in err, err
     assert link_exists(host_link)
+
+
+def test_net_device_into_netns_joined_by_path(crt, bundle, host_link, named_netns):
+    # The init joins the namespace late in its setup: the move must still
+    # go to that namespace, not to wherever the init is at that moment.
+    set_ns(bundle, "network", path=named_netns)
+    bundle.config["linux"]["netDevices"] = {host_link: {"name": "lx-eth8"}}
+    out = run_sh(crt, bundle, "ls /sys/class/net")
+    assert sorted(out.split()) == ["lo", "lx-eth8"]
+    assert not link_exists(host_link)
+    # The namespace outlives the container, and the interface with it.
+    name = os.path.basename(named_netns)
+    r = subprocess.run(["ip", "netns", "exec", name, "ip", "-o", "addr", "show", "lx-eth8"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and "10.199.77.1/24" in r.stdout, r
 
 
 # --------------------------------------------------------------------------
@@ -264,15 +288,6 @@ def test_time_offsets_without_time_namespace_refused(crt, bundle):
 # --------------------------------------------------------------------------
 # namespaces joined by path
 # --------------------------------------------------------------------------
-
-@pytest.fixture
-def named_netns():
-    name = "lx-test"
-    subprocess.run(["ip", "netns", "del", name], capture_output=True)
-    ip("netns", "add", name)
-    yield f"/run/netns/{name}"
-    subprocess.run(["ip", "netns", "del", name], capture_output=True)
-
 
 def test_join_network_namespace_by_path(crt, bundle, named_netns):
     set_ns(bundle, "network", path=named_netns)
