@@ -109,17 +109,20 @@ if command -v runc >/dev/null; then
 fi
 
 # Warm up (page cache, first-run effects) and check each runtime works.
+working=()
 for rt in "${runtimes[@]}"; do
-	if ! out=$(${cmd[$rt]} "warm-$rt" </dev/null 2>&1); then
+	if out=$(${cmd[$rt]} "warm-$rt" </dev/null 2>&1); then
+		working+=("$rt")
+	else
 		echo "bench: $rt does not work here, left out: $out" >&2
-		runtimes=("${runtimes[@]/$rt/}")
 	fi
 done
+runtimes=("${working[@]}")
 
 times=$work/times.tsv
 : >"$times"
 for ((i = 0; i < n; i++)); do
-	for rt in ${runtimes[@]}; do
+	for rt in "${runtimes[@]}"; do
 		t0=$EPOCHREALTIME
 		if ${cmd[$rt]} "b$i" </dev/null >/dev/null 2>"$work/err"; then
 			t1=$EPOCHREALTIME

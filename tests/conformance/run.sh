@@ -23,7 +23,8 @@ repo=$(cd "$here/../.." && pwd)
 shared=${CRT_SHARED:-$(dirname "$repo")/shared}
 suite=$shared/conformance/runtime-tools/run.sh
 expected=$here/expected-pass.txt
-outdir= limit=30
+outdir=''
+limit=30
 
 while getopts "o:t:h" opt; do
 	case $opt in

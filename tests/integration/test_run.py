@@ -370,3 +370,27 @@ def test_program_starts_with_default_signals(crt, bundle):
     assert p.returncode == 0, p
     assert "SigBlk:\t0000000000000000" in p.stdout, p.stdout
     assert "SigIgn:\t0000000000000000" in p.stdout, p.stdout
+
+
+def test_kill_all(crt, bundle):
+    # --all reaches every process of the container, not only its init.
+    script = ('(trap "echo child >> /log; exit 0" USR1; touch /child-ready; '
+              'while :; do sleep 0.05; done) & '
+              'trap "echo init >> /log" USR1; touch /started; while :; do sleep 0.05; done')
+    bundle.config["process"]["args"] = ["sh", "-c", script]
+    bundle.save()
+    assert crt("run", "-d", "--bundle", bundle.path, "c1").returncode == 0
+    wait_for(lambda: os.path.exists(bundle.in_rootfs("/started"))
+             and os.path.exists(bundle.in_rootfs("/child-ready")), what="start")
+
+    def logged():
+        try:
+            with open(bundle.in_rootfs("/log")) as f:
+                return sorted(f.read().split())
+        except FileNotFoundError:
+            return []
+
+    r = crt("kill", "--all", "c1", "USR1")
+    assert r.returncode == 0, r
+    wait_for(lambda: logged() == ["child", "init"], what=f"both processes to log (log: {logged()})")
+    assert crt("delete", "--force", "c1").returncode == 0
