@@ -9,10 +9,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Adding a command: its file, its declaration in commands.h, one line here. */
+/* Adding a command: its file, its declaration in commands.h, one line
+ * here (in alphabetical order: `crt --help` lists them as they are). */
 static const cli_command *const commands[] = {
-  &cli_create, &cli_delete, &cli_exec, &cli_features, &cli_kill, &cli_list, &cli_run, &cli_spec, &cli_start, &cli_state,
-  &cli_events, &cli_pause, &cli_ps, &cli_resume, &cli_update,
+  &cli_create,
+  &cli_delete,
+  &cli_events,
+  &cli_exec,
+  &cli_features,
+  &cli_kill,
+  &cli_list,
+  &cli_pause,
+  &cli_ps,
+  &cli_resume,
+  &cli_run,
+  &cli_spec,
+  &cli_start,
+  &cli_state,
+  &cli_update,
 };
 
 typedef struct global_flags

@@ -96,7 +96,8 @@ line_has_pid (const char *line, int column, const pid_t *pids, size_t n)
 static int
 print_table (char **ps_args, int n_args, const pid_t *pids, size_t n, crt_error **err)
 {
-  cleanup_free char **args = crt_xmalloc0 ((size_t) (n_args + 2) * sizeof (char *));
+  /* "ps", the arguments (or "-ef"), NULL. */
+  cleanup_free char **args = crt_xmalloc0 ((size_t) (n_args + 3) * sizeof (char *));
   cleanup_free char *output = NULL;
   char *line, *next;
   int column;

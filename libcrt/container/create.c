@@ -12,6 +12,7 @@
 #include "notify.h"
 #include "sync.h"
 #include "../cgroup/cgroup.h"
+#include "../linux/lsm.h"
 #include "../linux/netdev.h"
 #include "../linux/process.h"
 #include "../linux/seccomp.h"
@@ -53,7 +54,8 @@ check_supported (const crt_spec *spec, const crt_create_options *opts, bool fore
     return crt_error_set (err, 0,
                           "config.json: process.terminal: a detached container needs "
                           "--console-socket to hand its terminal to");
-  if (crt_sysctl_validate (spec, err) < 0 || crt_netdev_validate (spec->linux_, err) < 0)
+  if (crt_sysctl_validate (spec, err) < 0 || crt_netdev_validate (spec->linux_, err) < 0
+      || crt_lsm_validate (spec, err) < 0)
     return -1;
   if (crt_spec_namespace (spec, CRT_NS_MOUNT) == NULL)
     return crt_error_set (err, 0,

@@ -1,5 +1,6 @@
 /* Finding and executing the container's program. */
 #include "config.h"
+#include "lsm.h"
 #include "process.h"
 #include "util/util.h"
 
@@ -159,6 +160,8 @@ crt_process_exec (const crt_process *proc, const char *exe, int preserve_fds,
   if (preserve_fds < 0)
     preserve_fds = 0;
   if (crt_cloexec_fds_from (3 + preserve_fds, err) < 0)
+    return -1;
+  if (crt_lsm_set_exec_labels (proc, err) < 0)
     return -1;
   env = env_with_home (proc, &home);
   execve (exe, proc->args, env);

@@ -8,6 +8,7 @@
  * attached with move_mount. New filesystems go through mount(2) on
  * /proc/self/fd/N: before pivot_root the init still sees the host /proc. */
 #include "config.h"
+#include "lsm.h"
 #include "mounts.h"
 #include "paths.h"
 #include "util/util.h"
@@ -362,5 +363,14 @@ crt_mount_one (int rootfd, const crt_spec *spec, size_t index,
 
   if (p.bind_source)
     return do_bind (&p, target, err);
+  if (spec->linux_)
+    {
+      char *labelled = crt_lsm_mount_data (p.fstype, p.o.data, spec->linux_->mount_label);
+      if (labelled)
+        {
+          free (p.o.data);
+          p.o.data = labelled;
+        }
+    }
   return do_new_fs (&p, rootfd, target, err);
 }

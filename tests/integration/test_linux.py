@@ -465,3 +465,31 @@ def test_crt_binary_not_reachable_from_container(crt, bundle):
             out.decode().splitlines()]
     assert exes and all(e == "/bin/busybox" for e in exes), out
     assert not any("crt" in e for e in exes)
+
+
+@pytest.mark.parametrize("where,key,value,module", [
+    ("process", "apparmorProfile", "crt-test-profile", "AppArmor"),
+    ("process", "selinuxLabel", "system_u:system_r:container_t:s0", "SELinux"),
+    ("linux", "mountLabel", "system_u:object_r:container_file_t:s0", "SELinux"),
+])
+def test_lsm_label_refused_without_the_module(crt, bundle, where, key, value, module):
+    enabled = {"AppArmor": os.path.exists("/sys/kernel/security/apparmor"),
+               "SELinux": os.path.exists("/sys/fs/selinux/enforce")}[module]
+    if enabled:
+        pytest.skip(f"{module} is enabled on this host: the refusal cannot be tested")
+    bundle.config[where][key] = value
+    bundle.save()
+    r = crt("run", "--bundle", bundle.path, "lx-lsm")
+    assert r.returncode == 1, r
+    assert f"{where}.{key}: {module} is not enabled on this host" in r.stderr, r
+    assert not os.path.exists(os.path.join(crt.root, "lx-lsm"))
+
+
+def test_empty_lsm_labels_mean_nothing(crt, bundle):
+    bundle.config["process"]["apparmorProfile"] = ""
+    bundle.config["process"]["selinuxLabel"] = ""
+    bundle.config["linux"]["mountLabel"] = ""
+    bundle.config["process"]["args"] = ["true"]
+    bundle.save()
+    r = crt("run", "--bundle", bundle.path, "lx-lsm-empty")
+    assert r.returncode == 0, r
