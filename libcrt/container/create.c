@@ -25,7 +25,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -302,6 +304,26 @@ socket_activation_fds (crt_process *proc)
   return (int) n;
 }
 
+/* The first child forked the init into its new pid namespace and exits:
+ * from now on the init is the container's process (and our child). */
+static int
+adopt_init (int sync_fd, pid_t *pid, int *pidfd, crt_error **err)
+{
+  int32_t init_pid;
+  int status;
+
+  if (crt_sync_expect_value (sync_fd, CRT_SYNC_INIT_PID, &init_pid, err) < 0)
+    return -1;
+  while (waitpid (*pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  *pid = (pid_t) init_pid;
+  crt_closep (pidfd);
+  *pidfd = (int) syscall (SYS_pidfd_open, *pid, 0);
+  if (*pidfd < 0)
+    return crt_error_errno (err, "pidfd_open %d", (int) *pid);
+  return 0;
+}
+
 static int
 write_pid_file (const char *path, pid_t pid, crt_error **err)
 {
@@ -381,6 +403,13 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
   args.no_pivot = opts->no_pivot;
   args.no_new_keyring = opts->no_new_keyring;
 
+  /* The init may be a grandchild (pid_after_join): adopt it when its
+   * parent exits, so we can wait for it like any child. */
+  if (plan.pid_after_join && prctl (PR_SET_CHILD_SUBREAPER, 1) < 0)
+    {
+      crt_error_errno (err, "become a subreaper");
+      goto fail;
+    }
   pid = crt_ns_clone (&plan, cgroup_fd, &pidfd, &in_cgroup, err);
   if (pid < 0)
     goto fail;
@@ -389,6 +418,9 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
       close (sync_parent);
       crt_init_run (&args);
     }
+  undo.pid = pid;
+  if (plan.pid_after_join && adopt_init (sync_parent, &pid, &pidfd, err) < 0)
+    goto fail;
   undo.pid = pid;
   undo.spec = spec;
   undo.bundle = bundle;

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -99,6 +100,30 @@ wait_for_start (int start_fd, int *conn, crt_error **err)
     }
 }
 
+/* The pid namespace made in a joined user namespace holds our children
+ * only: the init is a child, and we, its first parent, go away once the
+ * crt parent knows its pid (crt is the subreaper that adopts it). */
+static void
+fork_into_new_pid_namespace (const crt_init_args *a)
+{
+  crt_error *err = NULL;
+  pid_t child = fork ();
+
+  if (child < 0)
+    {
+      crt_error_errno (&err, "fork into the new pid namespace");
+      die (a, &err);
+    }
+  if (child == 0)
+    return;
+  if (crt_sync_send_value (a->sync_fd, CRT_SYNC_INIT_PID, (int32_t) child, &err) < 0)
+    {
+      kill (child, SIGKILL);
+      die (a, &err);
+    }
+  _exit (0);
+}
+
 static bool
 has_hooks (const crt_spec *spec, crt_hook_kind kind)
 {
@@ -134,6 +159,8 @@ crt_init_run (const crt_init_args *a)
     die (a, &err);
   if (crt_ns_join_paths (a->plan, &err) < 0)
     die (a, &err);
+  if (a->plan->pid_after_join)
+    fork_into_new_pid_namespace (a);
   if (a->plan->new_timens && crt_ns_enter_new_time (spec->linux_, &err) < 0)
     die (a, &err);
   if (spec->linux_ && spec->linux_->n_net_devices

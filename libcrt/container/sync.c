@@ -22,6 +22,44 @@ crt_sync_send (int fd, crt_sync_type type, crt_error **err)
   return 0;
 }
 
+int
+crt_sync_send_value (int fd, crt_sync_type type, int32_t value, crt_error **err)
+{
+  /* errnum carries the value: an ERROR is the only message with one. */
+  struct sync_msg m = { .type = type, .errnum = value };
+  if (send (fd, &m, offsetof (struct sync_msg, text), MSG_NOSIGNAL) < 0)
+    return crt_error_errno (err, "sync with the container process");
+  return 0;
+}
+
+int
+crt_sync_expect_value (int fd, crt_sync_type expect, int32_t *value, crt_error **err)
+{
+  struct sync_msg m;
+  ssize_t r;
+
+  do
+    r = recv (fd, &m, sizeof (m) - 1, 0);
+  while (r < 0 && errno == EINTR);
+  if (r < 0)
+    return crt_error_errno (err, "sync with the container process");
+  if (r == 0)
+    return crt_error_set (err, EPIPE, "the other side of the container setup went away");
+  if ((size_t) r < offsetof (struct sync_msg, text))
+    return crt_error_set (err, EPROTO, "sync: short message");
+  if (m.type == CRT_SYNC_ERROR)
+    {
+      ((char *) &m)[r] = '\0';
+      crt_error_set (err, 0, "%s", m.text);
+      (*err)->errnum = m.errnum;
+      return -1;
+    }
+  if (m.type != (uint32_t) expect)
+    return crt_error_set (err, EPROTO, "sync: expected message %d, got %u", expect, m.type);
+  *value = m.errnum;
+  return 0;
+}
+
 void
 crt_sync_send_error (int fd, const crt_error *e)
 {

@@ -14,6 +14,8 @@ typedef enum
   CRT_SYNC_DETACH,              /* parent -> init: state saved; I may exit now */
   CRT_SYNC_ERROR,               /* init -> parent: errnum + message; init exits */
   CRT_SYNC_PTY_MASTER,          /* init -> parent: the console's pty master (SCM_RIGHTS) */
+  CRT_SYNC_INIT_PID,            /* first child -> parent: the pid of the init it forked
+                                   into a new pid namespace (value); it then exits */
   CRT_SYNC_NAMESPACES_READY,    /* init -> parent: all its namespaces exist (sent only
                                    when linux.netDevices needs them) */
   CRT_SYNC_RUN_CREATE_HOOKS,    /* init -> parent: namespaces and mounts are ready: run
@@ -27,6 +29,10 @@ typedef enum
 int crt_sync_send (int fd, crt_sync_type type, crt_error **err);
 /* Send an error object (the init's last words). Never fails loudly. */
 void crt_sync_send_error (int fd, const crt_error *e);
+/* A message that carries a number, and waiting for one. */
+int crt_sync_send_value (int fd, crt_sync_type type, int32_t value, crt_error **err);
+int crt_sync_expect_value (int fd, crt_sync_type expect, int32_t *value, crt_error **err);
+
 /* A message that carries one fd. */
 int crt_sync_send_fd (int fd, crt_sync_type type, int payload_fd, crt_error **err);
 /* Wait for any message; *type gets its type, *payload_fd a passed fd

@@ -63,6 +63,7 @@ crt_ns_plan_make (const crt_spec *spec, crt_ns_plan *plan, crt_error **err)
       if (ns->type == CRT_NS_NETWORK)
         plan->private_netns = true;
     }
+  plan->pid_after_join = plan->join_fd[CRT_NS_USER] >= 0 && (plan->clone_flags & CLONE_NEWPID);
   return 0;
 }
 
@@ -117,10 +118,9 @@ crt_ns_clone (const crt_ns_plan *plan, int cgroup_fd, int *pidfd, bool *in_cgrou
                              &saved_pidns, err) < 0)
     return -1;
   /* With a user namespace joined by path, the namespaces we create must
-   * be owned by it, so the init creates them itself after joining; all
-   * but pid, which needs a process to be born into it: handled below. */
+   * be owned by it, so the init creates them itself after joining. */
   if (plan->join_fd[CRT_NS_USER] >= 0)
-    flags &= CLONE_NEWPID;
+    flags = 0;
 
   memset (&args, 0, sizeof (args));
   args.flags = (uint64_t) flags | CLONE_PIDFD;
@@ -200,7 +200,7 @@ crt_ns_join_paths (const crt_ns_plan *plan, crt_error **err)
         return crt_error_errno (err, "join %s namespace", crt_ns_type_name (t));
       if (t == CRT_NS_USER)
         {
-          int others = plan->clone_flags & ~(CLONE_NEWUSER | CLONE_NEWPID);
+          int others = plan->clone_flags & ~CLONE_NEWUSER;
           if (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
             return crt_error_errno (err, "become root in the joined user namespace");
           /* Namespaces created now are owned by the joined user ns. */

@@ -17,6 +17,8 @@ typedef struct crt_ns_plan
   bool new_userns;              /* ... created by the clone */
   bool new_timens;              /* a new time ns: made by the init itself */
   bool private_netns;           /* a network ns of its own (new or joined) */
+  bool pid_after_join;          /* a new pid ns in a user ns joined by path: the
+                                   init makes it after joining, then forks */
 } crt_ns_plan;
 
 /* Open and type-check every namespace path of the spec, compute the
@@ -38,7 +40,9 @@ pid_t crt_ns_clone (const crt_ns_plan *plan, int cgroup_fd, int *pidfd, bool *in
 int crt_ns_write_id_maps (pid_t pid, const crt_linux *linux_, crt_error **err);
 
 /* Child: join the namespaces given by path (user first, then the others;
- * pid and time were handled at clone). */
+ * a pid ns given by path was entered at clone). After joining a user
+ * namespace, the new ones are created there so it owns them; a new pid
+ * namespace then applies to our children (plan->pid_after_join: fork). */
 int crt_ns_join_paths (const crt_ns_plan *plan, crt_error **err);
 
 /* Child: create the time namespace with linux.timeOffsets and enter it. */

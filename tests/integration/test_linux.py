@@ -493,3 +493,39 @@ def test_empty_lsm_labels_mean_nothing(crt, bundle):
     bundle.save()
     r = crt("run", "--bundle", bundle.path, "lx-lsm-empty")
     assert r.returncode == 0, r
+
+
+def test_join_user_namespace_by_path_with_new_pid_namespace(crt, bundle):
+    """The new namespaces are owned by the joined user namespace: the
+    init is pid 1 of a pid namespace whose proc it can mount."""
+    # A process holding a user namespace, its maps written from here (as
+    # an engine would; no newuidmap needed).
+    holder = subprocess.Popen(
+        ["/usr/bin/python3", "-c",
+         "import ctypes, sys, time\n"
+         "assert ctypes.CDLL(None, use_errno=True).unshare(0x10000000) == 0\n"
+         "print('ready', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline() == b"ready\n"
+        for f in ("uid_map", "gid_map"):
+            with open(f"/proc/{holder.pid}/{f}", "w") as m:
+                m.write("0 200000 65536\n")
+        os.chown(bundle.rootfs, 200000, 200000)
+        bundle.config["linux"]["namespaces"] = [
+            {"type": "user", "path": f"/proc/{holder.pid}/ns/user"},
+            {"type": "pid"}, {"type": "mount"}, {"type": "ipc"}, {"type": "uts"}]
+        bundle.config["mounts"] = [m for m in bundle.config["mounts"]
+                                   if m["destination"] not in ("/sys",)]
+        bundle.config["process"]["args"] = [
+            "sh", "-c", "cat /proc/self/uid_map; echo pid=$$; readlink /proc/self/ns/user"]
+        bundle.save()
+        r = crt("run", "--bundle", bundle.path, "lx-userns-path")
+        assert r.returncode == 0, r
+        lines = r.stdout.split("\n")
+        assert lines[0].split() == ["0", "200000", "65536"], r.stdout
+        assert lines[1] == "pid=1", r.stdout
+        assert lines[2] == os.readlink(f"/proc/{holder.pid}/ns/user"), r.stdout
+    finally:
+        holder.kill()
+        holder.wait()
