@@ -344,6 +344,38 @@ crt_cgroup_kill (const char *path, int sig, crt_error **err)
   return ret;
 }
 
+/* Remove the cgroups below dirfd, deepest first (exec --cgroup SUB and
+ * the container itself may have made some); the kernel refuses to
+ * remove a cgroup that has children. Best effort: the caller retries. */
+static void
+remove_children (int dirfd, int depth)
+{
+  DIR *d;
+  struct dirent *de;
+  int fd = dup (dirfd);
+
+  if (fd < 0)
+    return;
+  d = fdopendir (fd);
+  if (d == NULL)
+    {
+      close (fd);
+      return;
+    }
+  while ((de = readdir (d)) != NULL)
+    {
+      cleanup_close int child = -1;
+      if (de->d_type != DT_DIR || strcmp (de->d_name, ".") == 0
+          || strcmp (de->d_name, "..") == 0)
+        continue;
+      child = openat (dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (child >= 0 && depth < 64)
+        remove_children (child, depth + 1);
+      unlinkat (dirfd, de->d_name, AT_REMOVEDIR);
+    }
+  closedir (d);
+}
+
 int
 crt_cgroup_destroy (const char *path, crt_error **err)
 {
@@ -357,9 +389,15 @@ crt_cgroup_destroy (const char *path, crt_error **err)
         return 0;
       if (errno != EBUSY)
         return crt_error_errno (err, "remove cgroup `%s`", path);
-      /* Processes left (a shared pid namespace) or still exiting. */
+      /* Processes left (a shared pid namespace) or still exiting, or
+       * child cgroups. */
       if (attempt == 0)
         crt_cgroup_kill (path, SIGKILL, NULL);
+      {
+        cleanup_close int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd >= 0)
+          remove_children (fd, 0);
+      }
       nanosleep (&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
     }
   return crt_error_set (err, EBUSY, "remove cgroup `%s`: still busy after 2s", path);

@@ -322,3 +322,96 @@ def test_update_flag_validation(crt):
     assert r.returncode == 1 and "invalid size" in r.stderr
     r = crt.cmd("update", "--blkio-weight", "70000", cid, check=False)
     assert r.returncode == 1 and "invalid number" in r.stderr
+
+
+def own_cgroup_lines(text):
+    return [ln for ln in text.splitlines() if ln.startswith("0::")]
+
+
+def test_exec_joins_container_cgroup_or_sub_cgroup(crt):
+    cid = crt.run_detached(crt.bundle(SLEEPER, cgroupns=False), crt.new_id("cg2"))
+    path = f"/crt/{cid}"
+    r = crt.cmd("exec", cid, "cat", "/proc/self/cgroup")
+    assert own_cgroup_lines(r.stdout) == [f"0::{path}"]
+
+    os.mkdir(cgroup_dir(path + "/sub"))
+    r = crt.cmd("exec", "--cgroup", "sub", cid, "sh", "-c", "cat /proc/self/cgroup")
+    assert own_cgroup_lines(r.stdout) == [f"0::{path}/sub"]
+
+    # While it runs, the exec'd process is in ps (it lists the whole subtree).
+    p = subprocess.Popen([cgutil.CRT, "--root", crt.root, "exec", "--cgroup", "sub", cid,
+                          "sleep", "1000"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    try:
+        assert wait_for(lambda: os.path.exists(cgroup_dir(path + "/sub")) and
+                        len(procs(path + "/sub")) == 1)
+        execd = procs(path + "/sub")[0]
+        assert read(f"/proc/{execd}/comm").strip() == "sleep"
+        listed = json.loads(crt.cmd("ps", "--format", "json", cid).stdout)
+        assert sorted(listed) == sorted([crt.state(cid)["pid"], execd])
+    finally:
+        p.kill()
+        p.wait()
+
+    for bad in ("../x", "/crt", "sub/../../x"):
+        r = crt.cmd("exec", "--cgroup", bad, cid, "true", check=False)
+        assert r.returncode != 0 and "must be a relative path without .." in r.stderr, (bad,
+                                                                                        r.stderr)
+    r = crt.cmd("exec", "--cgroup", "missing", cid, "true", check=False)
+    assert r.returncode != 0
+    assert f"open cgroup `{path}/missing`: No such file or directory" in r.stderr, r.stderr
+
+    # delete removes the container's cgroup with the sub-cgroup in it.
+    crt.cmd("delete", "--force", cid)
+    assert not os.path.exists(cgroup_dir(path))
+
+
+def stored_resources(crt, cid):
+    with open(os.path.join(crt.root, cid, "config.json")) as f:
+        return json.load(f)["linux"]["resources"]
+
+
+def test_update_is_recorded_in_stored_config(crt):
+    if not has_controller("hugetlb"):
+        pytest.skip("no hugetlb controller in the v2 tree")
+    res = {"hugepageLimits": [{"pageSize": "2MB", "limit": 4 * 2 ** 20}]}
+    cid = crt.run_detached(crt.bundle(SLEEPER, resources=res), crt.new_id("cg2"))
+    d = cgroup_dir(f"/crt/{cid}")
+    page_sizes = sorted(f.split(".")[1] for f in os.listdir(d)
+                        if f.startswith("hugetlb.") and f.endswith(".max")
+                        and not f.endswith(".rsvd.max"))
+    assert "2MB" in page_sizes
+
+    def update(resources, check=True):
+        return crt.cmd("update", "-r", "-", cid, input=json.dumps(resources), check=check)
+
+    # One page size: the entry is replaced, not duplicated.
+    update({"hugepageLimits": [{"pageSize": "2MB", "limit": 8 * 2 ** 20}]})
+    assert read(d + "/hugetlb.2MB.max").strip() == str(8 * 2 ** 20)
+    assert stored_resources(crt, cid)["hugepageLimits"] == [{"pageSize": "2MB",
+                                                              "limit": 8 * 2 ** 20}]
+    # Another resource: the first one stays in the record.
+    update({"unified": {"cgroup.max.descendants": "7"}})
+    assert read(d + "/cgroup.max.descendants").strip() == "7"
+    stored = stored_resources(crt, cid)
+    assert stored["hugepageLimits"] == [{"pageSize": "2MB", "limit": 8 * 2 ** 20}]
+    assert stored["unified"] == {"cgroup.max.descendants": "7"}
+
+    # A second page size where the kernel has one: both are recorded.
+    other = [s for s in page_sizes if s != "2MB"]
+    if other:
+        update({"hugepageLimits": [{"pageSize": other[0], "limit": 0}]})
+        assert read(d + f"/hugetlb.{other[0]}.max").strip() == "0"
+        assert stored_resources(crt, cid)["hugepageLimits"] == [
+            {"pageSize": "2MB", "limit": 8 * 2 ** 20}, {"pageSize": other[0], "limit": 0}]
+    # A refused update is not recorded (the bad entry comes first, so
+    # nothing was written: updates apply in order and are not undone).
+    before = stored_resources(crt, cid)
+    r = update({"hugepageLimits": [{"pageSize": "3MB", "limit": 1},
+                                   {"pageSize": "2MB", "limit": 2 * 2 ** 20}]}, check=False)
+    assert r.returncode == 1 and "3MB" in r.stderr
+    assert stored_resources(crt, cid) == before
+    assert read(d + "/hugetlb.2MB.max").strip() == str(8 * 2 ** 20)
+    # The record stays a config later commands read: exec still works.
+    assert crt.cmd("exec", cid, "true").returncode == 0
+    assert not [f for f in os.listdir(os.path.join(crt.root, cid)) if "update" in f]

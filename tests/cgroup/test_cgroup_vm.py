@@ -11,6 +11,8 @@ the file crt wrote. Skipped where the hierarchy lacks those controllers.
 
 import json
 import os
+import re
+import stat
 import subprocess
 import sys
 import time
@@ -201,3 +203,97 @@ def test_device_rule_denies_with_eperm(crt):
                               resources={"devices": rules}))
     assert "r=ok" in r.stdout and "null=ok" in r.stdout
     assert "can't create /dev/fuse: Operation not permitted" in r.stderr
+
+
+def test_update_is_recorded_for_later_commands(crt):
+    res = {"memory": {"limit": 32 * MiB}, "pids": {"limit": 20}}
+    cid = crt.run_detached(crt.bundle(["sleep", "1000"], resources=res), crt.new_id("cg2"))
+    d = cgroup_dir(f"/crt/{cid}")
+    crt.cmd("update", "--memory", "64m", cid)
+    crt.cmd("update", "--pids-limit", "30", cid)
+    assert read(d + "/memory.max").strip() == str(64 * MiB)
+    assert read(d + "/pids.max").strip() == "30"
+    with open(os.path.join(crt.root, cid, "config.json")) as f:
+        stored = json.load(f)["linux"]["resources"]
+    assert stored["memory"]["limit"] == 64 * MiB
+    assert stored["pids"]["limit"] == 30
+
+
+@pytest.fixture
+def loop_device(tmp_path):
+    """A block device for the io controller: a file in /tmp on a loop device."""
+    if not os.path.exists("/dev/loop-control"):
+        subprocess.run(["modprobe", "loop"], capture_output=True)
+    image = str(tmp_path / "disk.img")
+    with open(image, "wb") as f:
+        f.truncate(16 * MiB)
+    r = subprocess.run(["losetup", "-f", "--show", image], capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"no loop device to throttle: losetup: {r.stderr.strip()}")
+    dev = r.stdout.strip()
+    try:
+        yield dev
+    finally:
+        subprocess.run(["losetup", "-d", dev], capture_output=True)
+
+
+def test_block_io_throttle_holds_writes_to_1_mib_per_s(crt, loop_device):
+    if "io" not in available():
+        pytest.skip("no io controller")
+    st = os.stat(loop_device)
+    major, minor = os.major(st.st_rdev), os.minor(st.st_rdev)
+    assert stat.S_ISBLK(st.st_mode)
+    devices = [{"path": "/dev/xdisk", "type": "b", "major": major, "minor": minor,
+                "fileMode": 0o660}]
+    res = {"devices": [{"allow": False, "access": "rwm"},
+                       {"allow": True, "type": "b", "major": major, "minor": minor,
+                        "access": "rw"}],
+           "blockIO": {"weight": 500,
+                       "throttleWriteBpsDevice": [{"major": major, "minor": minor,
+                                                   "rate": MiB}]}}
+    cid = crt.run_detached(crt.bundle(["sleep", "1000"], devices=devices, resources=res),
+                           crt.new_id("cg2"))
+    d = cgroup_dir(f"/crt/{cid}")
+    assert (f"{major}:{minor} rbps=max wbps={MiB} riops=max wiops=max"
+            in read(d + "/io.max").splitlines())
+    # BFQ takes the spec's weight as is; io.weight gets runc's 10..1000 ->
+    # 1..10000 mapping (500 -> 4950).
+    if os.path.exists(d + "/io.bfq.weight"):
+        assert read(d + "/io.bfq.weight").split()[:2] == ["default", "500"]
+    else:
+        assert read(d + "/io.weight").split()[:2] == ["default", "4950"]
+
+    # busybox dd prints no timing: the container's /proc/uptime brackets it.
+    script = ("read t0 _ < /proc/uptime; "
+              "dd if=/dev/zero of=/dev/xdisk bs=64k count=48 oflag=direct 2>/dev/null; "
+              "s=$?; read t1 _ < /proc/uptime; echo $s $t0 $t1")
+    r = crt.cmd("exec", cid, "sh", "-c", script, timeout=60)
+    status, t0, t1 = r.stdout.split()
+    seconds = float(t1) - float(t0)
+    written = 3 * MiB
+    print(f"3 MiB under wbps=1MiB: {seconds:.2f} s ({written / seconds / MiB:.2f} MiB/s)")
+    assert status == "0"
+    assert seconds >= 2.5
+    wbytes = re.search(rf"^{major}:{minor} .*wbytes=(\d+)", read(d + "/io.stat"), re.M)
+    assert wbytes and int(wbytes.group(1)) >= 3 * MiB
+
+
+def test_block_io_weights_with_bfq(crt, loop_device):
+    # Last in the module: once bfq is loaded every cgroup has io.bfq.weight,
+    # which crt then prefers over io.weight.
+    if "io" not in available():
+        pytest.skip("no io controller")
+    name = os.path.basename(loop_device)
+    subprocess.run(["modprobe", "bfq"], capture_output=True)
+    try:
+        with open(f"/sys/block/{name}/queue/scheduler", "w") as f:
+            f.write("bfq")
+    except OSError as e:
+        pytest.skip(f"no bfq scheduler: {e}")
+    st = os.stat(loop_device)
+    major, minor = os.major(st.st_rdev), os.minor(st.st_rdev)
+    res = {"blockIO": {"weight": 500, "weightDevice": [{"major": major, "minor": minor,
+                                                        "weight": 300}]}}
+    cid = crt.run_detached(crt.bundle(["sleep", "1000"], resources=res), crt.new_id("cg2"))
+    lines = read(cgroup_dir(f"/crt/{cid}") + "/io.bfq.weight").splitlines()
+    assert "default 500" in lines and f"{major}:{minor} 300" in lines, lines
