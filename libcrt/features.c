@@ -177,10 +177,7 @@ gen_linux (yajl_gen g)
 char *
 crt_features_json (void)
 {
-  static const char *const hook_names[] = {
-    "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
-    NULL,
-  };
+  const char *hook_names[CRT_HOOK__COUNT + 1] = { NULL };
   const struct scmp_version *sv = seccomp_version ();
   yajl_gen g = crt_gen_new ("    ");
 
@@ -189,6 +186,8 @@ crt_features_json (void)
   crt_gen_str (g, CRT_OCI_VERSION_MIN);
   crt_gen_str (g, "ociVersionMax");
   crt_gen_str (g, CRT_OCI_VERSION);
+  for (int k = 0; k < CRT_HOOK__COUNT; k++)
+    hook_names[k] = crt_hook_kind_name ((crt_hook_kind) k);
   key_names (g, "hooks", hook_names, false);
   key_names (g, "mountOptions", crt_mount_option_names (), true);
   gen_linux (g);

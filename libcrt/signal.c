@@ -29,22 +29,6 @@ static const struct
   { "PWR", SIGPWR },       { "SYS", SIGSYS },
 };
 
-/* A decimal without sign or spaces, 0..max; -1 if s is anything else. */
-static int
-parse_small_number (const char *s, int max)
-{
-  char *end;
-  long v;
-
-  if (!isdigit ((unsigned char) s[0]))
-    return -1;
-  errno = 0;
-  v = strtol (s, &end, 10);
-  if (errno != 0 || *end != '\0' || v > max)
-    return -1;
-  return (int) v;
-}
-
 /* "RTMIN", "RTMIN+n", "RTMAX", "RTMAX-n" (name without SIG); -1 if not. */
 static int
 parse_realtime (const char *name)
@@ -54,13 +38,13 @@ parse_realtime (const char *name)
 
   if (strncasecmp (name, "RTMIN", 5) == 0)
     {
-      if (name[5] != '\0' && (name[5] != '+' || (off = parse_small_number (name + 6, hi - lo)) < 0))
+      if (name[5] != '\0' && (name[5] != '+' || (off = crt_parse_decimal (name + 6, hi - lo)) < 0))
         return -1;
       return lo + off;
     }
   if (strncasecmp (name, "RTMAX", 5) == 0)
     {
-      if (name[5] != '\0' && (name[5] != '-' || (off = parse_small_number (name + 6, hi - lo)) < 0))
+      if (name[5] != '\0' && (name[5] != '-' || (off = crt_parse_decimal (name + 6, hi - lo)) < 0))
         return -1;
       return hi - off;
     }
@@ -73,7 +57,7 @@ crt_signal_parse (const char *s, int *sig, crt_error **err)
   const char *name = s;
   int num;
 
-  num = parse_small_number (s, MAX_SIGNAL);
+  num = crt_parse_decimal (s, MAX_SIGNAL);
   if (num >= 1)
     {
       *sig = num;

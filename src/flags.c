@@ -37,23 +37,6 @@ flag_by_value (const cli_flag *flags, int val)
 }
 
 static int
-parse_uint (const char *s, int *out)
-{
-  char *end;
-  long v;
-
-  /* strtol alone would accept " 7", "+7" and "-7". */
-  if (!isdigit ((unsigned char) s[0]))
-    return -1;
-  errno = 0;
-  v = strtol (s, &end, 10);
-  if (errno != 0 || *end != '\0' || v > INT_MAX)
-    return -1;
-  *out = (int) v;
-  return 0;
-}
-
-static int
 flag_error (crt_error **err, const char *who, const char *what)
 {
   if (who != NULL)
@@ -146,7 +129,7 @@ cli_flags_parse (const char *who, const cli_flag *flags, bool in_order, int argc
           }
           break;
         case CLI_FLAG_UINT:
-          if (parse_uint (optarg, (int *) f->dest) < 0)
+          if ((*(int *) f->dest = crt_parse_decimal (optarg, INT_MAX)) < 0)
             {
               cleanup_free char *what
                   = crt_fmt ("invalid value \"%s\" for flag '--%s': want a number >= 0", optarg,

@@ -17,23 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *const kind_names[CRT_HOOK__COUNT] = {
-  [CRT_HOOK_PRESTART] = "prestart",
-  [CRT_HOOK_CREATE_RUNTIME] = "createRuntime",
-  [CRT_HOOK_CREATE_CONTAINER] = "createContainer",
-  [CRT_HOOK_START_CONTAINER] = "startContainer",
-  [CRT_HOOK_POSTSTART] = "poststart",
-  [CRT_HOOK_POSTSTOP] = "poststop",
-};
-
-const char *
-crt_hook_kind_name (crt_hook_kind kind)
-{
-  if ((unsigned) kind >= CRT_HOOK__COUNT)
-    return "unknown";
-  return kind_names[kind];
-}
-
 /* ---- the child ---- */
 
 /* Between fork and exec: only async-signal-safe calls. Any failure is
@@ -278,7 +261,7 @@ crt_hooks_run (const crt_hooks *hooks, crt_hook_kind kind, const char *state_jso
     return 0;
   for (size_t i = 0; i < hooks->n_hooks[kind]; i++)
     {
-      cleanup_free char *what = crt_fmt ("hooks.%s[%zu]", kind_names[kind], i);
+      cleanup_free char *what = crt_fmt ("hooks.%s[%zu]", crt_hook_kind_name (kind), i);
 
       if (run_hook (&hooks->hooks[kind][i], what, state_json, err) < 0)
         return -1;
@@ -296,7 +279,7 @@ crt_hooks_run_logged (const crt_context *ctx, const crt_hooks *hooks, crt_hook_k
     return 0;
   for (size_t i = 0; i < hooks->n_hooks[kind]; i++)
     {
-      cleanup_free char *what = crt_fmt ("hooks.%s[%zu]", kind_names[kind], i);
+      cleanup_free char *what = crt_fmt ("hooks.%s[%zu]", crt_hook_kind_name (kind), i);
       cleanup_error crt_error *err = NULL;
 
       if (run_hook (&hooks->hooks[kind][i], what, state_json, &err) < 0)

@@ -15,8 +15,6 @@
 #include "../crt.h"
 #include "../spec/spec.h"
 
-/* "prestart", "createRuntime", ... as the keys of config.json's hooks. */
-const char *crt_hook_kind_name (crt_hook_kind kind);
 
 /* Run every hook of `kind` in order with state_json on stdin, stopping
  * at the first failure: -1 with *err naming the hook, e.g.

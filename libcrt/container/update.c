@@ -328,12 +328,25 @@ same_entry (yajl_val a, yajl_val b, const char *const *identity)
 
 static void merge_value (yajl_val *dst, yajl_val *src, const char *key);
 
+/* Whether src under key changes anything: a null sets nothing, and an
+ * empty device list keeps the rules in force, as the update itself does. */
+static bool
+sets_something (yajl_val src, const char *key)
+{
+  if (src == NULL || YAJL_IS_NULL (src))
+    return false;
+  return !(key && strcmp (key, "devices") == 0 && YAJL_IS_ARRAY (src) && src->u.array.len == 0);
+}
+
 static void
 merge_object (yajl_val dst, yajl_val src)
 {
   for (size_t i = 0; i < src->u.object.len; i++)
-    merge_value (object_slot (dst, src->u.object.keys[i], true), &src->u.object.values[i],
-                 src->u.object.keys[i]);
+    {
+      const char *key = src->u.object.keys[i];
+      if (sets_something (src->u.object.values[i], key))
+        merge_value (object_slot (dst, key, true), &src->u.object.values[i], key);
+    }
 }
 
 static void
@@ -344,6 +357,8 @@ merge_entries (yajl_val dst, yajl_val src, const char *const *identity)
       yajl_val *slot = NULL;
       size_t n = dst->u.array.len;
 
+      if (!sets_something (src->u.array.values[i], NULL))
+        continue;
       for (size_t j = 0; j < n && slot == NULL; j++)
         if (same_entry (dst->u.array.values[j], src->u.array.values[i], identity))
           slot = &dst->u.array.values[j];
@@ -362,16 +377,12 @@ merge_entries (yajl_val dst, yajl_val src, const char *const *identity)
 }
 
 /* Merge *src into *dst, moving src's nodes over: objects key by key,
- * identified entries one by one, anything else replaced. A null sets
- * nothing, and an empty device list keeps the rules in force, as the
- * update itself does. */
+ * identified entries one by one, anything else replaced. */
 static void
 merge_value (yajl_val *dst, yajl_val *src, const char *key)
 {
   const char *const *identity = key ? entry_identity (key) : NULL;
 
-  if (*src == NULL || YAJL_IS_NULL (*src))
-    return;
   if (*dst != NULL && YAJL_IS_OBJECT (*dst) && YAJL_IS_OBJECT (*src))
     {
       merge_object (*dst, *src);
@@ -382,8 +393,6 @@ merge_value (yajl_val *dst, yajl_val *src, const char *key)
       merge_entries (*dst, *src, identity);
       return;
     }
-  if (key && strcmp (key, "devices") == 0 && YAJL_IS_ARRAY (*src) && (*src)->u.array.len == 0)
-    return;
   yajl_tree_free (*dst);
   *dst = *src;
   *src = NULL;

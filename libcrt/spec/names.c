@@ -162,3 +162,20 @@ crt_rlimit_from_name (const char *name)
       return rlimits[i].resource;
   return -1;
 }
+
+static const char *const hook_kind_names[CRT_HOOK__COUNT] = {
+  [CRT_HOOK_PRESTART] = "prestart",
+  [CRT_HOOK_CREATE_RUNTIME] = "createRuntime",
+  [CRT_HOOK_CREATE_CONTAINER] = "createContainer",
+  [CRT_HOOK_START_CONTAINER] = "startContainer",
+  [CRT_HOOK_POSTSTART] = "poststart",
+  [CRT_HOOK_POSTSTOP] = "poststop",
+};
+
+const char *
+crt_hook_kind_name (crt_hook_kind kind)
+{
+  if ((unsigned) kind >= CRT_HOOK__COUNT)
+    return "unknown";
+  return hook_kind_names[kind];
+}

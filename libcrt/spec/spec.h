@@ -435,6 +435,8 @@ int crt_ns_clone_flag (crt_ns_type t);             /* CLONE_NEWPID, ... */
 const char *crt_ns_proc_name (crt_ns_type t);      /* "pid", "net", "mnt", ... in /proc/PID/ns */
 /* The namespace entry of that type, or NULL. */
 const crt_namespace *crt_spec_namespace (const crt_spec *spec, crt_ns_type t);
+/* "prestart", "createRuntime", ... as the keys of config.json's hooks. */
+const char *crt_hook_kind_name (crt_hook_kind kind);
 /* RLIMIT_* by name, -1 if unknown. */
 int crt_rlimit_from_name (const char *name);
 

@@ -10,15 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const hook_keys[CRT_HOOK__COUNT] = {
-  [CRT_HOOK_PRESTART] = "prestart",
-  [CRT_HOOK_CREATE_RUNTIME] = "createRuntime",
-  [CRT_HOOK_CREATE_CONTAINER] = "createContainer",
-  [CRT_HOOK_START_CONTAINER] = "startContainer",
-  [CRT_HOOK_POSTSTART] = "poststart",
-  [CRT_HOOK_POSTSTOP] = "poststop",
-};
-
 static int __attribute__ ((format (printf, 2, 3)))
 fail (crt_error **err, const char *fmt, ...)
 {
@@ -95,7 +86,7 @@ validate_hooks (const crt_hooks *h, crt_error **err)
     for (size_t i = 0; i < h->n_hooks[k]; i++)
       if (!absolute (h->hooks[k][i].path))
         return fail (err, "hooks.%s[%zu].path: must be an absolute path, got \"%s\"",
-                     hook_keys[k], i, h->hooks[k][i].path);
+                     crt_hook_kind_name (k), i, h->hooks[k][i].path);
   return 0;
 }
 

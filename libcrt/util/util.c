@@ -1,6 +1,7 @@
 #include "config.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <signal.h>
 #include <errno.h>
@@ -101,6 +102,21 @@ crt_xstrdup (const char *s)
   if (r == NULL)
     abort ();
   return r;
+}
+
+int
+crt_parse_decimal (const char *s, int max)
+{
+  char *end;
+  long v;
+
+  if (!isdigit ((unsigned char) s[0]))
+    return -1;
+  errno = 0;
+  v = strtol (s, &end, 10);
+  if (errno != 0 || *end != '\0' || v > max)
+    return -1;
+  return (int) v;
 }
 
 char *

@@ -54,6 +54,10 @@ char *crt_fmt (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 void *crt_xmalloc0 (size_t n);
 char *crt_xstrdup (const char *s);
 
+/* A plain decimal 0..max (no sign, no spaces: strtol alone would take
+ * " 7", "+7" and "-7"); -1 for anything else. */
+int crt_parse_decimal (const char *s, int max);
+
 /* ---- files ---- */
 /* Read a whole file (at dirfd, or AT_FDCWD) into a NUL-terminated buffer. */
 int crt_read_file_at (int dirfd, const char *path, char **out, size_t *len, crt_error **err);
