@@ -281,9 +281,12 @@ def test_update_replaces_device_program(crt):
     crt.cmd("update", "-r", "-", cid, input=json.dumps({"devices": [{"allow": False,
                                                                        "access": "rwm"}]}))
     assert in_cgroup_write() != 0
+    deny_all = [{"allow": False, "access": "rwm"}]
+    assert stored_resources(crt, cid)["devices"] == deny_all
     # An update without device rules keeps the program.
     crt.cmd("update", "-r", "-", cid, input="{}")
     assert in_cgroup_write() != 0
+    assert stored_resources(crt, cid)["devices"] == deny_all
 
 
 def test_ps(crt):
@@ -391,11 +394,12 @@ def test_update_is_recorded_in_stored_config(crt):
     assert stored_resources(crt, cid)["hugepageLimits"] == [{"pageSize": "2MB",
                                                               "limit": 8 * 2 ** 20}]
     # Another resource: the first one stays in the record.
-    update({"unified": {"cgroup.max.descendants": "7"}})
+    # (An empty device list keeps the rules: it is not recorded either.)
+    update({"unified": {"cgroup.max.descendants": "7"}, "devices": []})
     assert read(d + "/cgroup.max.descendants").strip() == "7"
     stored = stored_resources(crt, cid)
-    assert stored["hugepageLimits"] == [{"pageSize": "2MB", "limit": 8 * 2 ** 20}]
-    assert stored["unified"] == {"cgroup.max.descendants": "7"}
+    assert stored == {"hugepageLimits": [{"pageSize": "2MB", "limit": 8 * 2 ** 20}],
+                      "unified": {"cgroup.max.descendants": "7"}}
 
     # A second page size where the kernel has one: both are recorded.
     other = [s for s in page_sizes if s != "2MB"]
