@@ -8,7 +8,8 @@
 #   2. builds crt out of tree in build/ (./autogen.sh first in a fresh clone);
 #   3. pytest session "default": the C unit tests (make check), the
 #      integration tests (tests/integration), the host cgroup tests
-#      (tests/cgroup/test_cgroup_host.py) against build/src/crt and the
+#      (tests/cgroup/test_cgroup_host.py), podman and containerd driving
+#      crt (tests/engines) against build/src/crt and the
 #      OCI conformance ratchet (tests/conformance/expected-pass.txt);
 #      then session "vm": tests/cgroup/test_cgroup_vm.py in a VM with a
 #      pure cgroup v2 hierarchy (../shared/vm/run-in-vm.sh);
@@ -87,7 +88,7 @@ fi
 pkgs=(autoconf automake pkg-config make gcc libc6-dev libseccomp-dev libcap-dev
 	libyajl-dev libmount-dev busybox-static python3 python3-pytest crun runc
 	libasan8 libubsan1 util-linux procps iproute2 bsdutils
-	qemu-system-x86 linux-image-amd64)
+	qemu-system-x86 linux-image-amd64 podman conmon containerd)
 if [ "${CRT_NO_APT:-0}" != 1 ]; then
 	missing=()
 	for p in "${pkgs[@]}"; do
@@ -141,7 +142,7 @@ session() { # session NAME BUILD_DIR [env assignments...] -- pytest args
 	env CRT_BINARY="$repo/$dir/src/crt" CRT_BUILD_DIR="$repo/$dir" "${envs[@]}" \
 		timeout -k 10 1200 "$python" -m pytest -p no:cacheprovider -q -rfEs \
 		--junitxml="$results/$name.xml" -o junit_suite_name="$name" \
-		tests/integration tests/cgroup/test_cgroup_host.py "$@"
+		tests/integration tests/cgroup/test_cgroup_host.py tests/engines "$@"
 	local rc=$?
 	# 0 all passed, 1 some failed: the junit file has the details.
 	if [ $rc -gt 1 ] && [ $rc -ne 5 ]; then

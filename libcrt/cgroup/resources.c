@@ -352,6 +352,10 @@ apply_pids (const cg_target *t, const crt_resources *r, crt_error **err)
 
   if (!r->has_pids || !r->pids_limit.set)
     return 0;
+  /* "No limit" on a new cgroup is what it has already: asking for it
+   * needs no pids controller (podman sends limit 0 for --pids-limit=0). */
+  if (r->pids_limit.value <= 0 && !t->update)
+    return 0;
   if (cg_need (t, "pids", err) < 0)
     return -1;
   /* runc: a limit of 0 or below means no limit. */
