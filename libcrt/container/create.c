@@ -295,12 +295,8 @@ socket_activation_fds (crt_process *proc)
   n = strtol (fds, &end, 10);
   if (*end != '\0' || n <= 0 || n > 1024)
     return 0;
-  proc->env = realloc (proc->env, (proc->n_env + 3) * sizeof (char *));
-  if (proc->env == NULL)
-    abort ();
-  proc->env[proc->n_env++] = crt_fmt ("LISTEN_FDS=%ld", n);
-  proc->env[proc->n_env++] = crt_xstrdup ("LISTEN_PID=1");
-  proc->env[proc->n_env] = NULL;
+  crt_strv_append (&proc->env, &proc->n_env, crt_fmt ("LISTEN_FDS=%ld", n));
+  crt_strv_append (&proc->env, &proc->n_env, crt_xstrdup ("LISTEN_PID=1"));
   return (int) n;
 }
 

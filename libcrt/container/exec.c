@@ -45,30 +45,7 @@ add_str (char ***list, size_t *n, const char *s)
   for (size_t i = 0; i < *n; i++)
     if (strcmp ((*list)[i], s) == 0)
       return;
-  *list = realloc (*list, (*n + 2) * sizeof (char *));
-  if (*list == NULL)
-    abort ();
-  (*list)[(*n)++] = crt_xstrdup (s);
-  (*list)[*n] = NULL;
-}
-
-/* --env K=V replaces an existing K, so the process sees one value. */
-static void
-set_env (crt_process *p, const char *kv)
-{
-  size_t klen = strcspn (kv, "=");
-  for (size_t i = 0; i < p->n_env; i++)
-    if (strncmp (p->env[i], kv, klen) == 0 && p->env[i][klen] == '=')
-      {
-        free (p->env[i]);
-        p->env[i] = crt_xstrdup (kv);
-        return;
-      }
-  p->env = realloc (p->env, (p->n_env + 2) * sizeof (char *));
-  if (p->env == NULL)
-    abort ();
-  p->env[p->n_env++] = crt_xstrdup (kv);
-  p->env[p->n_env] = NULL;
+  crt_strv_append (list, n, crt_xstrdup (s));
 }
 
 /* The process to run: --process, or the container's own process with
@@ -95,8 +72,9 @@ build_process (crt_spec *spec, const crt_exec_options *o, crt_error **err)
   if (o->args == NULL || o->args[0] == NULL)
     return crt_error_set (err, 0, "exec: a command (or --process) is required");
   set_strv (&p->args, &p->n_args, o->args);
+  /* --env K=V replaces an existing K, so the process sees one value. */
   for (char **e = o->env; e && *e; e++)
-    set_env (p, *e);
+    crt_env_set (&p->env, &p->n_env, *e);
   if (o->cwd)
     {
       free (p->cwd);

@@ -66,13 +66,11 @@ signal_pid_namespace (const crt_state_record *rec, int sig, crt_error **err)
   return 0;
 }
 
+/* sig to the init behind pidfd, or (all) to every process of the
+ * container: its cgroup, else its pid namespace. */
 static int
-send_signal (const crt_state_record *rec, int sig, bool all, crt_error **err)
+signal_container (const crt_state_record *rec, int pidfd, int sig, bool all, crt_error **err)
 {
-  cleanup_close int pidfd = open_init_pidfd (rec, err);
-
-  if (pidfd < 0)
-    return -1;
   if (all && rec->cgroup_path && rec->cgroup_path[0])
     return crt_cgroup_kill (rec->cgroup_path, sig, err);
   if (all && rec->private_pidns && signal_pid_namespace (rec, sig, err) < 0)
@@ -86,22 +84,33 @@ int
 crt_kill_and_wait (const crt_state_record *rec, int sig, crt_error **err)
 {
   cleanup_close int pidfd = -1;
+  crt_error *gone = NULL;
   struct pollfd p;
   int r;
 
-  if (!crt_state_init_alive (rec))
-    return 0;
-  pidfd = (int) syscall (SYS_pidfd_open, rec->pid, 0);
+  pidfd = open_init_pidfd (rec, &gone);
   if (pidfd < 0)
-    return errno == ESRCH ? 0 : crt_error_errno (err, "pidfd_open %d", (int) rec->pid);
-  if (!crt_state_init_alive (rec))
-    return 0;
+    {
+      /* Already gone is what we want. */
+      if (gone && gone->errnum == ESRCH)
+        {
+          crt_error_free (&gone);
+          return 0;
+        }
+      if (err)
+        *err = gone;
+      else
+        crt_error_free (&gone);
+      return -1;
+    }
+  /* Everything of the container, best effort; then the init, whose end
+   * is what we wait for. */
   if (rec->cgroup_path && rec->cgroup_path[0])
     crt_cgroup_kill (rec->cgroup_path, sig, NULL);
   else if (rec->private_pidns)
     signal_pid_namespace (rec, sig, NULL);
-  if (syscall (SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 && errno != ESRCH)
-    return crt_error_errno (err, "kill container `%s`", rec->id);
+  if (signal_container (rec, pidfd, sig, false, err) < 0)
+    return -1;
   /* A pidfd polls readable once the process has exited. */
   p.fd = pidfd;
   p.events = POLLIN;
@@ -117,10 +126,13 @@ crt_kill_and_wait (const crt_state_record *rec, int sig, crt_error **err)
 int
 crt_container_kill (crt_context *ctx, const char *id, int sig, bool all, crt_error **err)
 {
-  cleanup_close int dirfd = -1;
+  cleanup_close int dirfd = -1, pidfd = -1;
   cleanup_state_record crt_state_record rec = { 0 };
 
   if (crt_state_dir_open (ctx, id, false, &dirfd, err) < 0 || crt_state_read (dirfd, &rec, err) < 0)
     return -1;
-  return send_signal (&rec, sig, all, err);
+  pidfd = open_init_pidfd (&rec, err);
+  if (pidfd < 0)
+    return -1;
+  return signal_container (&rec, pidfd, sig, all, err);
 }

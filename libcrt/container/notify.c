@@ -13,16 +13,6 @@
 #include <unistd.h>
 
 static void
-append_str (char ***list, size_t *n, char *s)
-{
-  *list = realloc (*list, (*n + 2) * sizeof (char *));
-  if (*list == NULL)
-    abort ();
-  (*list)[(*n)++] = s;
-  (*list)[*n] = NULL;
-}
-
-static void
 add_notify_mount (crt_spec *spec, const char *source)
 {
   crt_mount *m;
@@ -65,15 +55,7 @@ crt_notify_prepare (crt_spec *spec, int state_dirfd, const char *state_dir, char
     cleanup_free char *source = crt_fmt ("%s/%s", state_dir, CRT_NOTIFY_DIR);
     add_notify_mount (spec, source);
   }
-  for (size_t i = 0; i < p->n_env; i++)
-    if (crt_str_has_prefix (p->env[i], "NOTIFY_SOCKET="))
-      {
-        free (p->env[i]);
-        p->env[i] = crt_xstrdup ("NOTIFY_SOCKET=" CRT_NOTIFY_CONTAINER_SOCKET);
-        *host_socket = crt_xstrdup (host);
-        return 0;
-      }
-  append_str (&p->env, &p->n_env, crt_xstrdup ("NOTIFY_SOCKET=" CRT_NOTIFY_CONTAINER_SOCKET));
+  crt_env_set (&p->env, &p->n_env, "NOTIFY_SOCKET=" CRT_NOTIFY_CONTAINER_SOCKET);
   *host_socket = crt_xstrdup (host);
   return 0;
 }

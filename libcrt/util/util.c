@@ -71,6 +71,31 @@ crt_str_has_prefix (const char *s, const char *prefix)
   return strncmp (s, prefix, strlen (prefix)) == 0;
 }
 
+void
+crt_strv_append (char ***list, size_t *n, char *s)
+{
+  *list = realloc (*list, (*n + 2) * sizeof (char *));
+  if (*list == NULL)
+    abort ();
+  (*list)[(*n)++] = s;
+  (*list)[*n] = NULL;
+}
+
+void
+crt_env_set (char ***env, size_t *n, const char *kv)
+{
+  size_t klen = strcspn (kv, "=");
+
+  for (size_t i = 0; i < *n; i++)
+    if (strncmp ((*env)[i], kv, klen) == 0 && (*env)[i][klen] == '=')
+      {
+        free ((*env)[i]);
+        (*env)[i] = crt_xstrdup (kv);
+        return;
+      }
+  crt_strv_append (env, n, crt_xstrdup (kv));
+}
+
 char *
 crt_fmt (const char *fmt, ...)
 {

@@ -48,6 +48,10 @@ char *crt_json_quote (const char *s);
 void crt_strv_free (char **v);
 size_t crt_strv_len (char *const *v);
 bool crt_str_has_prefix (const char *s, const char *prefix);
+/* Append s (taken) to a NULL-terminated list of *n strings. */
+void crt_strv_append (char ***list, size_t *n, char *s);
+/* Set "K=V" in an environment list: replace the entry of K, or append. */
+void crt_env_set (char ***env, size_t *n, const char *kv);
 /* asprintf that aborts on ENOMEM (allocation failure is not recoverable
  * in a short-lived runtime and checking every call hides the logic). */
 char *crt_fmt (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
