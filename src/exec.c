@@ -1,5 +1,6 @@
 #include "config.h"
 #include "commands.h"
+#include "libcrt/spec/spec.h"
 #include "libcrt/util/util.h"
 
 #include <errno.h>
@@ -15,7 +16,7 @@ parse_user (const char *s, crt_exec_options *o, crt_error **err)
 
   errno = 0;
   v = strtoul (s, &end, 10);
-  if (errno || end == s || v > UINT32_MAX || (*end != '\0' && *end != ':'))
+  if (errno || end == s || !crt_unix_id_valid (v) || (*end != '\0' && *end != ':'))
     return crt_error_set (err, 0, "exec: --user `%s`: want UID[:GID] as numbers", s);
   o->has_user = true;
   o->uid = (uint32_t) v;
@@ -24,7 +25,7 @@ parse_user (const char *s, crt_exec_options *o, crt_error **err)
       const char *g = end + 1;
       errno = 0;
       v = strtoul (g, &end, 10);
-      if (errno || end == g || *end != '\0' || v > UINT32_MAX)
+      if (errno || end == g || *end != '\0' || !crt_unix_id_valid (v))
         return crt_error_set (err, 0, "exec: --user `%s`: want UID[:GID] as numbers", s);
       o->has_gid = true;
       o->gid = (uint32_t) v;
@@ -46,7 +47,7 @@ parse_gids (char **values, crt_exec_options *o, crt_error **err)
           unsigned long n;
           errno = 0;
           n = strtoul (g, &end, 10);
-          if (errno || end == g || *end != '\0' || n > UINT32_MAX)
+          if (errno || end == g || *end != '\0' || !crt_unix_id_valid (n))
             return crt_error_set (err, 0, "exec: --additional-gids `%s`: not a number", g);
           o->additional_gids = realloc (o->additional_gids,
                                         (o->n_additional_gids + 1) * sizeof (uint32_t));

@@ -15,7 +15,7 @@ crt_child_setup_console (int sync_fd, const crt_process *proc, bool bind_dev_con
   cleanup_close int master = -1, slave = -1;
 
   if (crt_terminal_open (&master, &slave, err) < 0
-      || (bind_dev_console && crt_terminal_bind_console (master, err) < 0)
+      || (bind_dev_console && crt_terminal_bind_console (slave, err) < 0)
       || crt_sync_send_fd (sync_fd, CRT_SYNC_PTY_MASTER, master, err) < 0)
     return -1;
   return crt_terminal_become_console (slave, proc, err);

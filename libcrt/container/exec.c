@@ -64,7 +64,7 @@ build_process (crt_spec *spec, const crt_exec_options *o, crt_error **err)
         return -1;
       crt_process_free (spec->process);
       spec->process = given;
-      return 0;
+      return crt_process_validate (given, o->process_path, "", err);
     }
   p = spec->process;
   if (p == NULL)
@@ -99,17 +99,18 @@ build_process (crt_spec *spec, const crt_exec_options *o, crt_error **err)
       add_str (&p->capabilities->bounding, &p->capabilities->n_bounding, *c);
       add_str (&p->capabilities->effective, &p->capabilities->n_effective, *c);
       add_str (&p->capabilities->permitted, &p->capabilities->n_permitted, *c);
-      add_str (&p->capabilities->inheritable, &p->capabilities->n_inheritable, *c);
+      /* Not inheritable (CVE-2022-29162): that set stays as the config
+       * has it. Ambient as runc: it only takes when inheritable has the
+       * capability too (crt_caps_resolve drops it otherwise). */
       add_str (&p->capabilities->ambient, &p->capabilities->n_ambient, *c);
       p->capabilities->has_bounding = p->capabilities->has_effective = true;
-      p->capabilities->has_permitted = p->capabilities->has_inheritable = true;
-      p->capabilities->has_ambient = true;
+      p->capabilities->has_permitted = p->capabilities->has_ambient = true;
     }
   if (o->no_new_privs)
     p->no_new_privileges = true;
   if (o->tty)
     p->terminal = true;
-  return 0;
+  return crt_process_validate (p, "exec", "process.", err);
 }
 
 /* The init's namespaces that are not ours: those are the container's. */
@@ -155,9 +156,15 @@ exec_child_run (exec_child *c)
   cleanup_free char *exe = NULL;
   crt_error *err = NULL;
 
+  const int keep[] = { c->sync_fd };
+
+  /* Once in the container's namespaces nothing that is not the
+   * container's may stay open: the namespace fds, the cgroup dir, what
+   * our caller leaked (CVE-2024-21626). */
   if (crt_ns_join_paths (&c->plan, &err) < 0
       || (c->plan.join_fd[CRT_NS_MOUNT] >= 0 && chdir ("/") < 0
           && crt_error_errno (&err, "chdir /") < 0)
+      || crt_close_fds_except (3 + c->preserve_fds, keep, CRT_ARRAY_SIZE (keep), &err) < 0
       || (p->terminal && crt_child_setup_console (c->sync_fd, p, false, &err) < 0)
       || crt_process_find_executable (p, &exe, &err) < 0)
     goto fail;

@@ -190,10 +190,21 @@ crt_init_run (const crt_init_args *a)
     die (a, &err);
   if (crt_rootfs_pivot (spec, &ro, &err) < 0)
     die (a, &err);
+  /* In the container's root now: from here on paths are resolved there,
+   * so nothing that is not the container's may stay open (inherited fds,
+   * the cgroup dir crt cloned us into: CVE-2024-21626). */
+  {
+    const int keep[] = { a->sync_fd, a->start_fd };
+    if (crt_close_fds_except (3 + a->preserve_fds, keep, CRT_ARRAY_SIZE (keep), &err) < 0)
+      die (a, &err);
+  }
   if (spec->linux_ && crt_sysctl_apply (spec->linux_, &err) < 0)
     die (a, &err);
   if (spec->process->terminal
       && crt_child_setup_console (a->sync_fd, spec->process, true, &err) < 0)
+    die (a, &err);
+  /* Before the root may become read-only (runc and crun do the same). */
+  if (crt_process_make_cwd (spec->process, &err) < 0)
     die (a, &err);
   if (crt_rootfs_finalize (spec, &err) < 0)
     die (a, &err);

@@ -201,6 +201,16 @@ spec_device (int rootfd, const crt_device *d, size_t index, bool userns, crt_err
   dirfd = crt_path_create_parent (rootfd, d->path, &name);
   if (dirfd < 0)
     return crt_error_errno (err, "linux.devices[%zu].path `%s`", index, d->path);
+  {
+    cleanup_free char *parent = crt_path_clean (d->path);
+    char *slash = strrchr (parent, '/');
+    if (slash)
+      *slash = '\0';
+    else
+      parent[0] = '\0';
+    if (crt_path_check_mount_target (rootfd, dirfd, parent, false, err) < 0)
+      return crt_error_prefix (err, "linux.devices[%zu].path `%s`", index, d->path);
+  }
   return make_node (dirfd, name, &n, userns, err);
 }
 
@@ -213,6 +223,8 @@ crt_devices_setup (int rootfd, const crt_spec *spec, const crt_rootfs_options *o
       cleanup_close int devfd = crt_path_create (rootfd, "dev", true, 0755, 0);
       if (devfd < 0)
         return crt_error_errno (err, "open `/dev` in the rootfs");
+      if (crt_path_check_mount_target (rootfd, devfd, "dev", false, err) < 0)
+        return crt_error_prefix (err, "`/dev` in the rootfs");
       if (default_dev (devfd, opts->userns, err) < 0)
         return -1;
     }

@@ -360,6 +360,9 @@ crt_mount_one (int rootfd, const crt_spec *spec, size_t index,
   if (p.no_symlinks && !S_ISDIR (st.st_mode))
     return crt_error_set (err, ENOTDIR, "mounts[%zu].destination `%s`", index,
                           p.m->destination);
+  if (crt_path_check_mount_target (rootfd, target, dest,
+                                   p.fstype && strcmp (p.fstype, "proc") == 0, err) < 0)
+    return crt_error_prefix (err, "mounts[%zu].destination `%s`", index, p.m->destination);
 
   if (p.bind_source)
     return do_bind (&p, target, err);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -111,6 +112,17 @@ crt_ns_clone (const crt_ns_plan *plan, int cgroup_fd, int *pidfd, bool *in_cgrou
   int flags = plan->clone_flags;
 
   *pidfd = -1;
+  /* Until it execs the user's program the child is a copy of crt, and
+   * the container can see it (its pid namespace, its credentials): a
+   * dumpable one would hand out /proc/PID/exe, the host's crt binary, to
+   * be reopened for writing once crt exits (CVE-2019-5736), and its
+   * /proc/PID/fd, mem and environ. Non-dumpable, those need
+   * CAP_SYS_PTRACE over the host's user namespace. Set here, before the
+   * clone, so the child is never dumpable, not even for an instruction;
+   * execve makes the user's program dumpable again. crt itself stays
+   * non-dumpable too: a container without a pid namespace sees it. */
+  if (prctl (PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+    return crt_error_errno (err, "prctl PR_SET_DUMPABLE");
   /* A pid namespace joined by path applies to children only: join it
    * around the clone, then return to ours. Same for time. */
   if (plan->join_fd[CRT_NS_PID] >= 0

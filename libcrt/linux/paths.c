@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #ifdef HAVE_LINUX_OPENAT2_H
@@ -299,9 +301,14 @@ crt_path_open (int rootfd, const char *path, int open_flags, int resolve)
   if (!openat2_missing)
     {
       int fd = open_kernel (rootfd, path, open_flags, resolve);
-      if (fd >= 0 || errno != ENOSYS)
+      if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
         return fd;
-      openat2_missing = 1;
+      /* ENOSYS: an old kernel. EPERM: a seccomp filter that does not know
+       * openat2 (the container's own, loaded before its cwd is entered,
+       * or one around crt in a nested container); the kernel itself
+       * never refuses an O_PATH lookup with EPERM. */
+      if (errno == ENOSYS)
+        openat2_missing = 1;
     }
 #endif
   return crt_path_open_walk (rootfd, path, open_flags, resolve);
@@ -374,4 +381,74 @@ crt_path_create_parent (int rootfd, const char *path, char **name)
     return -1;
   *name = crt_xstrdup (slash + 1);
   return fd;
+}
+
+/* ---- mount targets ---- */
+
+/* Entries of /proc that may be mounted over (lxcfs emulates these);
+ * anything else inside the container's /proc is refused, as runc does:
+ * a mount there could hide the LSM interface (/proc/self/attr) or
+ * /proc/sys files the kernel locks down. */
+static const char *const proc_mount_allowed[] = {
+  "proc/cpuinfo", "proc/diskstats", "proc/meminfo", "proc/stat", "proc/swaps",
+  "proc/uptime", "proc/loadavg", "proc/slabinfo", "proc/net/dev",
+  "proc/sys/kernel/ns_last_pid",
+};
+
+/* Where fd is inside the tree of rootfd ("" for the root itself), or NULL
+ * when it is not below it. */
+static char *
+path_below_root (int rootfd, int fd)
+{
+  char buf[CRT_FD_PATH_MAX], root[PATH_MAX], at[PATH_MAX];
+  ssize_t rn, an;
+  size_t len;
+
+  rn = readlink (crt_fd_path (rootfd, buf), root, sizeof (root) - 1);
+  an = readlink (crt_fd_path (fd, buf), at, sizeof (at) - 1);
+  if (rn < 0 || an < 0)
+    return NULL;
+  root[rn] = at[an] = '\0';
+  len = strcmp (root, "/") == 0 ? 0 : (size_t) rn;
+  if (strncmp (at, root, len) != 0 || (at[len] != '/' && at[len] != '\0'))
+    return NULL;
+  return crt_path_clean (at + len);
+}
+
+static bool
+below (const char *path, const char *dir)
+{
+  size_t n = strlen (dir);
+  return strncmp (path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+int
+crt_path_check_mount_target (int rootfd, int fd, const char *dest, bool proc_mount,
+                             crt_error **err)
+{
+  cleanup_free char *clean = crt_path_clean (dest);
+  cleanup_free char *at = path_below_root (rootfd, fd);
+  struct statfs sfs;
+  bool allowed = false;
+
+  if (at == NULL)
+    return crt_error_set (err, EXDEV, "resolves outside the rootfs");
+  if (fstatfs (fd, &sfs) < 0)
+    return crt_error_errno (err, "statfs");
+  if (strcmp (at, "proc") == 0)
+    allowed = proc_mount;
+  else if (below (at, "proc"))
+    for (size_t i = 0; i < CRT_ARRAY_SIZE (proc_mount_allowed) && !allowed; i++)
+      allowed = strcmp (at, proc_mount_allowed[i]) == 0;
+  else
+    allowed = sfs.f_type != PROC_SUPER_MAGIC;
+  if (!allowed && strcmp (at, "proc") == 0)
+    return crt_error_set (err, EPERM, "only a proc mount may go onto /proc");
+  if (!allowed)
+    return crt_error_set (err, EPERM, "resolves to `/%s`, inside /proc", at);
+  /* The config may ask for a place in /sys (a cgroup mount at
+   * /sys/fs/cgroup); a symlink of the image may not lead there. */
+  if (sfs.f_type == SYSFS_MAGIC && strcmp (at, clean) != 0)
+    return crt_error_set (err, EPERM, "resolves through a symlink to `/%s`, inside /sys", at);
+  return 0;
 }

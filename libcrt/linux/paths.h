@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "../error.h"
+
 /* Resolution flags. */
 #define CRT_PATH_NO_SYMLINKS 0x1   /* fail with ELOOP on any symlink */
 
@@ -39,6 +41,14 @@ int crt_path_create (int rootfd, const char *path, bool directory, mode_t mode, 
  * return the last component in *name (malloc'ed). Fails with EINVAL for
  * the root itself. Returns an O_PATH directory fd. */
 int crt_path_create_parent (int rootfd, const char *path, char **name);
+
+/* May something be mounted on fd (the resolved destination `dest`
+ * inside rootfd)? Not inside the container's /proc, except onto /proc
+ * itself for a proc mount and a few lxcfs entries (runc's list), not on
+ * any other procfs, and not on sysfs reached through a symlink. The
+ * error says why; callers put the destination in front. */
+int crt_path_check_mount_target (int rootfd, int fd, const char *dest, bool proc_mount,
+                                 crt_error **err);
 
 /* "/proc/self/fd/N" for mount(2) and friends that take a path. */
 #define CRT_FD_PATH_MAX 32

@@ -14,9 +14,15 @@
  * *out is malloc'ed. */
 int crt_process_find_executable (const crt_process *proc, char **out, crt_error **err);
 
+/* Create process.cwd inside the container's root if it is missing (the
+ * init does, before the root may become read-only; `exec` does not: its
+ * cwd must exist, as with runc and crun). */
+int crt_process_make_cwd (const crt_process *proc, crt_error **err);
+
 /* Apply, in this order: rlimits, oomScoreAdj, personality (from linux_,
- * may be NULL), scheduler, ioPriority, cwd (created if missing, entered
- * as root when root may), bounding set, user (additionalGids, gid, uid,
+ * may be NULL), scheduler, ioPriority, cwd (resolved inside the root
+ * with no magic link, entered as root when root may, and refused if the
+ * kernel places it outside the root), bounding set, user (additionalGids, gid, uid,
  * keeping capabilities across the switch), cwd again as the user if root
  * was refused, the other capability sets, umask, noNewPrivileges.
  * Called after pivot_root; the environment is left to crt_process_exec. */

@@ -1,5 +1,6 @@
 #include "config.h"
 #include "terminal.h"
+#include "paths.h"
 #include "../util/util.h"
 
 #include <errno.h>
@@ -9,22 +10,43 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+/* The container's root ("/" after pivot_root or the mount namespace
+ * join): every path below goes through the one resolver from it. */
+static int
+open_root (crt_error **err)
+{
+  int fd = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    crt_error_errno (err, "open `/`");
+  return fd;
+}
+
 int
 crt_terminal_open (int *master, int *slave, crt_error **err)
 {
-  cleanup_close int m = -1;
+  cleanup_close int root = open_root (err), m = -1;
+  struct stat st;
   int unlock = 0;
 
+  if (root < 0)
+    return -1;
   /* /dev/ptmx is the container's (pts/ptmx of its own devpts), so the
-   * slave lives in the container's /dev/pts. */
-  m = open ("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+   * slave lives in the container's /dev/pts. The image decides what the
+   * path leads to, so check that it is a pty multiplexer before using
+   * it: anything else (a symlink to /proc/sysrq-trigger) is refused. */
+  m = crt_path_open (root, "/dev/ptmx", O_RDWR | O_NOCTTY, 0);
   if (m < 0)
     return crt_error_errno (err, "open /dev/ptmx in the container");
+  if (fstat (m, &st) < 0)
+    return crt_error_errno (err, "stat /dev/ptmx in the container");
+  if (!S_ISCHR (st.st_mode) || st.st_rdev != makedev (5, 2))
+    return crt_error_set (err, 0, "/dev/ptmx in the container is not the pty multiplexer");
   if (ioctl (m, TIOCSPTLCK, &unlock) < 0)
     return crt_error_errno (err, "unlock the pty");
   /* TIOCGPTPEER opens the slave through the master: no path lookup
@@ -37,26 +59,29 @@ crt_terminal_open (int *master, int *slave, crt_error **err)
 }
 
 int
-crt_terminal_bind_console (int master, crt_error **err)
+crt_terminal_bind_console (int slave, crt_error **err)
 {
-  char pts[64];
-  unsigned int ptn;
+  cleanup_close int root = open_root (err), target = -1, tree = -1;
   struct stat st;
-  int fd;
 
-  if (ioctl (master, TIOCGPTN, &ptn) < 0)
-    return crt_error_errno (err, "find the pty's number");
-  snprintf (pts, sizeof (pts), "/dev/pts/%u", ptn);
-  /* We are in the container's root already: nothing here leads out. */
-  if (lstat ("/dev/console", &st) == 0 && !S_ISREG (st.st_mode) && !S_ISCHR (st.st_mode))
-    return crt_error_set (err, EINVAL, "/dev/console in the container is not a file");
-  fd = open ("/dev/console", O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
-  if (fd < 0 && errno != ENXIO && errno != EIO)
+  if (root < 0)
+    return -1;
+  /* Created if missing, inside the root; a symlink is followed there
+   * and what it leads to must be a plain file or a device node outside
+   * /proc and /sys. */
+  target = crt_path_create (root, "/dev/console", false, 0666, 0);
+  if (target < 0 || fstat (target, &st) < 0)
     return crt_error_errno (err, "create /dev/console");
-  if (fd >= 0)
-    close (fd);
-  if (mount (pts, "/dev/console", NULL, MS_BIND, NULL) < 0)
-    return crt_error_errno (err, "bind `%s` onto /dev/console", pts);
+  if (!S_ISREG (st.st_mode) && !S_ISCHR (st.st_mode))
+    return crt_error_set (err, EINVAL, "/dev/console in the container is not a file");
+  if (crt_path_check_mount_target (root, target, "/dev/console", false, err) < 0)
+    return crt_error_prefix (err, "/dev/console");
+  /* The slave itself is the bind source: no path to its pts entry. */
+  tree = open_tree (slave, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  if (tree < 0)
+    return crt_error_errno (err, "clone the pty slave for /dev/console");
+  if (move_mount (tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return crt_error_errno (err, "bind the pty slave onto /dev/console");
   return 0;
 }
 

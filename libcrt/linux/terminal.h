@@ -15,7 +15,7 @@ int crt_terminal_open (int *master, int *slave, crt_error **err);
 
 /* Bind the pty slave onto the container's /dev/console, as runc does,
  * so programs that write to the console reach the terminal. */
-int crt_terminal_bind_console (int master, crt_error **err);
+int crt_terminal_bind_console (int slave, crt_error **err);
 
 /* Make slave the session's controlling terminal and the stdio of the
  * process, owned by the process's user, with process.consoleSize. */

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -39,6 +40,28 @@ set_groups (const crt_user *user, crt_error **err)
   return 0;
 }
 
+/* The kernel treats (uid_t) -1 as "leave unchanged": a process must
+ * never go on as root because a switch silently did nothing (crun
+ * CVE-2026-30892), so read back all four ids. The parser refuses -1; this
+ * is the proof at the point of use. */
+static int
+check_switched (const crt_user *user, crt_error **err)
+{
+  uid_t r, e, s;
+  gid_t rg, eg, sg;
+
+  if (getresuid (&r, &e, &s) < 0 || getresgid (&rg, &eg, &sg) < 0)
+    return crt_error_errno (err, "read back the process ids");
+  if (r != user->uid || e != user->uid || s != user->uid || setfsuid ((uid_t) -1) != (int) user->uid)
+    return crt_error_set (err, 0, "process.user.uid: the switch to %u did not take effect",
+                          user->uid);
+  if (rg != user->gid || eg != user->gid || sg != user->gid
+      || setfsgid ((gid_t) -1) != (int) user->gid)
+    return crt_error_set (err, 0, "process.user.gid: the switch to %u did not take effect",
+                          user->gid);
+  return 0;
+}
+
 int
 crt_user_switch (const crt_user *user, crt_error **err)
 {
@@ -55,5 +78,5 @@ crt_user_switch (const crt_user *user, crt_error **err)
     return crt_error_errno (err, "setresuid %u (process.user.uid)", user->uid);
   if (prctl (PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
     return crt_error_errno (err, "prctl PR_SET_KEEPCAPS");
-  return 0;
+  return check_switched (user, err);
 }

@@ -421,6 +421,20 @@ void crt_spec_free (crt_spec *spec);
 void crt_spec_freep (crt_spec **spec);
 #define cleanup_spec __attribute__ ((cleanup (crt_spec_freep)))
 
+/* The rules of a process object alone (ids, rlimits), for config.json's
+ * process and for the process `crt exec` builds. Messages read
+ * "<file>: <prefix><field>: <reason>" (prefix "process." in config.json). */
+int crt_process_validate (const crt_process *p, const char *file, const char *prefix,
+                          crt_error **err);
+
+/* A uid or gid a process may be given: anything but (uint32_t) -1, which
+ * setresuid/setresgid/setgroups read as "leave unchanged". */
+static inline bool
+crt_unix_id_valid (uint64_t id)
+{
+  return id < UINT32_MAX;
+}
+
 /* Parse a runtime-spec "process" object alone (crt exec --process). */
 int crt_process_parse (const char *json, const char *origin, crt_process **out, crt_error **err);
 void crt_process_free (crt_process *p);

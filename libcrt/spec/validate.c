@@ -7,6 +7,7 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,18 +44,44 @@ check_mappings (const char *where, const crt_id_mapping *m, size_t n, crt_error 
   return 0;
 }
 
+/* (uid_t) -1 is "unchanged" to setresuid/setgroups: a process asking
+ * for it would silently stay root (crun CVE-2026-30892). */
 static int
-validate_process (const crt_process *p, crt_error **err)
+check_id (const char *file, const char *prefix, const char *field, uint32_t id,
+          crt_error **err)
 {
+  if (crt_unix_id_valid (id))
+    return 0;
+  return crt_error_set (err, 0, "%s: %s%s: %" PRIu32 " is not a valid id", file, prefix, field,
+                        id);
+}
+
+int
+crt_process_validate (const crt_process *p, const char *file, const char *prefix,
+                      crt_error **err)
+{
+  char field[64];
+
+  if (check_id (file, prefix, "user.uid", p->user.uid, err) < 0
+      || check_id (file, prefix, "user.gid", p->user.gid, err) < 0)
+    return -1;
+  for (size_t i = 0; i < p->user.n_additional_gids; i++)
+    {
+      snprintf (field, sizeof (field), "user.additionalGids[%zu]", i);
+      if (check_id (file, prefix, field, p->user.additional_gids[i], err) < 0)
+        return -1;
+    }
   for (size_t i = 0; i < p->n_rlimits; i++)
     {
       const crt_rlimit *r = &p->rlimits[i];
       if (r->soft > r->hard)
-        return fail (err, "process.rlimits[%zu]: soft limit %" PRIu64
-                     " is greater than hard limit %" PRIu64, i, r->soft, r->hard);
+        return crt_error_set (err, 0, "%s: %srlimits[%zu]: soft limit %" PRIu64
+                              " is greater than hard limit %" PRIu64, file, prefix, i, r->soft,
+                              r->hard);
       for (size_t j = 0; j < i; j++)
         if (p->rlimits[j].resource == r->resource)
-          return fail (err, "process.rlimits[%zu]: duplicate rlimit \"%s\"", i, r->type);
+          return crt_error_set (err, 0, "%s: %srlimits[%zu]: duplicate rlimit \"%s\"", file,
+                                prefix, i, r->type);
     }
   return 0;
 }
@@ -203,7 +230,7 @@ validate_linux (const crt_spec *spec, const crt_linux *l, crt_error **err)
 int
 crt_spec_validate (const crt_spec *spec, crt_error **err)
 {
-  if (spec->process && validate_process (spec->process, err) < 0)
+  if (spec->process && crt_process_validate (spec->process, "config.json", "process.", err) < 0)
     return -1;
   if (validate_mounts (spec, err) < 0)
     return -1;

@@ -395,3 +395,65 @@ crt_cloexec_fds_from (int first, crt_error **err)
   closedir (d);
   return 0;
 }
+
+/* close_range(first, last), or one close per open fd where the kernel
+ * lacks it. */
+static int
+close_fd_range (unsigned int first, unsigned int last)
+{
+  DIR *d;
+  struct dirent *de;
+
+  if (first > last)
+    return 0;
+#ifdef SYS_close_range
+  if (syscall (SYS_close_range, first, last, 0) == 0)
+    return 0;
+  if (errno != ENOSYS && errno != EINVAL)
+    return -1;
+#endif
+  d = opendir ("/proc/self/fd");
+  if (d == NULL)
+    return -1;
+  while ((de = readdir (d)) != NULL)
+    {
+      long fd;
+      if (de->d_name[0] == '.')
+        continue;
+      fd = strtol (de->d_name, NULL, 10);
+      if (fd >= (long) first && fd <= (long) last && fd != dirfd (d))
+        close ((int) fd);
+    }
+  closedir (d);
+  return 0;
+}
+
+static int
+compare_ints (const void *a, const void *b)
+{
+  int x = *(const int *) a, y = *(const int *) b;
+  return (x > y) - (x < y);
+}
+
+int
+crt_close_fds_except (int first, const int *keep, size_t n_keep, crt_error **err)
+{
+  int sorted[16];
+  unsigned int next = (unsigned int) first;
+
+  if (n_keep > CRT_ARRAY_SIZE (sorted))
+    return crt_error_set (err, EINVAL, "close fds: too many fds to keep");
+  memcpy (sorted, keep, n_keep * sizeof (int));
+  qsort (sorted, n_keep, sizeof (int), compare_ints);
+  for (size_t i = 0; i < n_keep; i++)
+    {
+      if (sorted[i] < first)
+        continue;
+      if (close_fd_range (next, (unsigned int) sorted[i] - 1) < 0)
+        return crt_error_errno (err, "close fds %u-%d", next, sorted[i] - 1);
+      next = (unsigned int) sorted[i] + 1;
+    }
+  if (close_fd_range (next, ~0U) < 0)
+    return crt_error_errno (err, "close fds from %u", next);
+  return 0;
+}

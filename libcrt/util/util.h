@@ -94,4 +94,10 @@ void crt_reset_signals (void);
  * caller leaks into the container's program (CVE-2024-21626 class). */
 int crt_cloexec_fds_from (int first, crt_error **err);
 
+/* Close every fd >= first except the n_keep (at most 16) in keep: before
+ * the container's process resolves its cwd or any path, no fd that is
+ * not the container's may be open, or /proc/self/fd/N leads to the host
+ * (CVE-2024-21626). Negative entries of keep are ignored. */
+int crt_close_fds_except (int first, const int *keep, size_t n_keep, crt_error **err);
+
 #endif

@@ -196,6 +196,14 @@ static const struct
   { PROCESS ("'rlimits':[{'type':'RLIMIT_NOFILE','hard':1,'soft':1},"
              "{'type':'RLIMIT_CORE','hard':1,'soft':1},{'type':'RLIMIT_NOFILE','hard':2,'soft':2}]"),
     "config.json: process.rlimits[2]: duplicate rlimit \"RLIMIT_NOFILE\"" },
+  /* (uid_t) -1 means "unchanged" to setresuid: never a user to run as. */
+  { PROCESS ("'user':{'uid':4294967295,'gid':0}"),
+    "config.json: process.user.uid: 4294967295 is not a valid id" },
+  { PROCESS ("'user':{'uid':0,'gid':4294967295}"),
+    "config.json: process.user.gid: 4294967295 is not a valid id" },
+  { PROCESS ("'user':{'uid':0,'gid':0,'additionalGids':[1,4294967295]}"),
+    "config.json: process.user.additionalGids[1]: 4294967295 is not a valid id" },
+  { PROCESS ("'user':{'uid':4294967294,'gid':4294967294}"), NULL },
   { LINUX ("'namespaces':[{'type':'pid'},{'type':'mount'},{'type':'ipc'},{'type':'pid'}]"),
     "config.json: linux.namespaces[3]: duplicate namespace \"pid\"" },
   { LINUX ("'namespaces':[{'type':'network','path':'run/netns/x'}]"),
