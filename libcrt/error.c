@@ -115,6 +115,24 @@ crt_error_print (const crt_error *err, FILE *out, int json)
                quoted ? quoted : "\"\"", stamp);
     }
   else
-    fprintf (out, "crt: %s\n", msg);
+    {
+      /* One error, one line: values quoted from the input (an id, a
+       * config string) may hold newlines or terminal escapes. */
+      fputs ("crt: ", out);
+      for (const unsigned char *p = (const unsigned char *) msg; *p; p++)
+        {
+          if (*p == '\n')
+            fputs ("\\n", out);
+          else if (*p == '\t')
+            fputs ("\\t", out);
+          else if (*p == '\r')
+            fputs ("\\r", out);
+          else if (*p < 0x20 || *p == 0x7f)
+            fprintf (out, "\\x%02x", *p);
+          else
+            fputc (*p, out);
+        }
+      fputc ('\n', out);
+    }
   fflush (out);
 }

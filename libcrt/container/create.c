@@ -62,14 +62,6 @@ check_supported (const crt_spec *spec, const crt_create_options *opts, bool fore
   if (crt_spec_namespace (spec, CRT_NS_MOUNT) == NULL)
     return crt_error_set (err, 0,
                           "config.json: linux.namespaces: a mount namespace is required");
-  if ((spec->hostname && spec->hostname[0]) || (spec->domainname && spec->domainname[0]))
-    {
-      const crt_namespace *uts = crt_spec_namespace (spec, CRT_NS_UTS);
-      /* A joined uts namespace is the container's too (runc, crun). */
-      if (uts == NULL)
-        return crt_error_set (err, 0, "config.json: %s: needs a new uts namespace",
-                              spec->hostname && spec->hostname[0] ? "hostname" : "domainname");
-    }
   return 0;
 }
 
@@ -96,9 +88,7 @@ load_config (const crt_create_options *opts, const char *bundle, char **text, cr
 {
   cleanup_free char *path = opts->config_path ? crt_xstrdup (opts->config_path)
                                               : crt_fmt ("%s/config.json", bundle);
-  if (crt_read_file_at (AT_FDCWD, path, text, NULL, err) < 0)
-    return -1;
-  if (crt_spec_parse (*text, "config.json", spec, err) < 0)
+  if (crt_spec_read (path, "config.json", text, spec, err) < 0)
     return -1;
   return crt_spec_validate (*spec, err);
 }
@@ -341,6 +331,7 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
   launch_undo undo = { .ctx = ctx, .id = id, .dirfd = -1 };
   crt_ns_plan plan;
   crt_init_args args;
+  struct stat bundle_st;
   bool in_cgroup;
   int sync_fds[2];
   pid_t pid;
@@ -352,6 +343,8 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
   bundle = realpath (opts->bundle ? opts->bundle : ".", NULL);
   if (bundle == NULL)
     return crt_error_errno (err, "bundle `%s`", opts->bundle ? opts->bundle : ".");
+  if (stat (bundle, &bundle_st) < 0 || !S_ISDIR (bundle_st.st_mode))
+    return crt_error_set (err, ENOTDIR, "bundle `%s`", opts->bundle ? opts->bundle : ".");
   if (load_config (opts, bundle, &config_text, &spec, err) < 0
       || check_supported (spec, opts, foreground, err) < 0 || resolve_rootfs (bundle, spec, &rootfs, err) < 0)
     return -1;

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -42,16 +43,21 @@ crt_state_record_free (crt_state_record *rec)
   free (rec);
 }
 
+/* runc (libcontainer's validateID) takes [A-Za-z0-9_+.-] but not "." or
+ * "..", of any length; crun (validate_id) takes the same letters but no
+ * leading "." at all. crt follows the stricter: a leading "." would also
+ * hide the container from `crt list`. The id names the state directory,
+ * so it can be at most NAME_MAX long: refused here, not by mkdir. */
 int
 crt_id_validate (const char *id, crt_error **err)
 {
   size_t n = id ? strlen (id) : 0;
 
-  if (n == 0 || n > 1024)
-    return crt_error_set (err, 0, "invalid container id `%s`: must be 1 to 1024 characters",
-                          id ? id : "");
-  if (strcmp (id, ".") == 0 || strcmp (id, "..") == 0)
-    return crt_error_set (err, 0, "invalid container id `%s`", id);
+  if (n == 0 || n > NAME_MAX)
+    return crt_error_set (err, 0, "invalid container id `%.*s%s`: must be 1 to %d characters",
+                          n > 64 ? 64 : (int) n, id ? id : "", n > 64 ? "..." : "", NAME_MAX);
+  if (id[0] == '.')
+    return crt_error_set (err, 0, "invalid container id `%s`: must not start with \".\"", id);
   for (const char *p = id; *p; p++)
     {
       char c = *p;

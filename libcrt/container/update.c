@@ -405,7 +405,7 @@ merge_resources_text (yajl_val resources, const char *text, const char *origin,
 {
   cleanup_tree yajl_val patch = NULL;
 
-  if (jparse_text (text, origin, &patch, err) < 0)
+  if (jparse_text (text, strlen (text), origin, &patch, err) < 0)
     return -1;
   if (!YAJL_IS_OBJECT (patch))
     return crt_error_set (err, 0, "%s: not a JSON object", origin);
@@ -428,7 +428,7 @@ record_resources (int dirfd, const crt_update_options *o, const crt_resources *r
   yajl_gen g;
 
   if (crt_read_file_at (dirfd, CRT_CONFIG_COPY, &text, NULL, err) < 0
-      || jparse_text (text, CRT_CONFIG_COPY, &config, err) < 0)
+      || jparse_text (text, strlen (text), CRT_CONFIG_COPY, &config, err) < 0)
     return -1;
   if (!YAJL_IS_OBJECT (config))
     return crt_error_set (err, 0, "%s: not a JSON object", CRT_CONFIG_COPY);

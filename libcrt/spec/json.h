@@ -107,9 +107,13 @@ int jparse_object (jctx *c, yajl_val v, const jtype *t, void *base);
 /* Free what jparse_object stored in base (not base itself). */
 void jfree_object (const jtype *t, void *base);
 
-/* Parse text into a yajl tree; malformed JSON gives
- * "origin: line L, column C: <reason>". */
-int jparse_text (const char *text, const char *origin, yajl_val *out, crt_error **err);
+/* Parse the len bytes of text (NUL-terminated after them) into a yajl
+ * tree. Malformed JSON gives "origin: path: line L, column C: <reason>",
+ * naming the JSON path of the value being read when it went wrong (no
+ * path at the top level); so do a NUL character or invalid UTF-8 in a
+ * string, and nesting deeper than 256 levels. */
+int jparse_text (const char *text, size_t len, const char *origin, yajl_val *out,
+                 crt_error **err);
 
 /* Has object v the member key, not null? */
 bool jhas (yajl_val v, const char *key);

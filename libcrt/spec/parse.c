@@ -116,7 +116,8 @@ static const jtype spec_type = { spec_fields, sizeof (crt_spec), check_spec };
 
 /* Parse text as one object of type t into a new struct. */
 static int
-parse_as (const jtype *t, const char *json, const char *origin, void **out, crt_error **err)
+parse_as (const jtype *t, const char *json, size_t len, const char *origin, void **out,
+          crt_error **err)
 {
   jctx c = { .origin = origin ? origin : "config.json", .err = err };
   yajl_val tree = NULL;
@@ -124,7 +125,7 @@ parse_as (const jtype *t, const char *json, const char *origin, void **out, crt_
   int rc;
 
   *out = NULL;
-  if (jparse_text (json, c.origin, &tree, err) < 0)
+  if (jparse_text (json, len, c.origin, &tree, err) < 0)
     return -1;
   obj = crt_xmalloc0 (t->size);
   rc = jparse_object (&c, tree, t, obj);
@@ -142,37 +143,50 @@ parse_as (const jtype *t, const char *json, const char *origin, void **out, crt_
 int
 crt_spec_parse (const char *json, const char *origin, crt_spec **out, crt_error **err)
 {
-  return parse_as (&spec_type, json, origin, (void **) out, err);
+  return parse_as (&spec_type, json, strlen (json), origin, (void **) out, err);
 }
 
 int
 crt_process_parse (const char *json, const char *origin, crt_process **out, crt_error **err)
 {
-  return parse_as (&crt_jt_process, json, origin, (void **) out, err);
+  return parse_as (&crt_jt_process, json, strlen (json), origin, (void **) out, err);
 }
 
 int
 crt_resources_parse (const char *json, const char *origin, crt_resources **out,
                      crt_error **err)
 {
-  return parse_as (&crt_jt_resources, json, origin, (void **) out, err);
+  return parse_as (&crt_jt_resources, json, strlen (json), origin, (void **) out, err);
 }
 
 int
-crt_spec_load (const char *path, crt_spec **out, crt_error **err)
+crt_spec_read (const char *path, const char *origin, char **text_out, crt_spec **out,
+               crt_error **err)
 {
   cleanup_free char *text = NULL;
   const char *base;
   size_t len;
 
   *out = NULL;
-  if (crt_read_file_at (AT_FDCWD, path, &text, &len, err) < 0)
+  /* Not crt_read_file_at: a FIFO there would block crt, /dev/zero would
+   * fill its memory. */
+  if (crt_read_regular_file_at (AT_FDCWD, path, &text, &len, err) < 0)
     return -1;
-  if (strlen (text) != len)
-    return crt_error_set (err, 0, "%s: contains a NUL byte", path);
-  /* Messages name the file as users know it: "config.json: ...". */
+  /* Messages name the file as users know it: "config.json: ...". The
+   * whole buffer is parsed: a NUL byte in it is an error at its place. */
   base = strrchr (path, '/');
-  return crt_spec_parse (text, base ? base + 1 : path, out, err);
+  if (parse_as (&spec_type, text, len, origin ? origin : base ? base + 1 : path, (void **) out,
+                err) < 0)
+    return -1;
+  if (text_out)
+    *text_out = crt_steal_ptr (&text);
+  return 0;
+}
+
+int
+crt_spec_load (const char *path, crt_spec **out, crt_error **err)
+{
+  return crt_spec_read (path, NULL, NULL, out, err);
 }
 
 void

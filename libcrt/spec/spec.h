@@ -410,6 +410,11 @@ typedef struct crt_spec
 int crt_spec_parse (const char *json, const char *origin, crt_spec **out, crt_error **err);
 /* Read and parse a file; messages name it by its base name ("config.json: ..."). */
 int crt_spec_load (const char *path, crt_spec **out, crt_error **err);
+/* The same, naming it `origin` in messages (NULL: its base name), and
+ * giving its text in *text (when text is not NULL; the caller frees it).
+ * Anything but a regular file is refused, unread. */
+int crt_spec_read (const char *path, const char *origin, char **text, crt_spec **out,
+                   crt_error **err);
 /* The spec's cross-field MUSTs (duplicate namespaces/rlimits, rlimit
  * soft <= hard, mapping sizes > 0, uid/gidMappings iff a new user
  * namespace, timeOffsets only with a new time namespace, absolute hook,

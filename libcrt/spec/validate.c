@@ -10,6 +10,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* Lengths the kernel refuses later, with an error that names no field:
+ * execve's E2BIG for one argument or environment string (MAX_ARG_STRLEN,
+ * 32 pages with the terminating NUL), sethostname's EINVAL. */
+#define HOST_NAME_MAX_LEN 64
+/* Annotations only go to the state file and the hooks' stdin, but each
+ * hook gets them all: a 10 MB one is a mistake, or an attack. 1 MiB
+ * leaves room for the large ones in use (CRI-O copies all of a pod's
+ * annotations, at most 256 KiB in Kubernetes, into one value). */
+#define ANNOTATION_MAX_LEN (1024 * 1024)
 
 static int __attribute__ ((format (printf, 2, 3)))
 fail (crt_error **err, const char *fmt, ...)
@@ -44,6 +55,24 @@ check_mappings (const char *where, const crt_id_mapping *m, size_t n, crt_error 
   return 0;
 }
 
+static size_t
+arg_max_len (void)
+{
+  long page = sysconf (_SC_PAGESIZE);
+  return (size_t) (page > 0 ? page : 4096) * 32 - 1;
+}
+
+static int
+check_strings (const char *file, const char *prefix, const char *key, char *const *v, size_t n,
+               size_t max, const char *why, crt_error **err)
+{
+  for (size_t i = 0; i < n; i++)
+    if (strlen (v[i]) > max)
+      return crt_error_set (err, 0, "%s: %s%s[%zu]: longer than %zu bytes, %s", file, prefix,
+                            key, i, max, why);
+  return 0;
+}
+
 /* (uid_t) -1 is "unchanged" to setresuid/setgroups: a process asking
  * for it would silently stay root (crun CVE-2026-30892). */
 static int
@@ -60,8 +89,18 @@ int
 crt_process_validate (const crt_process *p, const char *file, const char *prefix,
                       crt_error **err)
 {
+  size_t max = arg_max_len ();
   char field[64];
 
+  if (check_strings (file, prefix, "args", p->args, p->n_args, max,
+                     "the kernel's limit for one argument", err) < 0
+      || check_strings (file, prefix, "env", p->env, p->n_env, max,
+                        "the kernel's limit for one variable", err) < 0)
+    return -1;
+  /* umask(2) would silently drop the bits above 0777. */
+  if (p->user.umask.set && p->user.umask.value > 0777)
+    return crt_error_set (err, 0, "%s: %suser.umask: must be at most 0777 (511), got %" PRIu32,
+                          file, prefix, p->user.umask.value);
   if (check_id (file, prefix, "user.uid", p->user.uid, err) < 0
       || check_id (file, prefix, "user.gid", p->user.gid, err) < 0)
     return -1;
@@ -203,6 +242,27 @@ validate_intel_rdt (const crt_intel_rdt *r, crt_error **err)
   return 0;
 }
 
+/* -1 is "unlimited"; the kernel takes no other negative value. */
+static int
+check_memory_value (const char *key, const crt_opt_i64 *v, crt_error **err)
+{
+  if (v->set && v->value < -1)
+    return fail (err, "linux.resources.memory.%s: must be -1 (unlimited) or at least 0, "
+                 "got %" PRId64, key, v->value);
+  return 0;
+}
+
+static int
+validate_resources (const crt_resources *r, crt_error **err)
+{
+  if (r->memory
+      && (check_memory_value ("limit", &r->memory->limit, err) < 0
+          || check_memory_value ("reservation", &r->memory->reservation, err) < 0
+          || check_memory_value ("swap", &r->memory->swap, err) < 0))
+    return -1;
+  return 0;
+}
+
 static int
 validate_linux (const crt_spec *spec, const crt_linux *l, crt_error **err)
 {
@@ -219,6 +279,8 @@ validate_linux (const crt_spec *spec, const crt_linux *l, crt_error **err)
                    i, l->devices[i].path);
   if (validate_paths ("maskedPaths", l->masked_paths, l->n_masked_paths, err) < 0
       || validate_paths ("readonlyPaths", l->readonly_paths, l->n_readonly_paths, err) < 0)
+    return -1;
+  if (l->resources && validate_resources (l->resources, err) < 0)
     return -1;
   if (l->seccomp && validate_seccomp (l->seccomp, err) < 0)
     return -1;
@@ -238,6 +300,15 @@ crt_spec_validate (const crt_spec *spec, crt_error **err)
     return -1;
   if (spec->linux_ && validate_linux (spec, spec->linux_, err) < 0)
     return -1;
+  for (size_t i = 0; i < spec->n_annotations; i++)
+    if (strlen (spec->annotations[i].key) > ANNOTATION_MAX_LEN
+        || strlen (spec->annotations[i].value) > ANNOTATION_MAX_LEN)
+      return fail (err, "annotations.%.64s: longer than %d bytes", spec->annotations[i].key,
+                   ANNOTATION_MAX_LEN);
+  if (spec->hostname && strlen (spec->hostname) > HOST_NAME_MAX_LEN)
+    return fail (err, "hostname: longer than %d bytes", HOST_NAME_MAX_LEN);
+  if (spec->domainname && strlen (spec->domainname) > HOST_NAME_MAX_LEN)
+    return fail (err, "domainname: longer than %d bytes", HOST_NAME_MAX_LEN);
   /* Setting them without a uts namespace would rename the host. Joining
    * one by path is fine (pods share the infra container's). */
   if (((spec->hostname && spec->hostname[0]) || (spec->domainname && spec->domainname[0]))

@@ -209,15 +209,12 @@ crt_read_all (int fd, void *buf, size_t len)
   return (ssize_t) done;
 }
 
-int
-crt_read_file_at (int dirfd, const char *path, char **out, size_t *len, crt_error **err)
+static int
+read_fd (int fd, const char *path, char **out, size_t *len, crt_error **err)
 {
-  cleanup_close int fd = openat (dirfd, path, O_RDONLY | O_CLOEXEC);
   cleanup_free char *buf = NULL;
   size_t cap = 0, used = 0;
 
-  if (fd < 0)
-    return crt_error_errno (err, "open `%s`", path);
   for (;;)
     {
       ssize_t r;
@@ -244,6 +241,39 @@ crt_read_file_at (int dirfd, const char *path, char **out, size_t *len, crt_erro
     *len = used;
   *out = crt_steal_ptr (&buf);
   return 0;
+}
+
+int
+crt_read_file_at (int dirfd, const char *path, char **out, size_t *len, crt_error **err)
+{
+  cleanup_close int fd = openat (dirfd, path, O_RDONLY | O_CLOEXEC);
+
+  if (fd < 0)
+    return crt_error_errno (err, "open `%s`", path);
+  return read_fd (fd, path, out, len, err);
+}
+
+int
+crt_read_regular_file_at (int dirfd, const char *path, char **out, size_t *len,
+                          crt_error **err)
+{
+  /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+  cleanup_close int fd = openat (dirfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  struct stat st;
+  int flags;
+
+  if (fd < 0)
+    return crt_error_errno (err, "open `%s`", path);
+  if (fstat (fd, &st) < 0)
+    return crt_error_errno (err, "stat `%s`", path);
+  if (S_ISDIR (st.st_mode))
+    return crt_error_set (err, EISDIR, "open `%s`", path);
+  if (!S_ISREG (st.st_mode))
+    return crt_error_with_code (err, EINVAL, "open `%s`: not a regular file", path);
+  flags = fcntl (fd, F_GETFL);
+  if (flags < 0 || fcntl (fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+    return crt_error_errno (err, "fcntl `%s`", path);
+  return read_fd (fd, path, out, len, err);
 }
 
 int

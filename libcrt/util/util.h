@@ -65,6 +65,10 @@ int crt_parse_decimal (const char *s, int max);
 /* ---- files ---- */
 /* Read a whole file (at dirfd, or AT_FDCWD) into a NUL-terminated buffer. */
 int crt_read_file_at (int dirfd, const char *path, char **out, size_t *len, crt_error **err);
+/* The same for a file that must be a regular one: a directory, FIFO,
+ * device or socket is refused before anything is read from it. */
+int crt_read_regular_file_at (int dirfd, const char *path, char **out, size_t *len,
+                              crt_error **err);
 /* Write buf to path, truncating. */
 int crt_write_file_at (int dirfd, const char *path, const void *buf, size_t len, mode_t mode,
                        crt_error **err);

@@ -1,37 +1,62 @@
-"""Fixtures for the attack tests: the integration fixtures (real crt as
-root against busybox bundles, leak checks after every test), loaded from
-tests/integration/conftest.py under another module name so both
-directories can run in one pytest session."""
+"""Fixtures for crt's security tests: the integration fixtures, reused.
+
+tests/integration/conftest.py is loaded under its own module name (both
+files are named conftest.py, and pytest keeps only one module called
+"conftest" at a time) and its fixtures and hooks are re-exported here, so
+every test in this directory gets the same bundles, the same `crt` runner
+and the same leak checks after each test (state dirs, mounts, processes,
+cgroups, fds, sanitizer reports).
+
+Test modules import the helpers from the module name, not from
+"conftest":  from crt_integration_conftest import default_config
+"""
 
 import importlib.util
 import os
 import sys
 
-_path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+_NAME = "crt_integration_conftest"
+_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                      "integration", "conftest.py")
-_spec = importlib.util.spec_from_file_location("crt_integration_conftest", _path)
-_integration = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_integration)
-# Test modules here import helpers with `from crt_integration_conftest import ...`.
-sys.modules["crt_integration_conftest"] = _integration
 
-# Fixtures (pytest finds them by name in this module) and helpers.
-crt_path = _integration.crt_path
-template_rootfs = _integration.template_rootfs
-bundle_factory = _integration.bundle_factory
-bundle = _integration.bundle
-test_dirs = _integration.test_dirs
-crt = _integration.crt
-_leak_check = _integration._leak_check
-pytest_collection_modifyitems = _integration.pytest_collection_modifyitems
 
-Bundle = _integration.Bundle
-Crt = _integration.Crt
-default_config = _integration.default_config
-wait_for = _integration.wait_for
-read_line = _integration.read_line
-pid_alive = _integration.pid_alive
-APP_UID = _integration.APP_UID
-APP_GID = _integration.APP_GID
-CRT = _integration.CRT
-REPO = _integration.REPO
+def _load():
+    if _NAME in sys.modules:
+        return sys.modules[_NAME]
+    spec = importlib.util.spec_from_file_location(_NAME, _PATH)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[_NAME] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+integration = _load()
+
+# Hooks: the marker, and the skip when not root or without busybox.
+pytest_configure = integration.pytest_configure
+pytest_collection_modifyitems = integration.pytest_collection_modifyitems
+
+# Fixtures.
+crt_path = integration.crt_path
+template_rootfs = integration.template_rootfs
+test_dirs = integration.test_dirs
+_leak_check = integration._leak_check
+crt = integration.crt
+bundle_factory = integration.bundle_factory
+bundle = integration.bundle
+
+# Helpers.
+CRT = integration.CRT
+REPO = integration.REPO
+DEFAULT_TIMEOUT = integration.DEFAULT_TIMEOUT
+Bundle = integration.Bundle
+Crt = integration.Crt
+Result = integration.Result
+TestDirs = integration.TestDirs
+default_config = integration.default_config
+wait_for = integration.wait_for
+read_line = integration.read_line
+pid_alive = integration.pid_alive
+mounts_under = integration._mounts_under
+APP_UID = integration.APP_UID
+APP_GID = integration.APP_GID

@@ -170,17 +170,24 @@ static const struct
   { PROCESS ("'scheduler':{}"), "config.json: process.scheduler.policy: required field is missing" },
   /* malformed JSON: position of the offending token */
   { "{\n  'ociVersion': ,\n}",
-    "config.json: line 2, column 17: parse error: unallowed token at this point in JSON text" },
+    "config.json: ociVersion: line 2, column 17: parse error: unallowed token at this point in JSON text" },
   { "{\n  'ociVersion': '1.2.0'\n",
     "config.json: line 3, column 1: parse error: premature EOF" },
   { "", "config.json: line 1, column 1: parse error: premature EOF" },
   { "{'a' 1}",
-    "config.json: line 1, column 6: parse error: object key and value must be separated "
+    "config.json: a: line 1, column 6: parse error: object key and value must be separated "
     "by a colon (':')" },
   { "{\n\t'ociVersion': '1.2.0'\n} x",
     "config.json: line 3, column 3: parse error: trailing garbage" },
   { "{'mounts': [1,]}",
-    "config.json: line 1, column 15: parse error: unallowed token at this point in JSON text" },
+    "config.json: mounts[1]: line 1, column 15: parse error: unallowed token at this point in JSON text" },
+  /* what the tree would hide: a NUL would cut the string, and yajl lets
+   * overlong UTF-8 through */
+  { "{'hostname': 'a\\u0000b'}",
+    "config.json: hostname: line 1, column 23: contains a NUL character (\\u0000)" },
+  { "{'annotations': {'a\\u0000': 'b'}}",
+    "config.json: annotations: line 1, column 26: a key contains a NUL character (\\u0000)" },
+  { "{'hostname': '\xc0\xaf'}", "config.json: hostname: line 1, column 17: invalid UTF-8" },
 };
 
 /* A config that parses, with the message crt_spec_validate must give
@@ -191,6 +198,17 @@ static const struct
   const char *message;
 } validate_cases[] = {
   { "{" V "," PROC "}", NULL },
+  /* values the kernel would refuse later, naming no field */
+  { PROCESS ("'user':{'uid':0,'gid':0,'umask':511}"), NULL },
+  { PROCESS ("'user':{'uid':0,'gid':0,'umask':512}"),
+    "config.json: process.user.umask: must be at most 0777 (511), got 512" },
+  { "{" V ",'hostname':'0123456789012345678901234567890123456789012345678901234567890123',"
+    "'linux':{'namespaces':[{'type':'uts'}]}}", NULL },
+  { "{" V ",'hostname':'01234567890123456789012345678901234567890123456789012345678901234',"
+    "'linux':{'namespaces':[{'type':'uts'}]}}", "config.json: hostname: longer than 64 bytes" },
+  { RES ("'memory':{'limit':-1,'swap':-1,'reservation':0}"), NULL },
+  { RES ("'memory':{'limit':-2}"),
+    "config.json: linux.resources.memory.limit: must be -1 (unlimited) or at least 0, got -2" },
   { PROCESS ("'rlimits':[{'type':'RLIMIT_NOFILE','hard':1024,'soft':2048}]"),
     "config.json: process.rlimits[0]: soft limit 2048 is greater than hard limit 1024" },
   { PROCESS ("'rlimits':[{'type':'RLIMIT_NOFILE','hard':1,'soft':1},"
