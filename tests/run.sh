@@ -7,7 +7,8 @@
 #      only when one is missing;
 #   2. builds crt out of tree in build/ (./autogen.sh first in a fresh clone);
 #   3. pytest session "default": the C unit tests (make check), the
-#      integration tests (tests/integration), the host cgroup tests
+#      integration tests (tests/integration), the attack and bad-input
+#      tests (tests/security), the host cgroup tests
 #      (tests/cgroup/test_cgroup_host.py), podman and containerd driving
 #      crt (tests/engines) against build/src/crt and the
 #      OCI conformance ratchet (tests/conformance/expected-pass.txt);
@@ -142,7 +143,7 @@ session() { # session NAME BUILD_DIR [env assignments...] -- pytest args
 	env CRT_BINARY="$repo/$dir/src/crt" CRT_BUILD_DIR="$repo/$dir" "${envs[@]}" \
 		timeout -k 10 1200 "$python" -m pytest -p no:cacheprovider -q -rfEs \
 		--junitxml="$results/$name.xml" -o junit_suite_name="$name" \
-		tests/integration tests/cgroup/test_cgroup_host.py tests/engines "$@"
+		tests/integration tests/security tests/cgroup/test_cgroup_host.py tests/engines "$@"
 	local rc=$?
 	# 0 all passed, 1 some failed: the junit file has the details.
 	if [ $rc -gt 1 ] && [ $rc -ne 5 ]; then

@@ -92,25 +92,15 @@ cwd_error (const char *cwd, crt_error **err)
   return crt_error_errno (err, "chdir to process.cwd `%s`", cwd);
 }
 
-static int
-check_process (const crt_process *proc, crt_error **err)
-{
-  if (proc->cwd == NULL || proc->cwd[0] != '/')
-    return crt_error_set (err, 0, "process.cwd: must be an absolute path");
-  if (proc->user.umask.set && proc->user.umask.value > 0777)
-    return crt_error_set (err, 0, "process.user.umask: %#o is not a file mode",
-                          proc->user.umask.value);
-  return 0;
-}
-
 int
 crt_process_setup (const crt_process *proc, const crt_linux *linux_, crt_error **err)
 {
   crt_cap_sets caps;
   bool in_cwd;
 
-  /* Every name and value first: a typo must fail before anything changed. */
-  if (check_process (proc, err) < 0 || crt_caps_resolve (proc->capabilities, &caps, err) < 0)
+  /* Every name first: a typo must fail before anything changed (the
+   * values were checked by crt_process_validate). */
+  if (crt_caps_resolve (proc->capabilities, &caps, err) < 0)
     return -1;
 
   if (crt_rlimits_apply (proc, err) < 0

@@ -92,6 +92,9 @@ crt_process_validate (const crt_process *p, const char *file, const char *prefix
   size_t max = arg_max_len ();
   char field[64];
 
+  /* Also for `exec --cwd`, which no parser saw. */
+  if (p->cwd == NULL || p->cwd[0] != '/')
+    return crt_error_set (err, 0, "%s: %scwd: must be an absolute path", file, prefix);
   if (check_strings (file, prefix, "args", p->args, p->n_args, max,
                      "the kernel's limit for one argument", err) < 0
       || check_strings (file, prefix, "env", p->env, p->n_env, max,
