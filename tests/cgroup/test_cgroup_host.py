@@ -346,10 +346,16 @@ def test_exec_joins_container_cgroup_or_sub_cgroup(crt):
                           "sleep", "1000"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
     try:
-        assert wait_for(lambda: os.path.exists(cgroup_dir(path + "/sub")) and
-                        len(procs(path + "/sub")) == 1)
+        # The child is born in the cgroup and is crt until it execs:
+        # wait for the exec, not only for the pid.
+        def execd_sleep():
+            pids = procs(path + "/sub") if os.path.exists(cgroup_dir(path + "/sub")) else []
+            try:
+                return len(pids) == 1 and read(f"/proc/{pids[0]}/comm").strip() == "sleep"
+            except OSError:
+                return False
+        assert wait_for(execd_sleep)
         execd = procs(path + "/sub")[0]
-        assert read(f"/proc/{execd}/comm").strip() == "sleep"
         listed = json.loads(crt.cmd("ps", "--format", "json", cid).stdout)
         assert sorted(listed) == sorted([crt.state(cid)["pid"], execd])
     finally:
