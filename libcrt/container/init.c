@@ -7,6 +7,7 @@
 #include "container.h"
 #include "hooks.h"
 #include "sync.h"
+#include "../linux/netdev.h"
 #include "../linux/process.h"
 #include "../linux/rootfs.h"
 #include "../linux/seccomp.h"
@@ -161,6 +162,8 @@ crt_init_run (const crt_init_args *a)
     die (a, &err);
   if (a->plan->pid_after_join)
     fork_into_new_pid_namespace (a);
+  if ((a->plan->clone_flags & CLONE_NEWNET) && crt_netdev_loopback_up (&err) < 0)
+    die (a, &err);
   if (a->plan->new_timens && crt_ns_enter_new_time (spec->linux_, &err) < 0)
     die (a, &err);
   if (spec->linux_ && spec->linux_->n_net_devices

@@ -77,6 +77,19 @@ def host_link():
             ip("link", "del", n, check=False)
 
 
+def test_loopback_up_in_new_network_namespace(crt, bundle):
+    # A server on 127.0.0.1 answers a client in the same container; both
+    # fail with "network unreachable" while lo is down.
+    out = run_sh(crt, bundle,
+                 "ip link show lo; (echo pong | nc -l -p 4567 127.0.0.1 &); "
+                 "for i in 1 2 3 4 5 6 7 8 9 10; do "
+                 "  r=$(nc 127.0.0.1 4567 </dev/null) && [ -n \"$r\" ] && break; sleep 0.1; done; "
+                 "echo \"got:$r\"")
+    first = out.splitlines()[0]
+    assert "lo:" in first and "UP" in first.split("<")[1].split(">")[0].split(","), out
+    assert "got:pong" in out, out
+
+
 def test_net_device_moved_and_renamed(crt, bundle, host_link):
     bundle.config["process"]["args"] = ["sh", "-c", "while :; do sleep 0.1; done"]
     bundle.config["linux"]["netDevices"] = {host_link: {"name": "lx-eth9"}}
