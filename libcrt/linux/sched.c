@@ -140,7 +140,7 @@ crt_io_priority_apply (const crt_io_priority *prio, crt_error **err)
     { "IOPRIO_CLASS_BE", IOPRIO_CLASS_BE },
     { "IOPRIO_CLASS_IDLE", IOPRIO_CLASS_IDLE },
   };
-  unsigned long class_;
+  unsigned long class_, level;
 
   if (prio == NULL)
     return 0;
@@ -150,8 +150,12 @@ crt_io_priority_apply (const crt_io_priority *prio, crt_error **err)
   if (prio->priority < 0 || prio->priority > 7)
     return crt_error_set (err, 0, "process.ioPriority.priority: %d is not within [0, 7]",
                           prio->priority);
-  if (syscall (SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0,
-               (int) IOPRIO_PRIO_VALUE (class_, (unsigned long) prio->priority)) < 0)
+  level = (unsigned long) prio->priority;
+  /* The idle class has no levels: the priority is checked like the
+   * others' (runc does) but not passed on, so no kernel can refuse it. */
+  if (class_ == IOPRIO_CLASS_IDLE)
+    level = 0;
+  if (syscall (SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, (int) IOPRIO_PRIO_VALUE (class_, level)) < 0)
     return crt_error_errno (err, "ioprio_set (class %s, priority %d)", prio->class_,
                             prio->priority);
   return 0;

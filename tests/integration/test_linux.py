@@ -340,6 +340,21 @@ def test_io_priority(crt, bundle):
     assert out.strip() == "best-effort: prio 6"
 
 
+def test_io_priority_idle_for_init_and_exec(crt, bundle):
+    # The idle class has no levels: the priority is accepted and ignored.
+    # Also for a non-root user (the idle class needs no capability) and
+    # for a process that `crt exec` adds.
+    bundle.config["process"].update(
+        args=["sh", "-c", "ionice -p 1; sleep 30"], user={"uid": APP_UID, "gid": APP_GID},
+        ioPriority={"class": "IOPRIO_CLASS_IDLE", "priority": 4})
+    bundle.save()
+    assert crt("run", "-d", "--bundle", bundle.path, "lx-idle").returncode == 0
+    r = crt("exec", "lx-idle", "sh", "-c", "ionice -p 1; ionice -p $$")
+    assert r.returncode == 0, r
+    assert r.stdout.split() == ["idle", "idle"], r
+    assert crt("delete", "--force", "lx-idle").returncode == 0
+
+
 def host_has_cap(bit):
     with open("/proc/self/status") as f:
         eff = [line.split()[1] for line in f if line.startswith("CapEff:")][0]
