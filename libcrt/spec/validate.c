@@ -176,6 +176,73 @@ validate_intel_rdt (const crt_intel_rdt *r, crt_error **err)
   return 0;
 }
 
+/* A key names a file under /proc/sys: names separated by dots, none
+ * empty, "." or ".." (a '/' in the dotted form stands for a '.' in a
+ * name), so nothing can leave /proc/sys. */
+static bool
+valid_sysctl_key (const char *dotted)
+{
+  const char *name = dotted;
+
+  for (;;)
+    {
+      size_t len = strcspn (name, ".");
+
+      if (len == 0 || (name[0] == '/' && (len == 1 || (len == 2 && name[1] == '/'))))
+        return false;
+      if (name[len] == '\0')
+        return true;
+      name += len + 1;
+    }
+}
+
+/* A name the sysctl sets that a field of its own sets too: they must
+ * agree (crun refuses a kernel.domainname that differs from domainname;
+ * runc and crun refuse kernel.hostname whatever its value, crt only one
+ * that differs from hostname: the same name set twice is harmless). */
+static int
+check_uts_sysctl (const char *key, const char *value, const char *field, const char *set,
+                  crt_error **err)
+{
+  if (set && set[0] && strcmp (set, value ? value : "") != 0)
+    return fail (err, "linux.sysctl: \"%s\" is \"%s\", which conflicts with %s \"%s\"", key,
+                 value ? value : "", field, set);
+  return 0;
+}
+
+/* Which keys a container may set: only those of a namespace of its own
+ * (runc's rules, libcontainer/configs/validate: ipc keys and
+ * fs.mqueue.* with an ipc namespace, net.* with a network namespace,
+ * kernel.hostname and kernel.domainname with a uts namespace, user.*
+ * with a user namespace). That a network namespace joined by path is
+ * not the host's is checked at create (crt_sysctl_validate). */
+static int
+validate_sysctl (const crt_spec *spec, const crt_linux *l, crt_error **err)
+{
+  for (size_t i = 0; i < l->n_sysctl; i++)
+    {
+      const char *key = l->sysctl[i].key, *value = l->sysctl[i].value;
+      cleanup_free char *dotted = crt_sysctl_key_dotted (key);
+      int type;
+
+      if (!valid_sysctl_key (dotted))
+        return fail (err, "linux.sysctl: invalid key \"%s\"", key);
+      type = crt_sysctl_namespace (dotted);
+      if (type < 0)
+        return fail (err, "linux.sysctl: \"%s\" is not namespaced, refusing to set it", key);
+      if (crt_spec_namespace (spec, (crt_ns_type) type) == NULL)
+        return fail (err, "linux.sysctl: \"%s\" needs the container's own %s namespace, "
+                     "refusing to set it on the host", key, crt_ns_type_name ((crt_ns_type) type));
+      if (strcmp (dotted, "kernel.hostname") == 0
+          && check_uts_sysctl (key, value, "hostname", spec->hostname, err) < 0)
+        return -1;
+      if (strcmp (dotted, "kernel.domainname") == 0
+          && check_uts_sysctl (key, value, "domainname", spec->domainname, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
 static int
 validate_linux (const crt_spec *spec, const crt_linux *l, crt_error **err)
 {
@@ -196,6 +263,8 @@ validate_linux (const crt_spec *spec, const crt_linux *l, crt_error **err)
   if (l->seccomp && validate_seccomp (l->seccomp, err) < 0)
     return -1;
   if (l->intel_rdt && validate_intel_rdt (l->intel_rdt, err) < 0)
+    return -1;
+  if (validate_sysctl (spec, l, err) < 0)
     return -1;
   return 0;
 }

@@ -380,7 +380,10 @@ def read_proc_sys(key):
 
 @pytest.mark.parametrize("key,drop", [("vm.swappiness", None),
                                       ("net.ipv4.ip_forward", "network"),
-                                      ("kernel.shmmax", "ipc")])
+                                      ("kernel.shmmax", "ipc"),
+                                      ("fs.mqueue.msg_max", "ipc"),
+                                      ("kernel.domainname", "uts"),
+                                      ("kernel.shm_next_id", None)])
 def test_sysctl_refused(crt, bundle, key, drop):
     if drop:
         bundle.drop_namespace(drop)
@@ -400,6 +403,27 @@ def test_sysctl_set_inside_not_on_host(crt, bundle):
     assert out.split() == [want_fwd, "123456789"]
     assert read_proc_sys("net.ipv4.ip_forward") == host_fwd
     assert read_proc_sys("kernel.shmmax") == host_shmmax
+
+
+def test_sysctl_uts_and_mqueue_keys_set_inside(crt, bundle):
+    # kernel.domainname with a uts namespace, fs.mqueue.* with an ipc
+    # namespace, a key in sysctl(8)'s slash form (runc and crun take it).
+    host = {k: read_proc_sys(k) for k in ("kernel.domainname", "fs.mqueue.msg_max")}
+    bundle.config["linux"]["sysctl"] = {"kernel.domainname": "crt.test",
+                                        "fs/mqueue/msg_max": "9"}
+    out = run_sh(crt, bundle, "cat /proc/sys/kernel/domainname /proc/sys/fs/mqueue/msg_max")
+    assert out.split() == ["crt.test", "9"]
+    assert {k: read_proc_sys(k) for k in host} == host
+
+
+@pytest.mark.parametrize("field,key", [("domainname", "kernel.domainname"),
+                                       ("hostname", "kernel.hostname")])
+def test_sysctl_disagreeing_with_its_field_refused(crt, bundle, field, key):
+    bundle.config[field] = "one.test"
+    bundle.config["linux"]["sysctl"] = {key: "two.test"}
+    err = refused(crt, bundle)
+    assert f'linux.sysctl: "{key}" is "two.test", which conflicts with {field} "one.test"' \
+        in err, err
 
 
 # --------------------------------------------------------------------------

@@ -243,6 +243,46 @@ static const struct
     "config.json: linux.seccomp.listenerMetadata: set without listenerPath" },
   { LINUX ("'intelRdt':{'memBwSchema':'L3:0=f'}"),
     "config.json: linux.intelRdt.memBwSchema: must start with \"MB:\" and be one line" },
+  /* linux.sysctl: runc's rules (libcontainer/configs/validate) */
+#define NS(t) "{'type':'" t "'}"
+#define SYSCTL(ns, kv) LINUX ("'namespaces':[" ns "],'sysctl':{" kv "}")
+  { SYSCTL (NS ("ipc"), "'kernel.shmmax':'1','kernel.sem':'1 2 3 4','fs.mqueue.msg_max':'9'"),
+    NULL },
+  { SYSCTL (NS ("uts"), "'fs.mqueue.msg_max':'9'"),
+    "config.json: linux.sysctl: \"fs.mqueue.msg_max\" needs the container's own ipc namespace, "
+    "refusing to set it on the host" },
+  { SYSCTL (NS ("ipc"), "'kernel.shm_next_id':'1'"),
+    "config.json: linux.sysctl: \"kernel.shm_next_id\" is not namespaced, refusing to set it" },
+  { SYSCTL (NS ("network"), "'net/ipv4/ip_forward':'1','net.ipv4.conf.all.forwarding':'1'"), NULL },
+  { SYSCTL (NS ("ipc"), "'net.ipv4.ip_forward':'1'"),
+    "config.json: linux.sysctl: \"net.ipv4.ip_forward\" needs the container's own network "
+    "namespace, refusing to set it on the host" },
+  { SYSCTL (NS ("network"), "'vm.swappiness':'1'"),
+    "config.json: linux.sysctl: \"vm.swappiness\" is not namespaced, refusing to set it" },
+  { SYSCTL (NS ("network"), "'net..x':'1'"), "config.json: linux.sysctl: invalid key \"net..x\"" },
+  { SYSCTL (NS ("network"), "'net/../../kernel/x':'1'"),
+    "config.json: linux.sysctl: invalid key \"net/../../kernel/x\"" },
+  { SYSCTL (NS ("network"), "'net.ipv4.':'1'"), "config.json: linux.sysctl: invalid key \"net.ipv4.\"" },
+  { SYSCTL (NS ("uts"), "'kernel.domainname':'a.test','kernel.hostname':'h'"), NULL },
+  { SYSCTL (NS ("ipc"), "'kernel.domainname':'a.test'"),
+    "config.json: linux.sysctl: \"kernel.domainname\" needs the container's own uts namespace, "
+    "refusing to set it on the host" },
+  { "{" V ",'domainname':'b.test','linux':{'namespaces':[" NS ("uts") "],"
+    "'sysctl':{'kernel.domainname':'a.test'}}}",
+    "config.json: linux.sysctl: \"kernel.domainname\" is \"a.test\", which conflicts with "
+    "domainname \"b.test\"" },
+  { "{" V ",'domainname':'a.test','linux':{'namespaces':[" NS ("uts") "],"
+    "'sysctl':{'kernel.domainname':'a.test'}}}", NULL },
+  { "{" V ",'hostname':'box','linux':{'namespaces':[" NS ("uts") "],"
+    "'sysctl':{'kernel/hostname':'other'}}}",
+    "config.json: linux.sysctl: \"kernel/hostname\" is \"other\", which conflicts with "
+    "hostname \"box\"" },
+  { SYSCTL ("{'type':'user','path':'/proc/1/ns/user'}", "'user.max_user_namespaces':'3'"), NULL },
+  { SYSCTL (NS ("uts"), "'user.max_user_namespaces':'3'"),
+    "config.json: linux.sysctl: \"user.max_user_namespaces\" needs the container's own user "
+    "namespace, refusing to set it on the host" },
+#undef SYSCTL
+#undef NS
   { "{" V ",'hostname':'box'}", "config.json: hostname: set without a uts namespace" },
   { "{" V ",'hostname':'box','linux':{'namespaces':[{'type':'uts','path':'/proc/1/ns/uts'}]}}",
     NULL },
