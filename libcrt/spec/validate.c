@@ -43,9 +43,72 @@ check_mappings (const char *where, const crt_id_mapping *m, size_t n, crt_error 
   return 0;
 }
 
+/* sched(7): "all of the parameter values must be at least 1024 ... and
+ * less than 2^63" (the kernel's __checkparam_dl). */
+#define DL_MIN 1024ULL
+#define DL_LIMIT (1ULL << 63)
+
+static int
+check_dl_value (const char *name, uint64_t v, crt_error **err)
+{
+  if (v < DL_MIN || v >= DL_LIMIT)
+    return fail (err, "process.scheduler.%s: %" PRIu64 " is not within [%llu, 2^63) "
+                 "nanoseconds", name, v, DL_MIN);
+  return 0;
+}
+
+/* What sched_setattr(2) would refuse with a bare EINVAL, said with the
+ * field's name: the kernel's rules for SCHED_DEADLINE (as crun explains
+ * them after the fact), runc's for which fields go with which policy. A
+ * period of 0 (or none: the spec's default) means "the deadline", as in
+ * the kernel; the host's period bounds (kernel.sched_deadline_period_*)
+ * are checked when it is applied. */
+static int
+validate_scheduler (const crt_scheduler *s, crt_error **err)
+{
+  bool deadline = s->policy && strcmp (s->policy, "SCHED_DEADLINE") == 0;
+  bool realtime = s->policy && (strcmp (s->policy, "SCHED_FIFO") == 0
+                                || strcmp (s->policy, "SCHED_RR") == 0);
+
+  if (s->nice < -20 || s->nice > 19)
+    return fail (err, "process.scheduler.nice: %" PRId32 " is not within [-20, 19]", s->nice);
+  if (s->priority != 0 && !realtime)
+    return fail (err, "process.scheduler.priority: only SCHED_FIFO and SCHED_RR take one, "
+                 "not %s", s->policy);
+  if (realtime && (s->priority < 1 || s->priority > 99))
+    return fail (err, "process.scheduler.priority: %" PRId32 " is not within [1, 99] (%s)",
+                 s->priority, s->policy);
+  if (!deadline)
+    {
+      const char *set = s->runtime ? "runtime" : s->deadline ? "deadline" : s->period ? "period"
+                                                                                   : NULL;
+      if (set)
+        return fail (err, "process.scheduler.%s: only SCHED_DEADLINE takes one, not %s", set,
+                     s->policy);
+      return 0;
+    }
+  if (s->runtime == 0)
+    return fail (err, "process.scheduler.runtime: SCHED_DEADLINE needs one greater than 0");
+  if (s->deadline == 0)
+    return fail (err, "process.scheduler.deadline: SCHED_DEADLINE needs one greater than 0");
+  if (check_dl_value ("runtime", s->runtime, err) < 0
+      || check_dl_value ("deadline", s->deadline, err) < 0
+      || (s->period != 0 && check_dl_value ("period", s->period, err) < 0))
+    return -1;
+  if (s->runtime > s->deadline)
+    return fail (err, "process.scheduler.runtime: %" PRIu64 " is greater than deadline %" PRIu64,
+                 s->runtime, s->deadline);
+  if (s->period != 0 && s->deadline > s->period)
+    return fail (err, "process.scheduler.deadline: %" PRIu64 " is greater than period %" PRIu64,
+                 s->deadline, s->period);
+  return 0;
+}
+
 static int
 validate_process (const crt_process *p, crt_error **err)
 {
+  if (p->scheduler && validate_scheduler (p->scheduler, err) < 0)
+    return -1;
   for (size_t i = 0; i < p->n_rlimits; i++)
     {
       const crt_rlimit *r = &p->rlimits[i];

@@ -334,6 +334,33 @@ def test_scheduler_batch_and_nice(crt, bundle):
     assert out.split() == ["7", "3"]
 
 
+def test_scheduler_deadline(crt, bundle):
+    # A SCHED_DEADLINE task cannot fork: the program reads its own stat.
+    # Field 41 is the policy (6 = SCHED_DEADLINE).
+    bundle.config["process"]["scheduler"] = {"policy": "SCHED_DEADLINE", "runtime": 1000000,
+                                             "deadline": 10000000, "period": 10000000}
+    bundle.config["process"]["args"] = ["cat", "/proc/self/stat"]
+    bundle.save()
+    r = crt("run", "--bundle", bundle.path, "lx-dl")
+    assert r.returncode == 0, r
+    assert r.stdout.rsplit(")", 1)[1].split()[38] == "6", r
+
+
+@pytest.mark.parametrize("sched,msg", [
+    ({"runtime": 20000, "deadline": 10000, "period": 30000},
+     "process.scheduler.runtime: 20000 is greater than deadline 10000"),
+    ({"runtime": 10000, "deadline": 30000, "period": 20000},
+     "process.scheduler.deadline: 30000 is greater than period 20000"),
+    ({"deadline": 30000}, "process.scheduler.runtime: SCHED_DEADLINE needs one greater than 0"),
+    ({"runtime": 10000, "deadline": 10000000, "period": 10 ** 12},
+     "process.scheduler.period: 1000000000000 ns is not within this host's"),
+])
+def test_scheduler_deadline_invalid_refused(crt, bundle, sched, msg):
+    bundle.config["process"]["scheduler"] = {"policy": "SCHED_DEADLINE", **sched}
+    err = refused(crt, bundle)
+    assert msg in err, err
+
+
 def test_io_priority(crt, bundle):
     out = run_sh(crt, bundle, "ionice -p 1",
                  ioPriority={"class": "IOPRIO_CLASS_BE", "priority": 6})

@@ -243,6 +243,36 @@ static const struct
     "config.json: linux.seccomp.listenerMetadata: set without listenerPath" },
   { LINUX ("'intelRdt':{'memBwSchema':'L3:0=f'}"),
     "config.json: linux.intelRdt.memBwSchema: must start with \"MB:\" and be one line" },
+  /* process.scheduler: the kernel's rules for SCHED_DEADLINE, runc's
+   * for which field goes with which policy */
+#define SCHED(x) PROCESS ("'scheduler':{" x "}")
+  { SCHED ("'policy':'SCHED_DEADLINE','runtime':10000000,'deadline':30000000,"
+           "'period':30000000"), NULL },
+  { SCHED ("'policy':'SCHED_DEADLINE','runtime':10000000,'deadline':30000000"), NULL },
+  { SCHED ("'policy':'SCHED_DEADLINE','deadline':30000000"),
+    "config.json: process.scheduler.runtime: SCHED_DEADLINE needs one greater than 0" },
+  { SCHED ("'policy':'SCHED_DEADLINE','runtime':10000000,'deadline':0"),
+    "config.json: process.scheduler.deadline: SCHED_DEADLINE needs one greater than 0" },
+  { SCHED ("'policy':'SCHED_DEADLINE','runtime':1000,'deadline':30000000"),
+    "config.json: process.scheduler.runtime: 1000 is not within [1024, 2^63) nanoseconds" },
+  { SCHED ("'policy':'SCHED_DEADLINE','runtime':10000,'deadline':9223372036854775808"),
+    "config.json: process.scheduler.deadline: 9223372036854775808 is not within [1024, 2^63) "
+    "nanoseconds" },
+  { SCHED ("'policy':'SCHED_DEADLINE','runtime':20000,'deadline':10000,'period':30000"),
+    "config.json: process.scheduler.runtime: 20000 is greater than deadline 10000" },
+  { SCHED ("'policy':'SCHED_DEADLINE','runtime':10000,'deadline':30000,'period':20000"),
+    "config.json: process.scheduler.deadline: 30000 is greater than period 20000" },
+  { SCHED ("'policy':'SCHED_OTHER','period':20000"),
+    "config.json: process.scheduler.period: only SCHED_DEADLINE takes one, not SCHED_OTHER" },
+  { SCHED ("'policy':'SCHED_BATCH','priority':3"),
+    "config.json: process.scheduler.priority: only SCHED_FIFO and SCHED_RR take one, not "
+    "SCHED_BATCH" },
+  { SCHED ("'policy':'SCHED_FIFO'"),
+    "config.json: process.scheduler.priority: 0 is not within [1, 99] (SCHED_FIFO)" },
+  { SCHED ("'policy':'SCHED_RR','priority':50"), NULL },
+  { SCHED ("'policy':'SCHED_OTHER','nice':20"),
+    "config.json: process.scheduler.nice: 20 is not within [-20, 19]" },
+#undef SCHED
   /* linux.sysctl: runc's rules (libcontainer/configs/validate) */
 #define NS(t) "{'type':'" t "'}"
 #define SYSCTL(ns, kv) LINUX ("'namespaces':[" ns "],'sysctl':{" kv "}")
