@@ -193,7 +193,8 @@ crt_init_run (const crt_init_args *a)
     die (a, &err);
   if (crt_rootfs_pivot (spec, &ro, &err) < 0)
     die (a, &err);
-  if (spec->linux_ && crt_sysctl_apply (spec->linux_, &err) < 0)
+  if (spec->linux_ && (crt_sysctl_apply (spec->linux_, &err) < 0
+                       || crt_memory_policy_apply (spec->linux_->memory_policy, &err) < 0))
     die (a, &err);
   if (spec->process->terminal
       && crt_child_setup_console (a->sync_fd, spec->process, true, &err) < 0)

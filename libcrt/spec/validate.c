@@ -43,6 +43,18 @@ check_mappings (const char *where, const crt_id_mapping *m, size_t n, crt_error 
   return 0;
 }
 
+static int
+validate_cpu_affinity (const crt_cpu_affinity *a, crt_error **err)
+{
+  if (a->initial && crt_parse_id_list (a->initial, NULL, CRT_ID_LIST_BITS, NULL) < 0)
+    return fail (err, "process.execCPUAffinity.initial: \"%s\" is not a list of CPU numbers "
+                 "below %d like \"0-3,7\"", a->initial, CRT_ID_LIST_BITS);
+  if (a->final && crt_parse_id_list (a->final, NULL, CRT_ID_LIST_BITS, NULL) < 0)
+    return fail (err, "process.execCPUAffinity.final: \"%s\" is not a list of CPU numbers "
+                 "below %d like \"0-3,7\"", a->final, CRT_ID_LIST_BITS);
+  return 0;
+}
+
 /* sched(7): "all of the parameter values must be at least 1024 ... and
  * less than 2^63" (the kernel's __checkparam_dl). */
 #define DL_MIN 1024ULL
@@ -108,6 +120,8 @@ static int
 validate_process (const crt_process *p, crt_error **err)
 {
   if (p->scheduler && validate_scheduler (p->scheduler, err) < 0)
+    return -1;
+  if (p->exec_cpu_affinity && validate_cpu_affinity (p->exec_cpu_affinity, err) < 0)
     return -1;
   for (size_t i = 0; i < p->n_rlimits; i++)
     {
@@ -306,6 +320,44 @@ validate_sysctl (const crt_spec *spec, const crt_linux *l, crt_error **err)
   return 0;
 }
 
+static bool
+has_str (char *const *v, size_t n, const char *s)
+{
+  for (size_t i = 0; i < n; i++)
+    if (strcmp (v[i], s) == 0)
+      return true;
+  return false;
+}
+
+/* set_mempolicy(2)'s rules, which config-linux.md points to. */
+static int
+validate_memory_policy (const crt_memory_policy *m, crt_error **err)
+{
+  const char *mode = m->mode;
+  bool no_nodes = strcmp (mode, "MPOL_DEFAULT") == 0 || strcmp (mode, "MPOL_LOCAL") == 0;
+  bool optional_nodes = strcmp (mode, "MPOL_PREFERRED") == 0;
+  int highest = -1;
+
+  if (m->nodes && crt_parse_id_list (m->nodes, NULL, CRT_ID_LIST_BITS, &highest) < 0)
+    return fail (err, "linux.memoryPolicy.nodes: \"%s\" is not a list of node numbers below %d "
+                 "like \"0-3,7\"", m->nodes, CRT_ID_LIST_BITS);
+  if (no_nodes && highest >= 0)
+    return fail (err, "linux.memoryPolicy.nodes: %s takes no nodes", mode);
+  if (!no_nodes && !optional_nodes && highest < 0)
+    return fail (err, "linux.memoryPolicy.nodes: %s needs at least one node", mode);
+  if (no_nodes && m->n_flags > 0)
+    return fail (err, "linux.memoryPolicy.flags[0]: %s takes no flags", mode);
+  if (has_str (m->flags, m->n_flags, "MPOL_F_STATIC_NODES")
+      && has_str (m->flags, m->n_flags, "MPOL_F_RELATIVE_NODES"))
+    return fail (err, "linux.memoryPolicy.flags: MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES "
+                 "exclude each other");
+  if (has_str (m->flags, m->n_flags, "MPOL_F_NUMA_BALANCING")
+      && strcmp (mode, "MPOL_BIND") != 0 && strcmp (mode, "MPOL_PREFERRED_MANY") != 0)
+    return fail (err, "linux.memoryPolicy.flags: MPOL_F_NUMA_BALANCING goes with MPOL_BIND or "
+                 "MPOL_PREFERRED_MANY only, not %s", mode);
+  return 0;
+}
+
 static int
 validate_linux (const crt_spec *spec, const crt_linux *l, crt_error **err)
 {
@@ -328,6 +380,8 @@ validate_linux (const crt_spec *spec, const crt_linux *l, crt_error **err)
   if (l->intel_rdt && validate_intel_rdt (l->intel_rdt, err) < 0)
     return -1;
   if (validate_sysctl (spec, l, err) < 0)
+    return -1;
+  if (l->memory_policy && validate_memory_policy (l->memory_policy, err) < 0)
     return -1;
   return 0;
 }

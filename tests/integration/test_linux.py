@@ -382,6 +382,51 @@ def test_io_priority_idle_for_init_and_exec(crt, bundle):
     assert crt("delete", "--force", "lx-idle").returncode == 0
 
 
+def test_memory_policy_bind_in_init_and_exec(crt, bundle):
+    # /proc/self/numa_maps shows each mapping's policy: "bind=static:0".
+    bundle.config["linux"]["memoryPolicy"] = {"mode": "MPOL_BIND", "nodes": "0",
+                                              "flags": ["MPOL_F_STATIC_NODES"]}
+    bundle.config["process"]["args"] = ["sh", "-c", "head -1 /proc/self/numa_maps; sleep 30"]
+    bundle.save()
+    assert crt("run", "-d", "--bundle", bundle.path, "lx-numa").returncode == 0
+    r = crt("exec", "lx-numa", "head", "-1", "/proc/self/numa_maps")
+    assert r.returncode == 0 and " bind=static:0 " in r.stdout, r
+    r = crt("exec", "lx-numa", "sh", "-c", "head -1 /proc/1/numa_maps")
+    assert r.returncode == 0 and " bind=static:0 " in r.stdout, r
+    assert crt("delete", "--force", "lx-numa").returncode == 0
+
+
+def test_memory_policy_node_the_host_lacks_refused(crt, bundle):
+    bundle.config["linux"]["memoryPolicy"] = {"mode": "MPOL_INTERLEAVE", "nodes": "1000"}
+    err = refused(crt, bundle)
+    assert 'linux.memoryPolicy.nodes: "1000" names nodes this host does not have' in err, err
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2 or 1 not in os.sched_getaffinity(0),
+                    reason="needs CPUs 0 and 1")
+def test_exec_cpu_affinity_final_for_exec_not_init(crt, bundle):
+    # config.md: not applicable to the init; `final` is where an exec'd
+    # process runs once in the container's cgroup.
+    bundle.config["process"]["execCPUAffinity"] = {"initial": "0", "final": "1"}
+    bundle.config["process"]["args"] = ["sleep", "30"]
+    bundle.save()
+    assert crt("run", "-d", "--bundle", bundle.path, "lx-aff").returncode == 0
+    r = crt("exec", "lx-aff", "sh", "-c",
+            "grep Cpus_allowed_list /proc/self/status /proc/1/status")
+    assert r.returncode == 0, r
+    got = {line.split(":")[0]: line.split()[-1] for line in r.stdout.splitlines()}
+    assert got["/proc/self/status"] == "1", r
+    init = open("/proc/self/status").read().split("Cpus_allowed_list:")[1].split()[0]
+    assert got["/proc/1/status"] == init, r
+    assert crt("delete", "--force", "lx-aff").returncode == 0
+
+
+def test_intel_rdt_refused(crt, bundle):
+    bundle.config["linux"]["intelRdt"] = {"closID": "c1", "l3CacheSchema": "L3:0=f"}
+    err = refused(crt, bundle)
+    assert "linux.intelRdt: not supported by crt" in err, err
+
+
 def host_has_cap(bit):
     with open("/proc/self/status") as f:
         eff = [line.split()[1] for line in f if line.startswith("CapEff:")][0]

@@ -273,6 +273,34 @@ static const struct
   { SCHED ("'policy':'SCHED_OTHER','nice':20"),
     "config.json: process.scheduler.nice: 20 is not within [-20, 19]" },
 #undef SCHED
+  /* linux.memoryPolicy (set_mempolicy(2)), process.execCPUAffinity */
+#define MPOL(x) LINUX ("'memoryPolicy':{" x "}")
+  { MPOL ("'mode':'MPOL_INTERLEAVE','nodes':'0-3,7','flags':['MPOL_F_STATIC_NODES']"), NULL },
+  { MPOL ("'mode':'MPOL_PREFERRED'"), NULL },
+  { MPOL ("'mode':'MPOL_LOCAL'"), NULL },
+  { MPOL ("'mode':'MPOL_BIND'"),
+    "config.json: linux.memoryPolicy.nodes: MPOL_BIND needs at least one node" },
+  { MPOL ("'mode':'MPOL_DEFAULT','nodes':'1'"),
+    "config.json: linux.memoryPolicy.nodes: MPOL_DEFAULT takes no nodes" },
+  { MPOL ("'mode':'MPOL_LOCAL','flags':['MPOL_F_RELATIVE_NODES']"),
+    "config.json: linux.memoryPolicy.flags[0]: MPOL_LOCAL takes no flags" },
+  { MPOL ("'mode':'MPOL_BIND','nodes':'3-1'"),
+    "config.json: linux.memoryPolicy.nodes: \"3-1\" is not a list of node numbers below 1024 "
+    "like \"0-3,7\"" },
+  { MPOL ("'mode':'MPOL_BIND','nodes':'0,','flags':[]"),
+    "config.json: linux.memoryPolicy.nodes: \"0,\" is not a list of node numbers below 1024 "
+    "like \"0-3,7\"" },
+  { MPOL ("'mode':'MPOL_BIND','nodes':'0','flags':['MPOL_F_STATIC_NODES','MPOL_F_RELATIVE_NODES']"),
+    "config.json: linux.memoryPolicy.flags: MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES "
+    "exclude each other" },
+  { MPOL ("'mode':'MPOL_INTERLEAVE','nodes':'0','flags':['MPOL_F_NUMA_BALANCING']"),
+    "config.json: linux.memoryPolicy.flags: MPOL_F_NUMA_BALANCING goes with MPOL_BIND or "
+    "MPOL_PREFERRED_MANY only, not MPOL_INTERLEAVE" },
+  { PROCESS ("'execCPUAffinity':{'initial':'0-1','final':'1'}"), NULL },
+  { PROCESS ("'execCPUAffinity':{'final':'1-x'}"),
+    "config.json: process.execCPUAffinity.final: \"1-x\" is not a list of CPU numbers below "
+    "1024 like \"0-3,7\"" },
+#undef MPOL
   /* linux.sysctl: runc's rules (libcontainer/configs/validate) */
 #define NS(t) "{'type':'" t "'}"
 #define SYSCTL(ns, kv) LINUX ("'namespaces':[" ns "],'sysctl':{" kv "}")
