@@ -294,3 +294,27 @@ def test_log_format_json(crt, bundle):
     with open(log) as f:
         entries = [json.loads(line) for line in f if line.strip()]
     assert any(e.get("level") == "error" and "nope" in e.get("msg", "") for e in entries), entries
+    # As runc: the file gets JSON, stderr the text a person reads.
+    assert r.stderr.startswith("crt: create c1: ") and "nope" in r.stderr, r
+    assert not r.stderr.lstrip().startswith("{"), r
+
+
+def test_log_format_json_without_log_file_goes_to_stderr(crt):
+    r = crt("start", "no-such-ctr", global_args=("--log-format", "json"))
+    assert r.returncode == 1, r
+    entry = json.loads(r.stderr.splitlines()[0])
+    assert entry["level"] == "error" and "no-such-ctr" in entry["msg"], r
+
+
+def test_warnings_go_to_the_log_file_only(crt, bundle):
+    # A failing poststop hook is a warning: in --log FILE, not on stderr.
+    log = os.path.join(crt.tmp, "log.json")
+    bundle.config["hooks"] = {"poststop": [{"path": "/bin/sh", "args": ["sh", "-c", "exit 3"]}]}
+    bundle.save()
+    assert crt("create", "--bundle", bundle.path, "c-warn").returncode == 0
+    r = crt("delete", "c-warn", global_args=("--log", log, "--log-format", "json"))
+    assert r.returncode == 0 and r.stderr == "", r
+    with open(log) as f:
+        entries = [json.loads(line) for line in f if line.strip()]
+    assert any(e["level"] == "warning" and "hooks.poststop[0]" in e["msg"] for e in entries), \
+        entries
