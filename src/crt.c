@@ -141,19 +141,11 @@ setup_context (const global_flags *g, crt_context *ctx, crt_error **err)
   return 0;
 }
 
-/* Print the error once on stderr, and in the --log file where callers
- * such as containerd and podman look for it. As runc: with --log, only
- * the file gets the --log-format (JSON for engines) and stderr the plain
- * text a person reads; without one, stderr gets the --log-format. */
 static int
 report_failure (const crt_context *ctx, int rc, const char *hint_command, crt_error *err)
 {
-  bool stderr_json = ctx->log_json && ctx->log == NULL;
-
-  crt_error_print (err, stderr, stderr_json);
-  if (ctx->log != NULL)
-    crt_error_print (err, ctx->log, ctx->log_json);
-  if (rc == CLI_USAGE && !stderr_json)
+  cli_print_error (ctx, err);
+  if (rc == CLI_USAGE && !(ctx->log_json && ctx->log == NULL))
     fprintf (stderr, "Try 'crt %s%s--help' for more information.\n",
              hint_command ? hint_command : "", hint_command ? " " : "");
   return EXIT_FAILURE;

@@ -141,8 +141,13 @@ crt_container_start (crt_context *ctx, const char *id, crt_error **err)
   if (crt_state_dir_open (ctx, id, true, &dirfd, err) < 0 || crt_state_read (dirfd, &rec, err) < 0)
     return -1;
   status = crt_state_status (dirfd, &rec);
+  /* runc's words (start.go). */
+  if (status == CRT_STATUS_RUNNING)
+    return crt_error_set (err, 0, "cannot start an already running container");
+  if (status == CRT_STATUS_STOPPED)
+    return crt_error_set (err, 0, "cannot start a container that has stopped");
   if (status != CRT_STATUS_CREATED)
-    return crt_error_set (err, 0, "cannot start container `%s`: it is %s, not created", id,
+    return crt_error_set (err, 0, "cannot start a container in the %s state",
                           crt_status_name (status));
   if (crt_start_and_notify (ctx, dirfd, &rec, &notify_fd, err) < 0)
     return -1;
