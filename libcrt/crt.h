@@ -16,7 +16,7 @@
 #include "error.h"
 
 #define CRT_DEFAULT_ROOT "/run/crt"
-#define CRT_OCI_VERSION "1.2.0"
+#define CRT_OCI_VERSION "1.3.0"
 
 typedef enum
 {

@@ -1,9 +1,10 @@
 /* `crt features`: the runtime-spec Features structure (features.md,
- * features-linux.md of spec 1.2), from what this build recognizes: the
+ * features-linux.md of spec 1.3), from what this build recognizes: the
  * parser's and the seccomp module's name tables, libcap, libseccomp. Laid out like
  * `runc features` (4-space indentation) so the two diff cleanly. */
 #include "config.h"
 #include "crt.h"
+#include "linux/lsm.h"
 #include "linux/mounts.h"
 #include "linux/seccomp.h"
 #include "spec/names.h"
@@ -53,14 +54,6 @@ key_names (yajl_gen g, const char *k, const char *const *names, bool sorted)
   for (size_t i = 0; i < n; i++)
     crt_gen_str (g, copy[i]);
   yajl_gen_array_close (g);
-}
-
-static bool
-path_exists (const char *path)
-{
-  struct stat st;
-
-  return stat (path, &st) == 0;
 }
 
 /* Every capability libcap can name, up to the running kernel's last one,
@@ -163,14 +156,32 @@ gen_linux (yajl_gen g)
   yajl_gen_map_close (g);
 
   gen_seccomp (g);
-  gen_enabled (g, "apparmor", path_exists ("/sys/kernel/security/apparmor"));
-  gen_enabled (g, "selinux", path_exists ("/sys/fs/selinux"));
-  gen_enabled (g, "intelRdt", path_exists ("/sys/fs/resctrl"));
+  /* Where the module is enabled, crt applies profiles and labels. */
+  gen_enabled (g, "apparmor", crt_lsm_apparmor_enabled ());
+  gen_enabled (g, "selinux", crt_lsm_selinux_enabled ());
+
+  /* Recognized names (the parser's tables); what the host lacks is
+   * refused when the container is made. */
+  crt_gen_str (g, "memoryPolicy");
+  yajl_gen_map_open (g);
+  key_names (g, "modes", crt_mempolicy_mode_names, false);
+  key_names (g, "flags", crt_mempolicy_flag_names, false);
+  yajl_gen_map_close (g);
+
+  /* crt refuses linux.intelRdt, whether or not resctrl is mounted: it
+   * claims nothing it does not apply. */
+  crt_gen_str (g, "intelRdt");
+  yajl_gen_map_open (g);
+  key_bool (g, "enabled", false);
+  key_bool (g, "schemata", false);
+  key_bool (g, "monitoring", false);
+  yajl_gen_map_close (g);
 
   crt_gen_str (g, "mountExtensions");
   yajl_gen_map_open (g);
   gen_enabled (g, "idmap", true);
   yajl_gen_map_close (g);
+  gen_enabled (g, "netDevices", true);
   yajl_gen_map_close (g);
 }
 
@@ -191,6 +202,10 @@ crt_features_json (void)
   key_names (g, "hooks", hook_names, false);
   key_names (g, "mountOptions", crt_mount_option_names (), true);
   gen_linux (g);
+  /* crt acts on no annotation of config.json. */
+  crt_gen_str (g, "potentiallyUnsafeConfigAnnotations");
+  yajl_gen_array_open (g);
+  yajl_gen_array_close (g);
 
   crt_gen_str (g, "annotations");
   yajl_gen_map_open (g);

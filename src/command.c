@@ -56,3 +56,11 @@ cli_parse_command (const cli_command *cmd, const cli_flag *flags, int argc, char
     return CLI_USAGE;
   return first;
 }
+
+void
+cli_print_error (const crt_context *ctx, const crt_error *err)
+{
+  crt_error_print (err, stderr, ctx->log_json && ctx->log == NULL);
+  if (ctx->log != NULL)
+    crt_error_print (err, ctx->log, ctx->log_json);
+}

@@ -29,6 +29,14 @@ typedef struct cli_command
 int cli_parse_command (const cli_command *cmd, const cli_flag *flags, int argc, char **argv,
                        int min_args, int max_args, crt_error **err);
 
+/* Print an error once on stderr, and in the --log file where callers
+ * such as containerd and podman look for it. As runc: with --log, only
+ * the file gets the --log-format (JSON for engines) and stderr the plain
+ * text a person reads; without one, stderr gets the --log-format. For
+ * the failures a command reports before its last (delete of several
+ * ids); main prints the one run() returns. */
+void cli_print_error (const crt_context *ctx, const crt_error *err);
+
 /* The flags `create` and `run` share, bound to a crt_create_options. */
 #define CLI_CREATE_FLAGS(o)                                                                   \
   { "bundle", 'b', CLI_FLAG_STRING, &(o)->bundle, "DIR",                                      \

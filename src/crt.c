@@ -1,6 +1,7 @@
 /* crt: the command line. Global flags, then one command from the table
  * below; the error of a failed command is printed here, once. */
 #include "config.h"
+#include "src/crt_commit.h"
 #include "commands.h"
 #include "libcrt/util/util.h"
 
@@ -65,7 +66,13 @@ print_version (void)
 {
   const struct scmp_version *sv = seccomp_version ();
 
-  printf ("crt version %s\nspec: %s\n", PACKAGE_VERSION, CRT_OCI_VERSION);
+  printf ("crt version %s\ncommit: %s\nspec: %s\n", PACKAGE_VERSION, CRT_COMMIT, CRT_OCI_VERSION);
+  /* What this build has, in crun's words: every library is required by
+   * configure, so the list is fixed. SELINUX and APPARMOR: process labels
+   * and profiles are applied where the host enables the module (refused
+   * elsewhere). No SYSTEMD (the systemd cgroup manager is refused), no
+   * CRIU (no checkpoint/restore). */
+  printf ("+SELINUX +APPARMOR +CAP +SECCOMP +EBPF +YAJL\n");
   if (sv != NULL)
     printf ("libseccomp: %u.%u.%u\n", sv->major, sv->minor, sv->micro);
 }
@@ -134,15 +141,11 @@ setup_context (const global_flags *g, crt_context *ctx, crt_error **err)
   return 0;
 }
 
-/* Print the error once: on stderr, and in the --log file where callers
- * such as containerd look for it. */
 static int
 report_failure (const crt_context *ctx, int rc, const char *hint_command, crt_error *err)
 {
-  crt_error_print (err, stderr, ctx->log_json);
-  if (ctx->log != NULL)
-    crt_error_print (err, ctx->log, ctx->log_json);
-  if (rc == CLI_USAGE && !ctx->log_json)
+  cli_print_error (ctx, err);
+  if (rc == CLI_USAGE && !(ctx->log_json && ctx->log == NULL))
     fprintf (stderr, "Try 'crt %s%s--help' for more information.\n",
              hint_command ? hint_command : "", hint_command ? " " : "");
   return EXIT_FAILURE;

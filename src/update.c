@@ -57,7 +57,7 @@ run_update (crt_context *ctx, int argc, char **argv, crt_error **err)
     { "cpuset-cpus", 0, CLI_FLAG_STRING, &o.cpuset_cpus, "LIST", "CPUs allowed (0-3, 0,1)" },
     { "cpuset-mems", 0, CLI_FLAG_STRING, &o.cpuset_mems, "LIST", "memory nodes allowed" },
     { "pids-limit", 0, CLI_FLAG_STRING, &o.pids_limit, "N",
-      "maximum number of tasks (pids.max); 0 or -1: none" },
+      "maximum number of tasks (pids.max); -1: none, 0: no new task" },
     { "blkio-weight", 0, CLI_FLAG_STRING, &o.blkio_weight, "N",
       "relative block I/O weight, 10 to 1000" },
     { NULL },

@@ -345,6 +345,16 @@ apply_cpu (const cg_target *t, const crt_cpu *c, crt_error **err)
   return 0;
 }
 
+char *
+crt_cgroup_pids_max (int64_t limit)
+{
+  /* runtime-spec 1.3: -1 (any negative value) is no limit, and 0 "is a
+   * valid limit value ... and SHOULD be treated as such": no new task
+   * at all. runc up to 1.3 and crt before took 0 as "no limit"; runc 1.4
+   * follows the spec, and so does crt. */
+  return cg_num_or_max (limit);
+}
+
 static int
 apply_pids (const cg_target *t, const crt_resources *r, crt_error **err)
 {
@@ -353,13 +363,12 @@ apply_pids (const cg_target *t, const crt_resources *r, crt_error **err)
   if (!r->has_pids || !r->pids_limit.set)
     return 0;
   /* "No limit" on a new cgroup is what it has already: asking for it
-   * needs no pids controller (podman sends limit 0 for --pids-limit=0). */
-  if (r->pids_limit.value <= 0 && !t->update)
+   * needs no pids controller. */
+  if (r->pids_limit.value < 0 && !t->update)
     return 0;
   if (cg_need (t, "pids", err) < 0)
     return -1;
-  /* runc: a limit of 0 or below means no limit. */
-  v = cg_num_or_max (r->pids_limit.value <= 0 ? -1 : r->pids_limit.value);
+  v = crt_cgroup_pids_max (r->pids_limit.value);
   return cg_write (t->dirfd, "pids.max", v, err);
 }
 

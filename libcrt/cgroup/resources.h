@@ -29,6 +29,9 @@ int cg_write (int dirfd, const char *name, const char *value, crt_error **err);
 int cg_write_if_exists (int dirfd, const char *name, const char *value, crt_error **err);
 /* "max" for negative values, the number otherwise. */
 char *cg_num_or_max (int64_t v);
+/* linux.resources.pids.limit as pids.max: "max" for a negative limit,
+ * the number otherwise (0 included: runtime-spec 1.3). */
+char *crt_cgroup_pids_max (int64_t limit);
 
 /* crt update: like crt_cgroup_apply_resources, but only what r sets
  * changes (a new period keeps the quota, no device rules keep the

@@ -77,7 +77,9 @@ char *crt_hook_state_for (const crt_spec *spec, const char *id, const char *stat
                           const char *bundle);
 
 /* Release it, first binding the container's notify socket when
- * NOTIFY_SOCKET is relayed (*notify_fd, else -1). */
+ * NOTIFY_SOCKET is relayed (*notify_fd, else -1), then run the poststart
+ * hooks. When one fails the container is killed and destroyed (its
+ * poststop hooks run) before -1 is returned. */
 int crt_start_and_notify (crt_context *ctx, int dirfd, const crt_state_record *rec,
                           int *notify_fd, crt_error **err);
 

@@ -56,6 +56,14 @@ check_supported (const crt_spec *spec, const crt_create_options *opts, bool fore
     return crt_error_set (err, 0,
                           "config.json: process.terminal: a detached container needs "
                           "--console-socket to hand its terminal to");
+  /* config-linux.md: an error without a mounted resctrl; with one, crt
+   * would have to manage it, and does not (yet): an error too, rather
+   * than a container running without the cache/bandwidth split asked. */
+  if (spec->linux_ && spec->linux_->intel_rdt)
+    return crt_error_set (err, 0, "config.json: linux.intelRdt: not supported by crt (%s)",
+                          access ("/sys/fs/resctrl/schemata", F_OK) == 0
+                              ? "it does not manage resctrl"
+                              : "and no resctrl filesystem is mounted at /sys/fs/resctrl");
   if (crt_sysctl_validate (spec, err) < 0 || crt_netdev_validate (spec->linux_, err) < 0
       || crt_lsm_validate (spec, err) < 0)
     return -1;

@@ -62,8 +62,10 @@ crt_container_delete (crt_context *ctx, const char *id, bool force, crt_error **
       return crt_destroy (ctx, id, dirfd, err);
     }
   status = crt_state_status (dirfd, &rec);
-  if (status == CRT_STATUS_RUNNING && !force)
-    return crt_error_set (err, 0, "cannot delete container `%s`: it is running (use --force)", id);
+  if ((status == CRT_STATUS_RUNNING || status == CRT_STATUS_PAUSED) && !force)
+    /* runc's words (delete.go). */
+    return crt_error_set (err, 0, "cannot delete container %s that is not stopped: %s", id,
+                          crt_status_name (status));
   /* A created container was never started: it goes like runc's does. */
   if (status != CRT_STATUS_STOPPED && crt_kill_and_wait (&rec, SIGKILL, err) < 0)
     return -1;

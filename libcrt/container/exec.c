@@ -166,6 +166,8 @@ exec_child_run (exec_child *c)
           && crt_error_errno (&err, "chdir /") < 0)
       || crt_close_fds_except (3 + c->preserve_fds, keep, CRT_ARRAY_SIZE (keep), &err) < 0
       || (p->terminal && crt_child_setup_console (c->sync_fd, p, false, &err) < 0)
+      || (c->spec->linux_
+          && crt_memory_policy_apply (c->spec->linux_->memory_policy, &err) < 0)
       || crt_process_find_executable (p, &exe, &err) < 0)
     goto fail;
   /* The container's filter, in the init's order (see init.c). */
@@ -226,6 +228,7 @@ spawn (exec_child *c, int cgroup_fd, const char *console_socket, pid_t *out_pid,
        int *pty_master, crt_error **err)
 {
   int sync_fds[2];
+  const crt_cpu_affinity *affinity = c->spec->process->exec_cpu_affinity;
   bool in_cgroup;
   pid_t pid;
 
@@ -235,6 +238,12 @@ spawn (exec_child *c, int cgroup_fd, const char *console_socket, pid_t *out_pid,
   /* The user namespace is joined by the child; it must not be
    * created, so no clone flags at all. */
   c->plan.clone_flags = 0;
+  /* process.execCPUAffinity (config.md): `initial` is ours, the
+   * child's until it is in the container's cgroup; `final` its own once
+   * there (set by us: a cpuset cgroup would reset one set before). */
+  if (affinity && crt_cpu_affinity_apply (0, affinity->initial, "process.execCPUAffinity.initial",
+                                          err) < 0)
+    return -1;
   pid = crt_ns_clone (&c->plan, cgroup_fd, out_pidfd, &in_cgroup, err);
   if (pid < 0)
     {
@@ -249,6 +258,8 @@ spawn (exec_child *c, int cgroup_fd, const char *console_socket, pid_t *out_pid,
     }
   close (sync_fds[1]);
   if ((cgroup_fd >= 0 && !in_cgroup && crt_cgroup_enter (cgroup_fd, pid, err) < 0)
+      || (affinity && crt_cpu_affinity_apply (pid, affinity->final, "process.execCPUAffinity.final",
+                                              err) < 0)
       || wait_for_exec (c, pid, sync_fds[0], console_socket, pty_master, err) < 0)
     {
       int status;

@@ -19,19 +19,32 @@
 
 /* ---- the child ---- */
 
+static int
+above_stdio (int fd)
+{
+  return fd > STDERR_FILENO ? fd : fcntl (fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+}
+
 /* Between fork and exec: only async-signal-safe calls. Any failure is
- * reported to the parent as an errno over err_fd, which exec closes. */
+ * reported to the parent as an errno over err_fd, which exec closes.
+ * out_fd and errout_fd become the hook's stdout and stderr. */
 static void __attribute__ ((noreturn))
-exec_hook (const crt_hook *hook, char *const *argv, char *const *envp, int stdin_fd, int err_fd)
+exec_hook (const crt_hook *hook, char *const *argv, char *const *envp, int stdin_fd, int out_fd,
+           int errout_fd, int err_fd)
 {
   static char *const no_env[] = { NULL };
   int saved;
 
   /* crt run blocks and catches signals; a hook starts like any program. */
   crt_reset_signals ();
-  /* dup2 onto itself would keep close-on-exec: clear it by hand then. */
-  if (stdin_fd == STDIN_FILENO ? fcntl (stdin_fd, F_SETFD, 0) < 0
-                               : dup2 (stdin_fd, STDIN_FILENO) < 0)
+  /* crt started with 0, 1 or 2 closed has pipes there: lift them out
+   * of the way first, so that each dup2 makes a copy (without
+   * close-on-exec) and none overwrites another. */
+  stdin_fd = above_stdio (stdin_fd);
+  out_fd = above_stdio (out_fd);
+  errout_fd = above_stdio (errout_fd);
+  if (stdin_fd < 0 || out_fd < 0 || errout_fd < 0 || dup2 (stdin_fd, STDIN_FILENO) < 0
+      || dup2 (out_fd, STDOUT_FILENO) < 0 || dup2 (errout_fd, STDERR_FILENO) < 0)
     goto fail;
   /* Everything else of crt (state dirfds, sync sockets, the log) stays
    * out of the hook; err_fd is already close-on-exec. */
@@ -52,6 +65,77 @@ typedef struct
   pid_t pid;
   int pidfd;
 } hook_child;
+
+/* What a hook writes to stdout or stderr: kept (the first
+ * HOOK_OUTPUT_MAX bytes) for the error message when it fails, as runc
+ * does; never mixed into crt's own output. (crun sends it to /dev/null
+ * unless annotations name files.) */
+#define HOOK_OUTPUT_MAX 4096
+
+typedef struct
+{
+  int fd;
+  size_t len;
+  char buf[HOOK_OUTPUT_MAX + 1];
+} hook_output;
+
+static void
+hook_output_close (hook_output *o)
+{
+  crt_closep (&o->fd);
+}
+
+#define cleanup_hook_output __attribute__ ((cleanup (hook_output_close)))
+
+/* Read what is there without blocking; EOF or an error closes fd. */
+static void
+drain_output (hook_output *o)
+{
+  while (o->fd >= 0)
+    {
+      char scratch[1024];
+      char *into = o->len < HOOK_OUTPUT_MAX ? o->buf + o->len : scratch;
+      size_t room = o->len < HOOK_OUTPUT_MAX ? HOOK_OUTPUT_MAX - o->len : sizeof (scratch);
+      ssize_t n = read (o->fd, into, room);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && errno == EAGAIN)
+        return;
+      if (n <= 0)
+        {
+          crt_closep (&o->fd);
+          return;
+        }
+      if (into != scratch)
+        o->len += (size_t) n;
+    }
+}
+
+/* ", stdout: ..., stderr: ..." for what was captured, or "". */
+static char *
+output_suffix (hook_output *out, hook_output *errout)
+{
+  hook_output *both[] = { out, errout };
+  const char *names[] = { "stdout", "stderr" };
+  char *suffix = crt_xstrdup ("");
+
+  for (int i = 0; i < 2; i++)
+    {
+      hook_output *o = both[i];
+      char *next;
+
+      while (o->len > 0 && o->buf[o->len - 1] == '\n')
+        o->len--;
+      if (o->len == 0)
+        continue;
+      o->buf[o->len] = '\0';
+      next = crt_fmt ("%s, %s: %s", suffix, names[i], o->buf);
+      free (suffix);
+      suffix = next;
+    }
+  return suffix;
+}
 
 static int64_t
 now_ms (void)
@@ -89,8 +173,8 @@ feed_stdin (int *fd, const char **data, size_t *left)
  * no deadline. Returns 0 with the wait status, 1 when the deadline passed
  * or -1 when waiting failed (either way the hook is killed and reaped). */
 static int
-wait_hook (const hook_child *child, int *stdin_fd, const char *state_json, int64_t timeout_s,
-           int *status, crt_error **err)
+wait_hook (const hook_child *child, int *stdin_fd, hook_output *out, hook_output *errout,
+           const char *state_json, int64_t timeout_s, int *status, crt_error **err)
 {
   const char *data = state_json ? state_json : "";
   size_t left = strlen (data);
@@ -100,9 +184,12 @@ wait_hook (const hook_child *child, int *stdin_fd, const char *state_json, int64
   feed_stdin (stdin_fd, &data, &left);
   for (;;)
     {
-      struct pollfd fds[2] = {
+      /* A closed fd is -1, which poll skips. */
+      struct pollfd fds[4] = {
         { .fd = child->pidfd, .events = POLLIN },
         { .fd = *stdin_fd, .events = POLLOUT },
+        { .fd = out->fd, .events = POLLIN },
+        { .fd = errout->fd, .events = POLLIN },
       };
       int wait_ms = -1, n;
 
@@ -116,7 +203,7 @@ wait_hook (const hook_child *child, int *stdin_fd, const char *state_json, int64
             }
           wait_ms = rest > INT32_MAX ? INT32_MAX : (int) rest;
         }
-      n = poll (fds, *stdin_fd >= 0 ? 2 : 1, wait_ms);
+      n = poll (fds, CRT_ARRAY_SIZE (fds), wait_ms);
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0)
@@ -125,11 +212,19 @@ wait_hook (const hook_child *child, int *stdin_fd, const char *state_json, int64
           failed = true;        /* still kill and reap: no zombie, whatever happens */
           break;
         }
+      if (fds[2].revents)
+        drain_output (out);
+      if (fds[3].revents)
+        drain_output (errout);
       if (fds[0].revents & POLLIN)
         break;
       if (*stdin_fd >= 0 && fds[1].revents)
         feed_stdin (stdin_fd, &data, &left);
     }
+  /* What it wrote before it exited; a child of the hook that keeps the
+   * pipes open is not waited for. */
+  drain_output (out);
+  drain_output (errout);
 
   crt_closep (stdin_fd);
   if (timed_out || failed)
@@ -172,6 +267,9 @@ static int
 run_hook (const crt_hook *hook, const char *what, const char *state_json, crt_error **err)
 {
   cleanup_close int stdin_r = -1, stdin_w = -1, err_r = -1, err_w = -1, pidfd = -1;
+  cleanup_close int out_w = -1, errout_w = -1;
+  cleanup_hook_output hook_output out = { .fd = -1 }, errout = { .fd = -1 };
+  cleanup_free char *suffix = NULL;
   char *fallback_argv[2];
   char *const *argv = hook_argv (hook, fallback_argv);
   sigset_t pipe_only, old_mask, pending;
@@ -189,15 +287,23 @@ run_hook (const crt_hook *hook, const char *what, const char *state_json, crt_er
   if (pipe2 (p, O_CLOEXEC) < 0)
     return crt_error_errno (err, "%s: pipe", what);
   err_r = p[0], err_w = p[1];
+  if (pipe2 (p, O_CLOEXEC | O_NONBLOCK) < 0)
+    return crt_error_errno (err, "%s: pipe", what);
+  out.fd = p[0], out_w = p[1];
+  if (pipe2 (p, O_CLOEXEC | O_NONBLOCK) < 0)
+    return crt_error_errno (err, "%s: pipe", what);
+  errout.fd = p[0], errout_w = p[1];
 
   pid = fork ();
   if (pid < 0)
     return crt_error_errno (err, "%s: fork", what);
   if (pid == 0)
-    exec_hook (hook, argv, hook->env, stdin_r, err_w);
+    exec_hook (hook, argv, hook->env, stdin_r, out_w, errout_w, err_w);
 
   crt_closep (&stdin_r);
   crt_closep (&err_w);
+  crt_closep (&out_w);
+  crt_closep (&errout_w);
   pidfd = (int) syscall (SYS_pidfd_open, pid, 0);
   if (pidfd < 0)
     {
@@ -234,22 +340,23 @@ run_hook (const crt_hook *hook, const char *what, const char *state_json, crt_er
   sigprocmask (SIG_BLOCK, &pipe_only, &old_mask);
   {
     hook_child child = { .pid = pid, .pidfd = pidfd };
-    rc = wait_hook (&child, &stdin_w, state_json,
+    rc = wait_hook (&child, &stdin_w, &out, &errout, state_json,
                     hook->timeout.set ? hook->timeout.value : 0, &status, err);
   }
   restore_sigpipe (&old_mask, pipe_was_pending);
 
   if (rc < 0)
     return crt_error_prefix (err, "%s", what);
+  suffix = output_suffix (&out, &errout);
   if (rc == 1)
-    return crt_error_set (err, 0, "%s: `%s` timed out after %llds", what, hook->path,
-                          (long long) hook->timeout.value);
+    return crt_error_set (err, 0, "%s: `%s` timed out after %llds%s", what, hook->path,
+                          (long long) hook->timeout.value, suffix);
   if (WIFEXITED (status) && WEXITSTATUS (status) != 0)
-    return crt_error_set (err, 0, "%s: `%s` exited with status %d", what, hook->path,
-                          WEXITSTATUS (status));
+    return crt_error_set (err, 0, "%s: `%s` exited with status %d%s", what, hook->path,
+                          WEXITSTATUS (status), suffix);
   if (WIFSIGNALED (status))
-    return crt_error_set (err, 0, "%s: `%s` killed by signal %d", what, hook->path,
-                          WTERMSIG (status));
+    return crt_error_set (err, 0, "%s: `%s` killed by signal %d%s", what, hook->path,
+                          WTERMSIG (status), suffix);
   return 0;
 }
 

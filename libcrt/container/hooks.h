@@ -5,7 +5,9 @@
  * this module only runs the programs in whatever namespaces the calling
  * process is in. A hook's path is absolute and is executed as given, with
  * exactly its own args and env, never a PATH search or crt's environment.
- */
+ * Its stdout and stderr are captured, as runc does, and end up in the
+ * error when it fails ("..., stdout: ..., stderr: ..."), never in crt's
+ * own output. */
 #ifndef CRT_HOOKS_H
 #define CRT_HOOKS_H
 
@@ -25,9 +27,8 @@ int crt_hooks_run (const crt_hooks *hooks, crt_hook_kind kind, const char *state
                    crt_error **err);
 
 /* Run every hook of `kind` even when some fail, logging each failure as a
- * warning through ctx: for the kinds whose failure must not stop the
- * lifecycle (poststop, and poststart as runtime-tools expects). Returns
- * the number of hooks that failed. */
+ * warning through ctx: for poststop, whose failures must not stop the
+ * lifecycle (runtime.md step 13). Returns the number of hooks that failed. */
 size_t crt_hooks_run_logged (const crt_context *ctx, const crt_hooks *hooks, crt_hook_kind kind,
                              const char *state_json);
 

@@ -7,6 +7,7 @@
 #include "container.h"
 #include "hooks.h"
 #include "sync.h"
+#include "../linux/netdev.h"
 #include "../linux/process.h"
 #include "../linux/rootfs.h"
 #include "../linux/seccomp.h"
@@ -161,6 +162,8 @@ crt_init_run (const crt_init_args *a)
     die (a, &err);
   if (a->plan->pid_after_join)
     fork_into_new_pid_namespace (a);
+  if ((a->plan->clone_flags & CLONE_NEWNET) && crt_netdev_loopback_up (&err) < 0)
+    die (a, &err);
   if (a->plan->new_timens && crt_ns_enter_new_time (spec->linux_, &err) < 0)
     die (a, &err);
   if (spec->linux_ && spec->linux_->n_net_devices
@@ -198,7 +201,8 @@ crt_init_run (const crt_init_args *a)
     if (crt_close_fds_except (3 + a->preserve_fds, keep, CRT_ARRAY_SIZE (keep), &err) < 0)
       die (a, &err);
   }
-  if (spec->linux_ && crt_sysctl_apply (spec->linux_, &err) < 0)
+  if (spec->linux_ && (crt_sysctl_apply (spec->linux_, &err) < 0
+                       || crt_memory_policy_apply (spec->linux_->memory_policy, &err) < 0))
     die (a, &err);
   if (spec->process->terminal
       && crt_child_setup_console (a->sync_fd, spec->process, true, &err) < 0)

@@ -79,8 +79,13 @@ crt_container_run (crt_context *ctx, const char *id, const crt_create_options *o
   ret = crt_start_and_notify (ctx, l.dirfd, &l.rec, &notify_fd, err);
   if (ret < 0)
     {
+      cleanup_close int dirfd = -1;
+
       crt_kill_and_wait (&l.rec, SIGKILL, NULL);
-      crt_destroy (ctx, id, l.dirfd, NULL);
+      /* Unless a failing poststart hook has destroyed it already. */
+      crt_closep (&l.dirfd);
+      if (crt_state_dir_open (ctx, id, true, &dirfd, NULL) == 0)
+        crt_destroy (ctx, id, dirfd, NULL);
     }
   else if (notify_fd >= 0)
     {

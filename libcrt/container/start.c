@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -108,15 +109,24 @@ crt_start_and_notify (crt_context *ctx, int dirfd, const crt_state_record *rec, 
       crt_closep (notify_fd);
       return -1;
     }
-  /* poststart: the program runs; a failing hook is only a warning, as
-   * runtime-tools' poststart_fail expects. */
+  /* poststart: the program runs. runtime-spec 1.3 runtime.md step 9: a
+   * failing hook is an error, the container is stopped and the
+   * lifecycle goes on at step 12 (destroy, then the poststop hooks).
+   * crun does exactly that; runc 1.1 kills the container but leaves its
+   * state for `delete` (its `run` then deletes it). The spec's text wins. */
   if (crt_read_file_at (dirfd, CRT_CONFIG_COPY, &config_text, NULL, NULL) == 0
       && crt_spec_parse (config_text, "config.json", &spec, NULL) == 0 && spec->hooks
       && spec->hooks->n_hooks[CRT_HOOK_POSTSTART])
     {
       cleanup_free char *state = crt_hook_state_for (spec, rec->id, "running", rec->pid,
                                                      rec->bundle);
-      crt_hooks_run_logged (ctx, spec->hooks, CRT_HOOK_POSTSTART, state);
+      if (crt_hooks_run (spec->hooks, CRT_HOOK_POSTSTART, state, err) < 0)
+        {
+          crt_closep (notify_fd);
+          crt_kill_and_wait (rec, SIGKILL, NULL);
+          crt_destroy (ctx, rec->id, dirfd, NULL);
+          return -1;
+        }
     }
   return 0;
 }
@@ -131,8 +141,13 @@ crt_container_start (crt_context *ctx, const char *id, crt_error **err)
   if (crt_state_dir_open (ctx, id, true, &dirfd, err) < 0 || crt_state_read (dirfd, &rec, err) < 0)
     return -1;
   status = crt_state_status (dirfd, &rec);
+  /* runc's words (start.go). */
+  if (status == CRT_STATUS_RUNNING)
+    return crt_error_set (err, 0, "cannot start an already running container");
+  if (status == CRT_STATUS_STOPPED)
+    return crt_error_set (err, 0, "cannot start a container that has stopped");
   if (status != CRT_STATUS_CREATED)
-    return crt_error_set (err, 0, "cannot start container `%s`: it is %s, not created", id,
+    return crt_error_set (err, 0, "cannot start a container in the %s state",
                           crt_status_name (status));
   if (crt_start_and_notify (ctx, dirfd, &rec, &notify_fd, err) < 0)
     return -1;

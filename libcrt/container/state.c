@@ -103,7 +103,8 @@ crt_state_dir_create (const crt_context *ctx, const char *id, int *dirfd, crt_er
   if (mkdir (path, 0700) < 0)
     {
       if (errno == EEXIST)
-        return crt_error_with_code (err, EEXIST, "container `%s` already exists", id);
+        /* runc's words (libcontainer.ErrExist): engines know them. */
+        return crt_error_with_code (err, EEXIST, "container with given ID already exists");
       return crt_error_errno (err, "mkdir `%s`", path);
     }
   fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

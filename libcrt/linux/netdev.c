@@ -415,6 +415,24 @@ move_one (int host_nl, int cont_nl, const crt_net_device *d, int netns_fd, crt_e
 }
 
 int
+crt_netdev_loopback_up (crt_error **err)
+{
+  cleanup_close int fd = nl_open (err);
+  int index = 0, r;
+
+  if (fd < 0)
+    return -1;
+  r = find_link (fd, "lo", 0, &index);
+  if (r == 0 && index == 0)
+    r = -ENODEV;
+  if (r == 0)
+    r = set_link_up (fd, index);
+  if (r < 0)
+    return crt_error_set (err, -r, "set the loopback interface `lo` up");
+  return 0;
+}
+
+int
 crt_netdev_move_all (const crt_linux *linux_, pid_t pid, crt_error **err)
 {
   cleanup_close int host_nl = -1, cont_nl = -1, netns_fd = -1;

@@ -18,4 +18,8 @@ int crt_netdev_validate (const crt_linux *linux_, crt_error **err);
  * Validates first. Errors name the field: linux.netDevices["eth1"]: ... */
 int crt_netdev_move_all (const crt_linux *linux_, pid_t pid, crt_error **err);
 
+/* In a network namespace of the container's making, from the init: set
+ * `lo` up, as runc and crun do (a new namespace has it down). */
+int crt_netdev_loopback_up (crt_error **err);
+
 #endif

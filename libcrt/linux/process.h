@@ -5,6 +5,7 @@
 #define CRT_PROCESS_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "../spec/spec.h"
 
@@ -56,6 +57,11 @@ int crt_personality_apply (const crt_personality *pers, crt_error **err);
 int crt_scheduler_apply (const crt_scheduler *sched, crt_error **err);
 /* sched.c: process.ioPriority via ioprio_set (NULL = nothing to do). */
 int crt_io_priority_apply (const crt_io_priority *prio, crt_error **err);
+/* linux.memoryPolicy on the calling thread (set_mempolicy); NULL: nothing. */
+int crt_memory_policy_apply (const crt_memory_policy *m, crt_error **err);
+/* A CPU list ("0-3,7") as the affinity of pid (0: the caller); NULL or
+ * empty: nothing. field names the JSON field in errors. */
+int crt_cpu_affinity_apply (pid_t pid, const char *list, const char *field, crt_error **err);
 
 /* user.c: supplementary groups, gid, then uid. Capabilities in the
  * permitted set survive the uid change (PR_SET_KEEPCAPS); the effective

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <linux/ioprio.h>
 #include <linux/sched.h>
 #include <linux/sched/types.h>
@@ -77,6 +78,41 @@ crt_personality_apply (const crt_personality *pers, crt_error **err)
   return 0;
 }
 
+static uint64_t
+read_u64 (const char *path)
+{
+  cleanup_free char *text = NULL;
+
+  if (crt_read_file_at (AT_FDCWD, path, &text, NULL, NULL) < 0)
+    return 0;
+  return strtoull (text, NULL, 10);
+}
+
+/* config.json's rules were checked (validate.c): what is left is the
+ * host's. EINVAL: the period (the deadline when none) is outside
+ * kernel.sched_deadline_period_{min,max}_us; EBUSY: admission control
+ * has no bandwidth left for runtime/period. */
+static int
+deadline_failure (const crt_scheduler *sched, int errnum, crt_error **err)
+{
+  uint64_t period = sched->period ? sched->period : sched->deadline;
+  uint64_t min_us = read_u64 ("/proc/sys/kernel/sched_deadline_period_min_us");
+  uint64_t max_us = read_u64 ("/proc/sys/kernel/sched_deadline_period_max_us");
+
+  if (errnum == EINVAL && max_us > 0 && (period < min_us * 1000 || period > max_us * 1000))
+    return crt_error_set (err, errnum, "process.scheduler.%s: %" PRIu64 " ns is not within this "
+                          "host's [%" PRIu64 ", %" PRIu64 "] ns (kernel.sched_deadline_period_min_us, "
+                          "_max_us)", sched->period ? "period" : "deadline", period,
+                          min_us * 1000, max_us * 1000);
+  if (errnum == EBUSY)
+    return crt_error_set (err, errnum, "process.scheduler: SCHED_DEADLINE runtime %" PRIu64
+                          " in period %" PRIu64 " does not fit in the bandwidth left for deadline "
+                          "tasks", sched->runtime, period);
+  return crt_error_set (err, errnum, "sched_setattr (SCHED_DEADLINE, runtime %" PRIu64
+                        ", deadline %" PRIu64 ", period %" PRIu64 ")", sched->runtime,
+                        sched->deadline, sched->period);
+}
+
 int
 crt_scheduler_apply (const crt_scheduler *sched, crt_error **err)
 {
@@ -127,8 +163,12 @@ crt_scheduler_apply (const crt_scheduler *sched, crt_error **err)
   attr.sched_period = sched->period;
   /* glibc has no wrapper; pid 0 is the calling thread. */
   if (syscall (SYS_sched_setattr, 0, &attr, 0) < 0)
-    return crt_error_errno (err, "sched_setattr (policy %s, nice %" PRId32 ", priority %" PRId32
-                            ")", sched->policy, sched->nice, sched->priority);
+    {
+      if (policy == SCHED_DEADLINE)
+        return deadline_failure (sched, errno, err);
+      return crt_error_errno (err, "sched_setattr (policy %s, nice %" PRId32 ", priority %" PRId32
+                              ")", sched->policy, sched->nice, sched->priority);
+    }
   return 0;
 }
 
@@ -140,7 +180,7 @@ crt_io_priority_apply (const crt_io_priority *prio, crt_error **err)
     { "IOPRIO_CLASS_BE", IOPRIO_CLASS_BE },
     { "IOPRIO_CLASS_IDLE", IOPRIO_CLASS_IDLE },
   };
-  unsigned long class_;
+  unsigned long class_, level;
 
   if (prio == NULL)
     return 0;
@@ -150,8 +190,12 @@ crt_io_priority_apply (const crt_io_priority *prio, crt_error **err)
   if (prio->priority < 0 || prio->priority > 7)
     return crt_error_set (err, 0, "process.ioPriority.priority: %d is not within [0, 7]",
                           prio->priority);
-  if (syscall (SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0,
-               (int) IOPRIO_PRIO_VALUE (class_, (unsigned long) prio->priority)) < 0)
+  level = (unsigned long) prio->priority;
+  /* The idle class has no levels: the priority is checked like the
+   * others' (runc does) but not passed on, so no kernel can refuse it. */
+  if (class_ == IOPRIO_CLASS_IDLE)
+    level = 0;
+  if (syscall (SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, (int) IOPRIO_PRIO_VALUE (class_, level)) < 0)
     return crt_error_errno (err, "ioprio_set (class %s, priority %d)", prio->class_,
                             prio->priority);
   return 0;

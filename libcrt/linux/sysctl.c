@@ -1,4 +1,6 @@
-/* linux.sysctl: which keys a container may set, and writing them. */
+/* linux.sysctl: writing the keys (which keys a container may set is
+ * config.json validation, libcrt/spec/validate.c), and the one check only
+ * the host can answer. */
 #include "config.h"
 #include "process.h"
 #include "util/util.h"
@@ -10,37 +12,6 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
-
-/* A key is dot-separated names: no "/", no empty component (so no "."
- * or ".." either once split), nothing that could leave /proc/sys. */
-static int
-check_key (const char *key, crt_error **err)
-{
-  bool empty_component = key[0] == '\0' || key[0] == '.';
-
-  for (const char *p = key; *p && !empty_component; p++)
-    if (*p == '.' && (p[1] == '.' || p[1] == '\0'))
-      empty_component = true;
-  if (empty_component || strchr (key, '/') != NULL)
-    return crt_error_set (err, 0, "linux.sysctl: invalid key \"%s\"", key);
-  return 0;
-}
-
-/* The namespace a key belongs to, or -1 when it is host-wide. Mirrors
- * the kernel: System V IPC and POSIX message queue limits are per ipc
- * namespace, net.* per network namespace, the names per uts namespace. */
-static int
-key_namespace (const char *key)
-{
-  if (crt_str_has_prefix (key, "kernel.msg") || crt_str_has_prefix (key, "kernel.sem")
-      || crt_str_has_prefix (key, "kernel.shm") || crt_str_has_prefix (key, "fs.mqueue."))
-    return CRT_NS_IPC;
-  if (crt_str_has_prefix (key, "net."))
-    return CRT_NS_NETWORK;
-  if (strcmp (key, "kernel.hostname") == 0 || strcmp (key, "kernel.domainname") == 0)
-    return CRT_NS_UTS;
-  return -1;
-}
 
 /* A network namespace joined by path is the container's own unless it is
  * the one crt itself runs in (e.g. /proc/1/ns/net on the host). When in
@@ -58,46 +29,51 @@ is_current_netns (const char *path, bool *current, crt_error **err)
   return 0;
 }
 
+/* The rules on keys are config.json's (crt_spec_validate); this is the
+ * part only the host can answer: a network namespace joined by path for
+ * net.* keys must not be crt's own. */
 int
 crt_sysctl_validate (const crt_spec *spec, crt_error **err)
 {
-  if (spec->linux_ == NULL)
+  const crt_namespace *ns = crt_spec_namespace (spec, CRT_NS_NETWORK);
+
+  if (spec->linux_ == NULL || ns == NULL || ns->path == NULL)
     return 0;
   for (size_t i = 0; i < spec->linux_->n_sysctl; i++)
     {
       const char *key = spec->linux_->sysctl[i].key;
-      const crt_namespace *ns;
-      int type;
+      cleanup_free char *dotted = crt_sysctl_key_dotted (key);
+      bool current = false;
 
-      if (check_key (key, err) < 0)
+      if (crt_sysctl_namespace (dotted) != CRT_NS_NETWORK)
+        continue;
+      if (is_current_netns (ns->path, &current, err) < 0)
         return -1;
-      type = key_namespace (key);
-      if (type < 0)
-        return crt_error_set (err, 0, "linux.sysctl: \"%s\" is not namespaced, refusing to set it",
-                              key);
-      ns = crt_spec_namespace (spec, (crt_ns_type) type);
-      if (ns != NULL && type == CRT_NS_NETWORK && ns->path != NULL)
-        {
-          bool current = false;
-          if (is_current_netns (ns->path, &current, err) < 0)
-            return -1;
-          if (current)
-            ns = NULL;
-        }
-      if (ns == NULL)
-        return crt_error_set (err, 0, "linux.sysctl: \"%s\" needs the container's own %s "
-                              "namespace, refusing to set it on the host", key,
-                              crt_ns_type_name ((crt_ns_type) type));
+      if (current)
+        return crt_error_set (err, 0, "linux.sysctl: \"%s\" needs the container's own network "
+                              "namespace, refusing to set it on the host", key);
     }
   return 0;
 }
 
-/* Open /proc/sys/<key with dots as slashes> for writing, one component
- * at a time and never through a symlink. */
+/* One name of a dotted key, '/' back to the '.' it stands for; false
+ * for a name that could leave its directory (validation refused those
+ * already: this only makes sure). */
+static bool
+take_name (char *name)
+{
+  for (char *c = name; *c; c++)
+    if (*c == '/')
+      *c = '.';
+  return name[0] != '\0' && strcmp (name, ".") != 0 && strcmp (name, "..") != 0;
+}
+
+/* Open /proc/sys/<key with dots as slashes> for writing, one name at a
+ * time and never through a symlink. */
 static int
 open_sysctl (int proc_sys, const char *key, crt_error **err)
 {
-  cleanup_free char *copy = crt_xstrdup (key);
+  cleanup_free char *copy = crt_sysctl_key_dotted (key);
   cleanup_close int dir = -1;
   int parent = proc_sys;
   char *component = copy;
@@ -108,6 +84,8 @@ open_sysctl (int proc_sys, const char *key, crt_error **err)
       int next;
 
       *dot = '\0';
+      if (!take_name (component))
+        return crt_error_set (err, 0, "linux.sysctl: invalid key \"%s\"", key);
       next = openat (parent, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (next < 0)
         return crt_error_errno (err, "linux.sysctl: \"%s\"", key);
@@ -115,6 +93,8 @@ open_sysctl (int proc_sys, const char *key, crt_error **err)
       dir = next;
       parent = dir;
     }
+  if (!take_name (component))
+    return crt_error_set (err, 0, "linux.sysctl: invalid key \"%s\"", key);
   fd = openat (parent, component, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
     return crt_error_errno (err, "linux.sysctl: \"%s\"", key);
@@ -144,8 +124,6 @@ crt_sysctl_apply (const crt_linux *linux_, crt_error **err)
       const char *value = kv->value ? kv->value : "";
       cleanup_close int fd = -1;
 
-      if (check_key (kv->key, err) < 0)
-        return -1;
       fd = open_sysctl (proc_sys, kv->key, err);
       if (fd < 0)
         return -1;

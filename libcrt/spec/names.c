@@ -1,6 +1,7 @@
 #include "config.h"
 #include "spec.h"
 #include "names.h"
+#include "util/util.h"
 
 #include <sched.h>
 #include <string.h>
@@ -178,4 +179,41 @@ crt_hook_kind_name (crt_hook_kind kind)
   if ((unsigned) kind >= CRT_HOOK__COUNT)
     return "unknown";
   return hook_kind_names[kind];
+}
+
+/* The System V IPC keys of the ipc namespace that runc and crun let a
+ * container set (fs.mqueue.* goes with them). The kernel has a few more
+ * (kernel.*_next_id), which neither allows: nor does crt. */
+static const char *const sysctl_ipc_keys[] = {
+  "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+  "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
+};
+
+int
+crt_sysctl_namespace (const char *key)
+{
+  for (size_t i = 0; i < sizeof (sysctl_ipc_keys) / sizeof (sysctl_ipc_keys[0]); i++)
+    if (strcmp (key, sysctl_ipc_keys[i]) == 0)
+      return CRT_NS_IPC;
+  if (strncmp (key, "fs.mqueue.", 10) == 0)
+    return CRT_NS_IPC;
+  if (strncmp (key, "net.", 4) == 0)
+    return CRT_NS_NETWORK;
+  if (strcmp (key, "kernel.hostname") == 0 || strcmp (key, "kernel.domainname") == 0)
+    return CRT_NS_UTS;
+  if (strncmp (key, "user.", 5) == 0)
+    return CRT_NS_USER;
+  return -1;
+}
+
+char *
+crt_sysctl_key_dotted (const char *key)
+{
+  size_t sep = strcspn (key, "./");
+  char *out = crt_xstrdup (key);
+
+  if (key[sep] == '/')
+    for (char *c = out; *c; c++)
+      *c = *c == '/' ? '.' : *c == '.' ? '/' : *c;
+  return out;
 }

@@ -422,6 +422,14 @@ int crt_spec_read (const char *path, const char *origin, char **text, crt_spec *
  * with ERRNO/TRACE, hostname only with a uts namespace...). Messages read
  * "config.json: <path>: <reason>". */
 int crt_spec_validate (const crt_spec *spec, crt_error **err);
+/* A linux.sysctl key in the dotted form of sysctl(8): "net/ipv4/x" (the
+ * other form, which runc and crun take too) becomes "net.ipv4.x", and a
+ * '.' inside one of its names ("eth0.100") becomes '/', as runc maps it.
+ * Caller frees. */
+char *crt_sysctl_key_dotted (const char *key);
+/* The namespace (CRT_NS_*) a dotted sysctl key belongs to, as runc and
+ * crun classify them, or -1 for a host-wide key. */
+int crt_sysctl_namespace (const char *key);
 void crt_spec_free (crt_spec *spec);
 void crt_spec_freep (crt_spec **spec);
 #define cleanup_spec __attribute__ ((cleanup (crt_spec_freep)))

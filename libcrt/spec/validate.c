@@ -55,6 +55,79 @@ check_mappings (const char *where, const crt_id_mapping *m, size_t n, crt_error 
   return 0;
 }
 
+static int
+validate_cpu_affinity (const crt_cpu_affinity *a, crt_error **err)
+{
+  if (a->initial && crt_parse_id_list (a->initial, NULL, CRT_ID_LIST_BITS, NULL) < 0)
+    return fail (err, "process.execCPUAffinity.initial: \"%s\" is not a list of CPU numbers "
+                 "below %d like \"0-3,7\"", a->initial, CRT_ID_LIST_BITS);
+  if (a->final && crt_parse_id_list (a->final, NULL, CRT_ID_LIST_BITS, NULL) < 0)
+    return fail (err, "process.execCPUAffinity.final: \"%s\" is not a list of CPU numbers "
+                 "below %d like \"0-3,7\"", a->final, CRT_ID_LIST_BITS);
+  return 0;
+}
+
+/* sched(7): "all of the parameter values must be at least 1024 ... and
+ * less than 2^63" (the kernel's __checkparam_dl). */
+#define DL_MIN 1024ULL
+#define DL_LIMIT (1ULL << 63)
+
+static int
+check_dl_value (const char *name, uint64_t v, crt_error **err)
+{
+  if (v < DL_MIN || v >= DL_LIMIT)
+    return fail (err, "process.scheduler.%s: %" PRIu64 " is not within [%llu, 2^63) "
+                 "nanoseconds", name, v, DL_MIN);
+  return 0;
+}
+
+/* What sched_setattr(2) would refuse with a bare EINVAL, said with the
+ * field's name: the kernel's rules for SCHED_DEADLINE (as crun explains
+ * them after the fact), runc's for which fields go with which policy. A
+ * period of 0 (or none: the spec's default) means "the deadline", as in
+ * the kernel; the host's period bounds (kernel.sched_deadline_period_*)
+ * are checked when it is applied. */
+static int
+validate_scheduler (const crt_scheduler *s, crt_error **err)
+{
+  bool deadline = s->policy && strcmp (s->policy, "SCHED_DEADLINE") == 0;
+  bool realtime = s->policy && (strcmp (s->policy, "SCHED_FIFO") == 0
+                                || strcmp (s->policy, "SCHED_RR") == 0);
+
+  if (s->nice < -20 || s->nice > 19)
+    return fail (err, "process.scheduler.nice: %" PRId32 " is not within [-20, 19]", s->nice);
+  if (s->priority != 0 && !realtime)
+    return fail (err, "process.scheduler.priority: only SCHED_FIFO and SCHED_RR take one, "
+                 "not %s", s->policy);
+  if (realtime && (s->priority < 1 || s->priority > 99))
+    return fail (err, "process.scheduler.priority: %" PRId32 " is not within [1, 99] (%s)",
+                 s->priority, s->policy);
+  if (!deadline)
+    {
+      const char *set = s->runtime ? "runtime" : s->deadline ? "deadline" : s->period ? "period"
+                                                                                   : NULL;
+      if (set)
+        return fail (err, "process.scheduler.%s: only SCHED_DEADLINE takes one, not %s", set,
+                     s->policy);
+      return 0;
+    }
+  if (s->runtime == 0)
+    return fail (err, "process.scheduler.runtime: SCHED_DEADLINE needs one greater than 0");
+  if (s->deadline == 0)
+    return fail (err, "process.scheduler.deadline: SCHED_DEADLINE needs one greater than 0");
+  if (check_dl_value ("runtime", s->runtime, err) < 0
+      || check_dl_value ("deadline", s->deadline, err) < 0
+      || (s->period != 0 && check_dl_value ("period", s->period, err) < 0))
+    return -1;
+  if (s->runtime > s->deadline)
+    return fail (err, "process.scheduler.runtime: %" PRIu64 " is greater than deadline %" PRIu64,
+                 s->runtime, s->deadline);
+  if (s->period != 0 && s->deadline > s->period)
+    return fail (err, "process.scheduler.deadline: %" PRIu64 " is greater than period %" PRIu64,
+                 s->deadline, s->period);
+  return 0;
+}
+
 static size_t
 arg_max_len (void)
 {
@@ -113,6 +186,10 @@ crt_process_validate (const crt_process *p, const char *file, const char *prefix
       if (check_id (file, prefix, field, p->user.additional_gids[i], err) < 0)
         return -1;
     }
+  if (p->scheduler && validate_scheduler (p->scheduler, err) < 0)
+    return -1;
+  if (p->exec_cpu_affinity && validate_cpu_affinity (p->exec_cpu_affinity, err) < 0)
+    return -1;
   for (size_t i = 0; i < p->n_rlimits; i++)
     {
       const crt_rlimit *r = &p->rlimits[i];
@@ -266,6 +343,111 @@ validate_resources (const crt_resources *r, crt_error **err)
   return 0;
 }
 
+/* A key names a file under /proc/sys: names separated by dots, none
+ * empty, "." or ".." (a '/' in the dotted form stands for a '.' in a
+ * name), so nothing can leave /proc/sys. */
+static bool
+valid_sysctl_key (const char *dotted)
+{
+  const char *name = dotted;
+
+  for (;;)
+    {
+      size_t len = strcspn (name, ".");
+
+      if (len == 0 || (name[0] == '/' && (len == 1 || (len == 2 && name[1] == '/'))))
+        return false;
+      if (name[len] == '\0')
+        return true;
+      name += len + 1;
+    }
+}
+
+/* A name the sysctl sets that a field of its own sets too: they must
+ * agree (crun refuses a kernel.domainname that differs from domainname;
+ * runc and crun refuse kernel.hostname whatever its value, crt only one
+ * that differs from hostname: the same name set twice is harmless). */
+static int
+check_uts_sysctl (const char *key, const char *value, const char *field, const char *set,
+                  crt_error **err)
+{
+  if (set && set[0] && strcmp (set, value ? value : "") != 0)
+    return fail (err, "linux.sysctl: \"%s\" is \"%s\", which conflicts with %s \"%s\"", key,
+                 value ? value : "", field, set);
+  return 0;
+}
+
+/* Which keys a container may set: only those of a namespace of its own
+ * (runc's rules, libcontainer/configs/validate: ipc keys and
+ * fs.mqueue.* with an ipc namespace, net.* with a network namespace,
+ * kernel.hostname and kernel.domainname with a uts namespace, user.*
+ * with a user namespace). That a network namespace joined by path is
+ * not the host's is checked at create (crt_sysctl_validate). */
+static int
+validate_sysctl (const crt_spec *spec, const crt_linux *l, crt_error **err)
+{
+  for (size_t i = 0; i < l->n_sysctl; i++)
+    {
+      const char *key = l->sysctl[i].key, *value = l->sysctl[i].value;
+      cleanup_free char *dotted = crt_sysctl_key_dotted (key);
+      int type;
+
+      if (!valid_sysctl_key (dotted))
+        return fail (err, "linux.sysctl: invalid key \"%s\"", key);
+      type = crt_sysctl_namespace (dotted);
+      if (type < 0)
+        return fail (err, "linux.sysctl: \"%s\" is not namespaced, refusing to set it", key);
+      if (crt_spec_namespace (spec, (crt_ns_type) type) == NULL)
+        return fail (err, "linux.sysctl: \"%s\" needs the container's own %s namespace, "
+                     "refusing to set it on the host", key, crt_ns_type_name ((crt_ns_type) type));
+      if (strcmp (dotted, "kernel.hostname") == 0
+          && check_uts_sysctl (key, value, "hostname", spec->hostname, err) < 0)
+        return -1;
+      if (strcmp (dotted, "kernel.domainname") == 0
+          && check_uts_sysctl (key, value, "domainname", spec->domainname, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+static bool
+has_str (char *const *v, size_t n, const char *s)
+{
+  for (size_t i = 0; i < n; i++)
+    if (strcmp (v[i], s) == 0)
+      return true;
+  return false;
+}
+
+/* set_mempolicy(2)'s rules, which config-linux.md points to. */
+static int
+validate_memory_policy (const crt_memory_policy *m, crt_error **err)
+{
+  const char *mode = m->mode;
+  bool no_nodes = strcmp (mode, "MPOL_DEFAULT") == 0 || strcmp (mode, "MPOL_LOCAL") == 0;
+  bool optional_nodes = strcmp (mode, "MPOL_PREFERRED") == 0;
+  int highest = -1;
+
+  if (m->nodes && crt_parse_id_list (m->nodes, NULL, CRT_ID_LIST_BITS, &highest) < 0)
+    return fail (err, "linux.memoryPolicy.nodes: \"%s\" is not a list of node numbers below %d "
+                 "like \"0-3,7\"", m->nodes, CRT_ID_LIST_BITS);
+  if (no_nodes && highest >= 0)
+    return fail (err, "linux.memoryPolicy.nodes: %s takes no nodes", mode);
+  if (!no_nodes && !optional_nodes && highest < 0)
+    return fail (err, "linux.memoryPolicy.nodes: %s needs at least one node", mode);
+  if (no_nodes && m->n_flags > 0)
+    return fail (err, "linux.memoryPolicy.flags[0]: %s takes no flags", mode);
+  if (has_str (m->flags, m->n_flags, "MPOL_F_STATIC_NODES")
+      && has_str (m->flags, m->n_flags, "MPOL_F_RELATIVE_NODES"))
+    return fail (err, "linux.memoryPolicy.flags: MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES "
+                 "exclude each other");
+  if (has_str (m->flags, m->n_flags, "MPOL_F_NUMA_BALANCING")
+      && strcmp (mode, "MPOL_BIND") != 0 && strcmp (mode, "MPOL_PREFERRED_MANY") != 0)
+    return fail (err, "linux.memoryPolicy.flags: MPOL_F_NUMA_BALANCING goes with MPOL_BIND or "
+                 "MPOL_PREFERRED_MANY only, not %s", mode);
+  return 0;
+}
+
 static int
 validate_linux (const crt_spec *spec, const crt_linux *l, crt_error **err)
 {
@@ -288,6 +470,10 @@ validate_linux (const crt_spec *spec, const crt_linux *l, crt_error **err)
   if (l->seccomp && validate_seccomp (l->seccomp, err) < 0)
     return -1;
   if (l->intel_rdt && validate_intel_rdt (l->intel_rdt, err) < 0)
+    return -1;
+  if (validate_sysctl (spec, l, err) < 0)
+    return -1;
+  if (l->memory_policy && validate_memory_policy (l->memory_policy, err) < 0)
     return -1;
   return 0;
 }

@@ -487,3 +487,39 @@ crt_close_fds_except (int first, const int *keep, size_t n_keep, crt_error **err
     return crt_error_errno (err, "close fds from %u", next);
   return 0;
 }
+
+int
+crt_parse_id_list (const char *list, unsigned long *mask, size_t nbits, int *highest)
+{
+  const size_t word = 8 * sizeof (unsigned long);
+  const char *p = list;
+  int top = -1;
+
+  if (mask)
+    memset (mask, 0, (nbits + word - 1) / word * sizeof (unsigned long));
+  while (p && *p)
+    {
+      unsigned long lo, hi;
+      char *end;
+
+      if (*p < '0' || *p > '9')
+        return -1;
+      lo = hi = strtoul (p, &end, 10);
+      if (*end == '-')
+        {
+          if (end[1] < '0' || end[1] > '9')
+            return -1;
+          hi = strtoul (end + 1, &end, 10);
+        }
+      if (lo > hi || hi >= nbits || (*end != ',' && *end != '\0') || (*end == ',' && !end[1]))
+        return -1;
+      for (unsigned long i = lo; mask && i <= hi; i++)
+        mask[i / word] |= 1UL << (i % word);
+      if ((int) hi > top)
+        top = (int) hi;
+      p = *end ? end + 1 : end;
+    }
+  if (highest)
+    *highest = top;
+  return 0;
+}

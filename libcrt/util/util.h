@@ -104,4 +104,11 @@ int crt_cloexec_fds_from (int first, crt_error **err);
  * (CVE-2024-21626). Negative entries of keep are ignored. */
 int crt_close_fds_except (int first, const int *keep, size_t n_keep, crt_error **err);
 
+/* A list of CPUs or memory nodes as the kernel prints them ("0-3,7"):
+ * sets its bits in mask (nbits of them, cleared first; NULL: only
+ * check). -1 for a malformed list or a number >= nbits; *highest (when
+ * given) is the largest number in it, -1 for an empty list. */
+#define CRT_ID_LIST_BITS 1024
+int crt_parse_id_list (const char *list, unsigned long *mask, size_t nbits, int *highest);
+
 #endif

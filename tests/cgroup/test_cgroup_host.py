@@ -428,11 +428,13 @@ def test_update_is_recorded_in_stored_config(crt):
 
 
 def test_no_pids_limit_needs_no_pids_controller(crt):
-    """podman --pids-limit=0 sends pids.limit 0 ("no limit"): on this
-    host, where pids is a v1 controller, that must not fail."""
+    """pids.limit -1 ("no limit", runtime-spec 1.3): on this host, where
+    pids is a v1 controller, that must not fail. 0 is a limit like 10
+    (1.3: "0 is a valid limit value"), so it needs the controller."""
     if has_controller("pids"):
         pytest.skip("the pids controller is in the v2 tree here: nothing to prove")
-    r = crt.run_fg(crt.bundle(["true"], resources={"pids": {"limit": 0}}), crt.new_id())
+    r = crt.run_fg(crt.bundle(["true"], resources={"pids": {"limit": -1}}), crt.new_id())
     assert r.returncode == 0, r
-    r = crt.run_fg(crt.bundle(["true"], resources={"pids": {"limit": 10}}), crt.new_id())
-    assert r.returncode == 1 and 'cgroup controller "pids"' in r.stderr, r
+    for limit in (0, 10):
+        r = crt.run_fg(crt.bundle(["true"], resources={"pids": {"limit": limit}}), crt.new_id())
+        assert r.returncode == 1 and 'cgroup controller "pids"' in r.stderr, r

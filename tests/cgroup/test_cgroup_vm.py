@@ -141,6 +141,22 @@ def test_pids_limit_stops_fork_loop(crt):
     assert int(read(cgroup_dir(path) + "/pids.events").split()[1]) > 0
 
 
+def test_pids_limit_zero_is_a_limit(crt):
+    """runtime-spec 1.3 (and runc 1.4): pids.limit 0 is pids.max 0, no new
+    task at all; -1 is "max". The init itself is moved in (a migration,
+    which pids.max does not stop), then cannot fork."""
+    script = ("if (:) 2>/dev/null; then echo forked; else echo refused; fi > /tmp/r; "
+              "exec sleep 1000")
+    cid = crt.run_detached(crt.bundle(["sh", "-c", script], resources={"pids": {"limit": 0}}))
+    pid = crt.state(cid)["pid"]
+    d = cgroup_dir(f"/crt/{cid}")
+    assert read(d + "/pids.max").strip() == "0"
+    assert wait_for(lambda: os.path.exists(f"/proc/{pid}/root/tmp/r"), timeout=60)
+    assert read(f"/proc/{pid}/root/tmp/r").strip() == "refused"
+    crt.cmd("update", "--pids-limit", "-1", cid)
+    assert read(d + "/pids.max").strip() == "max"
+
+
 def cpu_usage_usec(path):
     for line in read(cgroup_dir(path) + "/cpu.stat").splitlines():
         k, v = line.split()

@@ -294,3 +294,119 @@ def test_log_format_json(crt, bundle):
     with open(log) as f:
         entries = [json.loads(line) for line in f if line.strip()]
     assert any(e.get("level") == "error" and "nope" in e.get("msg", "") for e in entries), entries
+    # As runc: the file gets JSON, stderr the text a person reads.
+    assert r.stderr.startswith("crt: create c1: ") and "nope" in r.stderr, r
+    assert not r.stderr.lstrip().startswith("{"), r
+
+
+def test_log_format_json_without_log_file_goes_to_stderr(crt):
+    r = crt("start", "no-such-ctr", global_args=("--log-format", "json"))
+    assert r.returncode == 1, r
+    entry = json.loads(r.stderr.splitlines()[0])
+    assert entry["level"] == "error" and "no-such-ctr" in entry["msg"], r
+
+
+def test_warnings_go_to_the_log_file_only(crt, bundle):
+    # A failing poststop hook is a warning: in --log FILE, not on stderr.
+    log = os.path.join(crt.tmp, "log.json")
+    bundle.config["hooks"] = {"poststop": [{"path": "/bin/sh", "args": ["sh", "-c", "exit 3"]}]}
+    bundle.save()
+    assert crt("create", "--bundle", bundle.path, "c-warn").returncode == 0
+    r = crt("delete", "c-warn", global_args=("--log", log, "--log-format", "json"))
+    assert r.returncode == 0 and r.stderr == "", r
+    with open(log) as f:
+        entries = [json.loads(line) for line in f if line.strip()]
+    assert any(e["level"] == "warning" and "hooks.poststop[0]" in e["msg"] for e in entries), \
+        entries
+
+
+# --------------------------------------------------------------------------
+# runc's words for the lifecycle errors engines see (issue #15)
+# --------------------------------------------------------------------------
+
+def test_start_running_or_stopped_and_create_existing_id(crt, bundle):
+    bundle.config["process"]["args"] = ["sleep", "30"]
+    bundle.save()
+    assert crt("run", "-d", "--bundle", bundle.path, "e1").returncode == 0
+    r = crt("start", "e1")
+    assert r.returncode == 1 and r.stderr == \
+        "crt: start e1: cannot start an already running container\n", r
+    r = crt("create", "--bundle", bundle.path, "e1")
+    assert r.returncode == 1 and r.stderr == \
+        "crt: create e1: container with given ID already exists\n", r
+    r = crt("run", "--bundle", bundle.path, "e1")
+    assert r.returncode == 1 and "container with given ID already exists" in r.stderr, r
+    # The container that has the id is untouched.
+    assert crt.status("e1") == "running"
+    r = crt("delete", "e1")
+    assert r.returncode == 1 and r.stderr == \
+        "crt: delete e1: cannot delete container e1 that is not stopped: running\n", r
+    assert crt("kill", "e1", "KILL").returncode == 0
+    crt.wait_status("e1", "stopped")
+    r = crt("start", "e1")
+    assert r.returncode == 1 and r.stderr == \
+        "crt: start e1: cannot start a container that has stopped\n", r
+    assert crt("delete", "e1").returncode == 0
+
+
+def test_delete_several_ids(crt, bundle_factory):
+    # One bundle each: a bundle names its own cgroup.
+    for cid in ("d1", "d2"):
+        assert crt("create", "--bundle", bundle_factory().path, cid).returncode == 0
+    r = crt("delete", "d1", "nope", "d2", "nope2")
+    assert r.returncode == 1, r
+    # Each failure once, in order; the others are deleted.
+    assert r.stderr.splitlines() == ["crt: delete nope: container `nope` does not exist",
+                                     "crt: delete nope2: container `nope2` does not exist"], r
+    assert crt("list", "-q").stdout.split() == []
+    for cid in ("d3", "d4"):
+        assert crt("create", "--bundle", bundle_factory().path, cid).returncode == 0
+    r = crt("delete", "--force", "d3", "d4")
+    assert r.returncode == 0 and r.stderr == "", r
+    assert crt("list", "-q").stdout.split() == []
+
+
+COMMANDS = ["create", "delete", "events", "exec", "features", "kill", "list", "pause", "ps",
+            "resume", "run", "spec", "start", "state", "update"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_lists_every_flag_it_accepts(crt, command):
+    """Every flag in `crt COMMAND --help` is accepted by the command (the
+    parser and the help come from one table, so nothing accepted is
+    missing from it); runc's flags of the command are all there."""
+    r = crt(command, "--help")
+    assert r.returncode == 0 and r.stderr == "", r
+    flags = re.findall(r"^\s+(?:-(\w), )?--([\w-]+)(?: (\S+))?", r.stdout.split("Flags:", 1)[1],
+                       re.M)
+    assert ("h", "help", "") in flags, flags
+    for short, name, value in flags:
+        arg = f"--{name}=1" if value else f"--{name}"
+        r = crt(command, arg, "--help")
+        assert r.returncode == 0, (arg, r)
+        if short:
+            r = crt(command, f"-{short}", *(["1"] if value else []), "--help")
+            assert r.returncode == 0, (short, r)
+    listed = {name for _, name, _ in flags}
+    assert set(RUNC_FLAGS.get(command, ())) <= listed, set(RUNC_FLAGS[command]) - listed
+
+
+# The flags of runc 1.1.5 crt takes as runc does (`runc COMMAND --help`).
+RUNC_FLAGS = {
+    "create": ["bundle", "console-socket", "pid-file", "no-pivot", "no-new-keyring",
+               "preserve-fds"],
+    "run": ["bundle", "console-socket", "detach", "keep", "pid-file", "no-pivot",
+            "no-new-keyring", "preserve-fds"],
+    "delete": ["force"],
+    "kill": ["all"],
+    "list": ["format", "quiet"],
+    "ps": ["format"],
+    "events": ["interval", "stats"],
+    "exec": ["console-socket", "cwd", "env", "tty", "user", "additional-gids", "process",
+             "detach", "pid-file", "process-label", "apparmor", "no-new-privs", "cap",
+             "preserve-fds", "cgroup", "ignore-paused"],
+    "spec": ["bundle", "rootless"],
+    "update": ["resources", "blkio-weight", "cpu-period", "cpu-quota", "cpu-shares",
+               "cpuset-cpus", "cpuset-mems", "memory", "memory-reservation", "memory-swap",
+               "pids-limit"],
+}

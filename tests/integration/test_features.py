@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import subprocess
 
@@ -15,11 +16,15 @@ ACTIONS = {"SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_P
            "SCMP_ACT_TRAP"}
 OPERATORS = {"SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT",
              "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE"}
-# Keys spec 1.2 defines: the document must not carry others.
+# Keys spec 1.3 defines (features.md, features-linux.md): the document must
+# not carry others.
 TOP_KEYS = {"ociVersionMin", "ociVersionMax", "hooks", "mountOptions", "linux", "annotations",
             "potentiallyUnsafeConfigAnnotations"}
 LINUX_KEYS = {"namespaces", "capabilities", "cgroup", "seccomp", "apparmor", "selinux",
-              "intelRdt", "mountExtensions"}
+              "intelRdt", "mountExtensions", "memoryPolicy", "netDevices"}
+MPOL_MODES = ["MPOL_DEFAULT", "MPOL_BIND", "MPOL_INTERLEAVE", "MPOL_WEIGHTED_INTERLEAVE",
+              "MPOL_PREFERRED", "MPOL_PREFERRED_MANY", "MPOL_LOCAL"]
+MPOL_FLAGS = ["MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES"]
 
 
 @pytest.fixture
@@ -33,9 +38,10 @@ def features(crt):
 def test_parses_and_has_the_spec_keys(features):
     doc = features.json()
     assert doc["ociVersionMin"] == "1.0.0"
-    assert doc["ociVersionMax"] == "1.2.0"
-    assert set(doc) <= TOP_KEYS, set(doc) - TOP_KEYS
-    assert set(doc["linux"]) <= LINUX_KEYS, set(doc["linux"]) - LINUX_KEYS
+    assert doc["ociVersionMax"] == "1.3.0"
+    # Field for field: every key of 1.3 is there, and nothing else.
+    assert set(doc) == TOP_KEYS, set(doc) ^ TOP_KEYS
+    assert set(doc["linux"]) == LINUX_KEYS, set(doc["linux"]) ^ LINUX_KEYS
     for key in ("hooks", "mountOptions", "linux", "annotations"):
         assert key in doc, key
 
@@ -88,15 +94,35 @@ def test_cgroup_seccomp_and_lsm(features):
     assert "SECCOMP_FILTER_FLAG_SPEC_ALLOW" in sc["knownFlags"]
     assert set(sc["supportedFlags"]) <= set(sc["knownFlags"])
     assert "SECCOMP_FILTER_FLAG_LOG" in sc["supportedFlags"]  # kernel >= 4.14
-    assert lx["apparmor"] == {"enabled": os.path.exists("/sys/kernel/security/apparmor")}
-    assert lx["selinux"] == {"enabled": os.path.exists("/sys/fs/selinux")}
-    assert lx["intelRdt"] == {"enabled": os.path.exists("/sys/fs/resctrl")}
+    assert lx["apparmor"] == {"enabled": apparmor_enabled()}
+    assert lx["selinux"] == {"enabled": os.path.exists("/sys/fs/selinux/enforce")}
     assert lx["mountExtensions"] == {"idmap": {"enabled": True}}
+
+
+def apparmor_enabled():
+    try:
+        with open("/sys/module/apparmor/parameters/enabled") as f:
+            return os.path.exists("/sys/kernel/security/apparmor") and f.read().startswith("Y")
+    except OSError:
+        return False
+
+
+def test_spec_1_3_linux_features(features):
+    """What crt applies, no more: linux.intelRdt is refused (with or
+    without resctrl), so never enabled; network devices are moved; the
+    memory policy names are the parser's; crt acts on no annotation."""
+    doc = features.json()
+    lx = doc["linux"]
+    assert lx["intelRdt"] == {"enabled": False, "schemata": False, "monitoring": False}
+    assert lx["netDevices"] == {"enabled": True}
+    assert lx["memoryPolicy"] == {"modes": MPOL_MODES, "flags": MPOL_FLAGS}
+    assert doc["potentiallyUnsafeConfigAnnotations"] == []
 
 
 def test_annotations(features, crt):
     ann = features.json()["annotations"]
     version = crt("--version").stdout.split()[2]
+    assert re.fullmatch(r"\d+\.\d+\.\d+", version), version
     assert ann["io.github.crt.version"] == version
     assert all(isinstance(v, str) for v in ann.values())
 
@@ -120,3 +146,20 @@ def test_takes_no_arguments(crt):
     r = crt("features", "extra")
     assert r.returncode != 0
     assert r.stdout == ""
+
+
+def test_version_lines(crt):
+    """As crun's: version, commit, spec, the features built in."""
+    r = crt("--version")
+    assert r.returncode == 0 and r.stderr == "", r
+    lines = r.stdout.splitlines()
+    assert re.fullmatch(r"crt version \d+\.\d+\.\d+", lines[0]), lines
+    assert re.fullmatch(r"commit: (unknown|\S+)", lines[1]), lines
+    assert lines[2] == "spec: 1.3.0", lines
+    assert lines[3] == "+SELINUX +APPARMOR +CAP +SECCOMP +EBPF +YAJL", lines
+    # Not built in: never claimed.
+    for absent in ("SYSTEMD", "CRIU"):
+        assert absent not in r.stdout
+    # Built in a git checkout (build/src/crt of it): the commit is known.
+    if os.path.exists(os.path.join(os.path.dirname(crt.binary), "..", "..", ".git")):
+        assert lines[1] != "commit: unknown", lines

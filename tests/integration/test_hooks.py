@@ -22,6 +22,8 @@ import json
 import os
 import time
 
+import pytest
+
 from conftest import pid_alive, wait_for
 
 HOST_KINDS = ["prestart", "createRuntime", "createContainer", "poststart", "poststop"]
@@ -222,13 +224,47 @@ def test_run_calls_every_kind(crt, bundle):
     assert_gone(crt, "hk-run")
 
 
-def test_hook_output_is_passed_through(crt, bundle):
-    Hooks(bundle).add("createRuntime", failing_hook("echo hook-says-hello >&2; exit 0"))
+def test_hook_output_kept_out_of_crt_output_and_in_its_error(crt, bundle):
+    """As runc: a hook's stdout and stderr are captured, never mixed into
+    crt's own output (an engine parses that); a failing hook's error
+    carries them."""
+    hooks = Hooks(bundle)
+    hooks.add("createRuntime", failing_hook("echo hook-out-ok; echo hook-err-ok >&2"))
     bundle.save()
     r = crt("create", "--bundle", bundle.path, "hk-out")
     assert r.returncode == 0, r
-    assert "hook-says-hello" in r.stderr, r
+    assert "hook-out-ok" not in r.stdout + r.stderr, r
+    assert "hook-err-ok" not in r.stdout + r.stderr, r
     assert crt("delete", "hk-out").returncode == 0
+
+    bundle.config["hooks"] = {"createRuntime": [
+        failing_hook("echo said-on-stdout; echo said-on-stderr >&2; exit 3")]}
+    bundle.save()
+    r = crt("create", "--bundle", bundle.path, "hk-out2")
+    assert r.returncode == 1, r
+    assert "hooks.createRuntime[0]" in r.stderr and "status 3" in r.stderr, r
+    assert "stdout: said-on-stdout" in r.stderr and "stderr: said-on-stderr" in r.stderr, r
+    assert r.stdout == "", r
+    assert_gone(crt, "hk-out2")
+
+
+@pytest.mark.parametrize("env", [["ONLY=this", "AND=that"], None])
+def test_hook_env_is_exactly_its_env(crt, bundle, env):
+    """A hook's environment is its `env`, none given: an empty one. The
+    hook fails so that its error shows what it printed."""
+    hook = {"path": "/bin/sh", "args": ["sh", "-c", "/usr/bin/env; exit 1"]}
+    if env is not None:
+        hook["env"] = env
+    Hooks(bundle).add("createRuntime", hook)
+    bundle.save()
+    r = crt("create", "--bundle", bundle.path, "hk-env",
+            env={"CRT_CALLER": "x", "PATH": "/usr/bin:/bin"})
+    assert r.returncode == 1 and "stdout: " in r.stderr, r
+    printed = r.stderr.split("stdout: ", 1)[1].split(", stderr: ")[0]
+    names = {line.split("=", 1)[0] for line in printed.splitlines() if "=" in line}
+    # sh adds PWD (and busybox or dash SHLVL); nothing of crt's.
+    assert names - {"PWD", "OLDPWD", "SHLVL", "_"} == ({"ONLY", "AND"} if env else set()), r
+    assert_gone(crt, "hk-env")
 
 
 def test_args_without_args_key_run_path(crt, bundle):
@@ -319,34 +355,46 @@ def test_failing_start_container_hook_fails_start(crt, bundle):
     assert_gone(crt, "hk-sc")
 
 
-def test_failing_poststart_hook_is_a_warning(crt, bundle):
-    """runtime-tools poststart_fail: a warning, the remaining hooks and the
-    lifecycle continue (runtime-spec 1.0 wording, which the suite checks)."""
+@pytest.mark.parametrize("how", ["create+start", "run", "run -d"])
+def test_failing_poststart_hook_stops_and_destroys(crt, bundle, how):
+    """runtime-spec 1.3 runtime.md step 9: an error, the container is
+    stopped and the lifecycle goes on at step 12 (destroyed, poststop
+    hooks run); the next poststart hook does not run (runc and crun stop
+    at the first failing hook too)."""
     hooks = Hooks(bundle)
-    hooks.add("poststart", failing_hook("exit 4"))
+    hooks.add("poststart", failing_hook("echo why >&2; exit 4"))
     hooks.add("poststart", hooks.host_hook("poststart"))
+    hooks.add("poststop", hooks.host_hook("poststop"))
     bundle.config["process"]["args"] = PROGRAM
     bundle.save()
-    assert crt("create", "--bundle", bundle.path, "hk-ps").returncode == 0
-    r = crt("start", "hk-ps")
-    assert r.returncode == 0, r
-    assert "hooks.poststart[0]" in r.stderr and "warning" in r.stderr, r
-    assert hooks.ran("poststart"), "the next poststart hook did not run"
-    wait_for(lambda: os.path.exists(bundle.in_rootfs("/started")), what="the program")
-    assert crt.status("hk-ps") == "running"
-    assert crt("delete", "--force", "hk-ps").returncode == 0
+    if how == "create+start":
+        assert crt("create", "--bundle", bundle.path, "hk-ps").returncode == 0
+        r = crt("start", "hk-ps")
+    else:
+        r = crt(*how.split(), "--bundle", bundle.path, "hk-ps")
+    assert r.returncode == 1, r
+    assert "hooks.poststart[0]" in r.stderr and "status 4" in r.stderr, r
+    assert "stderr: why" in r.stderr, r
+    assert not hooks.ran("poststart"), "the next poststart hook ran"
+    assert hooks.ran("poststop"), "the poststop hook did not run"
+    assert hooks.state("poststop")["status"] == "stopped"
     assert_gone(crt, "hk-ps")
 
 
-def test_failing_poststop_hook_still_deletes(crt, bundle):
+def test_failing_poststop_hooks_each_warned_and_delete_succeeds(crt, bundle):
     hooks = Hooks(bundle)
     hooks.add("poststop", failing_hook("exit 2"))
+    hooks.add("poststop", failing_hook("echo told >&2; exit 3"))
     hooks.add("poststop", hooks.host_hook("poststop"))
     bundle.save()
     assert crt("create", "--bundle", bundle.path, "hk-stop").returncode == 0
     r = crt("delete", "--force", "hk-stop")
     assert r.returncode == 0, r
-    assert "hooks.poststop[0]" in r.stderr and "warning" in r.stderr, r
+    lines = r.stderr.splitlines()
+    assert any("warning" in ln and "hooks.poststop[0]" in ln and "status 2" in ln
+               for ln in lines), r
+    assert any("warning" in ln and "hooks.poststop[1]" in ln and "stderr: told" in ln
+               for ln in lines), r
     assert hooks.ran("poststop"), "the next poststop hook did not run"
     assert hooks.state("poststop")["status"] == "stopped"
     assert_gone(crt, "hk-stop")

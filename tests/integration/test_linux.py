@@ -77,6 +77,19 @@ def host_link():
             ip("link", "del", n, check=False)
 
 
+def test_loopback_up_in_new_network_namespace(crt, bundle):
+    # A server on 127.0.0.1 answers a client in the same container; both
+    # fail with "network unreachable" while lo is down.
+    out = run_sh(crt, bundle,
+                 "ip link show lo; (echo pong | nc -l -p 4567 127.0.0.1 &); "
+                 "for i in 1 2 3 4 5 6 7 8 9 10; do "
+                 "  r=$(nc 127.0.0.1 4567 </dev/null) && [ -n \"$r\" ] && break; sleep 0.1; done; "
+                 "echo \"got:$r\"")
+    first = out.splitlines()[0]
+    assert "lo:" in first and "UP" in first.split("<")[1].split(">")[0].split(","), out
+    assert "got:pong" in out, out
+
+
 def test_net_device_moved_and_renamed(crt, bundle, host_link):
     bundle.config["process"]["args"] = ["sh", "-c", "while :; do sleep 0.1; done"]
     bundle.config["linux"]["netDevices"] = {host_link: {"name": "lx-eth9"}}
@@ -321,10 +334,97 @@ def test_scheduler_batch_and_nice(crt, bundle):
     assert out.split() == ["7", "3"]
 
 
+def test_scheduler_deadline(crt, bundle):
+    # A SCHED_DEADLINE task cannot fork: the program reads its own stat.
+    # Field 41 is the policy (6 = SCHED_DEADLINE).
+    bundle.config["process"]["scheduler"] = {"policy": "SCHED_DEADLINE", "runtime": 1000000,
+                                             "deadline": 10000000, "period": 10000000}
+    bundle.config["process"]["args"] = ["cat", "/proc/self/stat"]
+    bundle.save()
+    r = crt("run", "--bundle", bundle.path, "lx-dl")
+    assert r.returncode == 0, r
+    assert r.stdout.rsplit(")", 1)[1].split()[38] == "6", r
+
+
+@pytest.mark.parametrize("sched,msg", [
+    ({"runtime": 20000, "deadline": 10000, "period": 30000},
+     "process.scheduler.runtime: 20000 is greater than deadline 10000"),
+    ({"runtime": 10000, "deadline": 30000, "period": 20000},
+     "process.scheduler.deadline: 30000 is greater than period 20000"),
+    ({"deadline": 30000}, "process.scheduler.runtime: SCHED_DEADLINE needs one greater than 0"),
+    ({"runtime": 10000, "deadline": 10000000, "period": 10 ** 12},
+     "process.scheduler.period: 1000000000000 ns is not within this host's"),
+])
+def test_scheduler_deadline_invalid_refused(crt, bundle, sched, msg):
+    bundle.config["process"]["scheduler"] = {"policy": "SCHED_DEADLINE", **sched}
+    err = refused(crt, bundle)
+    assert msg in err, err
+
+
 def test_io_priority(crt, bundle):
     out = run_sh(crt, bundle, "ionice -p 1",
                  ioPriority={"class": "IOPRIO_CLASS_BE", "priority": 6})
     assert out.strip() == "best-effort: prio 6"
+
+
+def test_io_priority_idle_for_init_and_exec(crt, bundle):
+    # The idle class has no levels: the priority is accepted and ignored.
+    # Also for a non-root user (the idle class needs no capability) and
+    # for a process that `crt exec` adds.
+    bundle.config["process"].update(
+        args=["sh", "-c", "ionice -p 1; sleep 30"], user={"uid": APP_UID, "gid": APP_GID},
+        ioPriority={"class": "IOPRIO_CLASS_IDLE", "priority": 4})
+    bundle.save()
+    assert crt("run", "-d", "--bundle", bundle.path, "lx-idle").returncode == 0
+    r = crt("exec", "lx-idle", "sh", "-c", "ionice -p 1; ionice -p $$")
+    assert r.returncode == 0, r
+    assert r.stdout.split() == ["idle", "idle"], r
+    assert crt("delete", "--force", "lx-idle").returncode == 0
+
+
+def test_memory_policy_bind_in_init_and_exec(crt, bundle):
+    # /proc/self/numa_maps shows each mapping's policy: "bind=static:0".
+    bundle.config["linux"]["memoryPolicy"] = {"mode": "MPOL_BIND", "nodes": "0",
+                                              "flags": ["MPOL_F_STATIC_NODES"]}
+    bundle.config["process"]["args"] = ["sh", "-c", "head -1 /proc/self/numa_maps; sleep 30"]
+    bundle.save()
+    assert crt("run", "-d", "--bundle", bundle.path, "lx-numa").returncode == 0
+    r = crt("exec", "lx-numa", "head", "-1", "/proc/self/numa_maps")
+    assert r.returncode == 0 and " bind=static:0 " in r.stdout, r
+    r = crt("exec", "lx-numa", "sh", "-c", "head -1 /proc/1/numa_maps")
+    assert r.returncode == 0 and " bind=static:0 " in r.stdout, r
+    assert crt("delete", "--force", "lx-numa").returncode == 0
+
+
+def test_memory_policy_node_the_host_lacks_refused(crt, bundle):
+    bundle.config["linux"]["memoryPolicy"] = {"mode": "MPOL_INTERLEAVE", "nodes": "1000"}
+    err = refused(crt, bundle)
+    assert 'linux.memoryPolicy.nodes: "1000" names nodes this host does not have' in err, err
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2 or 1 not in os.sched_getaffinity(0),
+                    reason="needs CPUs 0 and 1")
+def test_exec_cpu_affinity_final_for_exec_not_init(crt, bundle):
+    # config.md: not applicable to the init; `final` is where an exec'd
+    # process runs once in the container's cgroup.
+    bundle.config["process"]["execCPUAffinity"] = {"initial": "0", "final": "1"}
+    bundle.config["process"]["args"] = ["sleep", "30"]
+    bundle.save()
+    assert crt("run", "-d", "--bundle", bundle.path, "lx-aff").returncode == 0
+    r = crt("exec", "lx-aff", "sh", "-c",
+            "grep Cpus_allowed_list /proc/self/status /proc/1/status")
+    assert r.returncode == 0, r
+    got = {line.split(":")[0]: line.split()[-1] for line in r.stdout.splitlines()}
+    assert got["/proc/self/status"] == "1", r
+    init = open("/proc/self/status").read().split("Cpus_allowed_list:")[1].split()[0]
+    assert got["/proc/1/status"] == init, r
+    assert crt("delete", "--force", "lx-aff").returncode == 0
+
+
+def test_intel_rdt_refused(crt, bundle):
+    bundle.config["linux"]["intelRdt"] = {"closID": "c1", "l3CacheSchema": "L3:0=f"}
+    err = refused(crt, bundle)
+    assert "linux.intelRdt: not supported by crt" in err, err
 
 
 def host_has_cap(bit):
@@ -352,7 +452,10 @@ def read_proc_sys(key):
 
 @pytest.mark.parametrize("key,drop", [("vm.swappiness", None),
                                       ("net.ipv4.ip_forward", "network"),
-                                      ("kernel.shmmax", "ipc")])
+                                      ("kernel.shmmax", "ipc"),
+                                      ("fs.mqueue.msg_max", "ipc"),
+                                      ("kernel.domainname", "uts"),
+                                      ("kernel.shm_next_id", None)])
 def test_sysctl_refused(crt, bundle, key, drop):
     if drop:
         bundle.drop_namespace(drop)
@@ -372,6 +475,27 @@ def test_sysctl_set_inside_not_on_host(crt, bundle):
     assert out.split() == [want_fwd, "123456789"]
     assert read_proc_sys("net.ipv4.ip_forward") == host_fwd
     assert read_proc_sys("kernel.shmmax") == host_shmmax
+
+
+def test_sysctl_uts_and_mqueue_keys_set_inside(crt, bundle):
+    # kernel.domainname with a uts namespace, fs.mqueue.* with an ipc
+    # namespace, a key in sysctl(8)'s slash form (runc and crun take it).
+    host = {k: read_proc_sys(k) for k in ("kernel.domainname", "fs.mqueue.msg_max")}
+    bundle.config["linux"]["sysctl"] = {"kernel.domainname": "crt.test",
+                                        "fs/mqueue/msg_max": "9"}
+    out = run_sh(crt, bundle, "cat /proc/sys/kernel/domainname /proc/sys/fs/mqueue/msg_max")
+    assert out.split() == ["crt.test", "9"]
+    assert {k: read_proc_sys(k) for k in host} == host
+
+
+@pytest.mark.parametrize("field,key", [("domainname", "kernel.domainname"),
+                                       ("hostname", "kernel.hostname")])
+def test_sysctl_disagreeing_with_its_field_refused(crt, bundle, field, key):
+    bundle.config[field] = "one.test"
+    bundle.config["linux"]["sysctl"] = {key: "two.test"}
+    err = refused(crt, bundle)
+    assert f'linux.sysctl: "{key}" is "two.test", which conflicts with {field} "one.test"' \
+        in err, err
 
 
 # --------------------------------------------------------------------------

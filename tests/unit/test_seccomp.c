@@ -455,7 +455,7 @@ test_notify (void)
       && (cmsg = CMSG_FIRSTHDR (&msg)) != NULL && cmsg->cmsg_type == SCM_RIGHTS)
     memcpy (&nfd, CMSG_DATA (cmsg), sizeof (int));
   {
-    cleanup_free char *want = crt_fmt ("{\"ociVersion\":\"1.2.0\",\"fds\":[\"seccompFd\"],"
+    cleanup_free char *want = crt_fmt ("{\"ociVersion\":\"1.3.0\",\"fds\":[\"seccompFd\"],"
                                        "\"pid\":%d,\"metadata\":\"meta\\\"data\","
                                        "\"state\":{\"status\":\"creating\"}}", (int) pid);
     tap_ok (nfd >= 0, "notify: agent received the listener fd");

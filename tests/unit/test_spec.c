@@ -222,7 +222,7 @@ test_default_spec (bool rootless)
       crt_error_free (&err);
       return;
     }
-  tap_ok (strncmp (json, "{\n\t\"ociVersion\": \"1.2.0\",\n\t\"process\": {\n\t\t\"terminal\": true,", 57)
+  tap_ok (strncmp (json, "{\n\t\"ociVersion\": \"1.3.0\",\n\t\"process\": {\n\t\t\"terminal\": true,", 57)
           == 0, "default %s: runc's layout", mode);
   tap_ok (json[strlen (json) - 1] == '}', "default %s: no trailing newline", mode);
   tap_str_eq (s->hostname, "crt", "default hostname");

@@ -269,6 +269,104 @@ static const struct
     "config.json: linux.seccomp.listenerMetadata: set without listenerPath" },
   { LINUX ("'intelRdt':{'memBwSchema':'L3:0=f'}"),
     "config.json: linux.intelRdt.memBwSchema: must start with \"MB:\" and be one line" },
+  /* process.scheduler: the kernel's rules for SCHED_DEADLINE, runc's
+   * for which field goes with which policy */
+#define SCHED(x) PROCESS ("'scheduler':{" x "}")
+  { SCHED ("'policy':'SCHED_DEADLINE','runtime':10000000,'deadline':30000000,"
+           "'period':30000000"), NULL },
+  { SCHED ("'policy':'SCHED_DEADLINE','runtime':10000000,'deadline':30000000"), NULL },
+  { SCHED ("'policy':'SCHED_DEADLINE','deadline':30000000"),
+    "config.json: process.scheduler.runtime: SCHED_DEADLINE needs one greater than 0" },
+  { SCHED ("'policy':'SCHED_DEADLINE','runtime':10000000,'deadline':0"),
+    "config.json: process.scheduler.deadline: SCHED_DEADLINE needs one greater than 0" },
+  { SCHED ("'policy':'SCHED_DEADLINE','runtime':1000,'deadline':30000000"),
+    "config.json: process.scheduler.runtime: 1000 is not within [1024, 2^63) nanoseconds" },
+  { SCHED ("'policy':'SCHED_DEADLINE','runtime':10000,'deadline':9223372036854775808"),
+    "config.json: process.scheduler.deadline: 9223372036854775808 is not within [1024, 2^63) "
+    "nanoseconds" },
+  { SCHED ("'policy':'SCHED_DEADLINE','runtime':20000,'deadline':10000,'period':30000"),
+    "config.json: process.scheduler.runtime: 20000 is greater than deadline 10000" },
+  { SCHED ("'policy':'SCHED_DEADLINE','runtime':10000,'deadline':30000,'period':20000"),
+    "config.json: process.scheduler.deadline: 30000 is greater than period 20000" },
+  { SCHED ("'policy':'SCHED_OTHER','period':20000"),
+    "config.json: process.scheduler.period: only SCHED_DEADLINE takes one, not SCHED_OTHER" },
+  { SCHED ("'policy':'SCHED_BATCH','priority':3"),
+    "config.json: process.scheduler.priority: only SCHED_FIFO and SCHED_RR take one, not "
+    "SCHED_BATCH" },
+  { SCHED ("'policy':'SCHED_FIFO'"),
+    "config.json: process.scheduler.priority: 0 is not within [1, 99] (SCHED_FIFO)" },
+  { SCHED ("'policy':'SCHED_RR','priority':50"), NULL },
+  { SCHED ("'policy':'SCHED_OTHER','nice':20"),
+    "config.json: process.scheduler.nice: 20 is not within [-20, 19]" },
+#undef SCHED
+  /* linux.memoryPolicy (set_mempolicy(2)), process.execCPUAffinity */
+#define MPOL(x) LINUX ("'memoryPolicy':{" x "}")
+  { MPOL ("'mode':'MPOL_INTERLEAVE','nodes':'0-3,7','flags':['MPOL_F_STATIC_NODES']"), NULL },
+  { MPOL ("'mode':'MPOL_PREFERRED'"), NULL },
+  { MPOL ("'mode':'MPOL_LOCAL'"), NULL },
+  { MPOL ("'mode':'MPOL_BIND'"),
+    "config.json: linux.memoryPolicy.nodes: MPOL_BIND needs at least one node" },
+  { MPOL ("'mode':'MPOL_DEFAULT','nodes':'1'"),
+    "config.json: linux.memoryPolicy.nodes: MPOL_DEFAULT takes no nodes" },
+  { MPOL ("'mode':'MPOL_LOCAL','flags':['MPOL_F_RELATIVE_NODES']"),
+    "config.json: linux.memoryPolicy.flags[0]: MPOL_LOCAL takes no flags" },
+  { MPOL ("'mode':'MPOL_BIND','nodes':'3-1'"),
+    "config.json: linux.memoryPolicy.nodes: \"3-1\" is not a list of node numbers below 1024 "
+    "like \"0-3,7\"" },
+  { MPOL ("'mode':'MPOL_BIND','nodes':'0,','flags':[]"),
+    "config.json: linux.memoryPolicy.nodes: \"0,\" is not a list of node numbers below 1024 "
+    "like \"0-3,7\"" },
+  { MPOL ("'mode':'MPOL_BIND','nodes':'0','flags':['MPOL_F_STATIC_NODES','MPOL_F_RELATIVE_NODES']"),
+    "config.json: linux.memoryPolicy.flags: MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES "
+    "exclude each other" },
+  { MPOL ("'mode':'MPOL_INTERLEAVE','nodes':'0','flags':['MPOL_F_NUMA_BALANCING']"),
+    "config.json: linux.memoryPolicy.flags: MPOL_F_NUMA_BALANCING goes with MPOL_BIND or "
+    "MPOL_PREFERRED_MANY only, not MPOL_INTERLEAVE" },
+  { PROCESS ("'execCPUAffinity':{'initial':'0-1','final':'1'}"), NULL },
+  { PROCESS ("'execCPUAffinity':{'final':'1-x'}"),
+    "config.json: process.execCPUAffinity.final: \"1-x\" is not a list of CPU numbers below "
+    "1024 like \"0-3,7\"" },
+#undef MPOL
+  /* linux.sysctl: runc's rules (libcontainer/configs/validate) */
+#define NS(t) "{'type':'" t "'}"
+#define SYSCTL(ns, kv) LINUX ("'namespaces':[" ns "],'sysctl':{" kv "}")
+  { SYSCTL (NS ("ipc"), "'kernel.shmmax':'1','kernel.sem':'1 2 3 4','fs.mqueue.msg_max':'9'"),
+    NULL },
+  { SYSCTL (NS ("uts"), "'fs.mqueue.msg_max':'9'"),
+    "config.json: linux.sysctl: \"fs.mqueue.msg_max\" needs the container's own ipc namespace, "
+    "refusing to set it on the host" },
+  { SYSCTL (NS ("ipc"), "'kernel.shm_next_id':'1'"),
+    "config.json: linux.sysctl: \"kernel.shm_next_id\" is not namespaced, refusing to set it" },
+  { SYSCTL (NS ("network"), "'net/ipv4/ip_forward':'1','net.ipv4.conf.all.forwarding':'1'"), NULL },
+  { SYSCTL (NS ("ipc"), "'net.ipv4.ip_forward':'1'"),
+    "config.json: linux.sysctl: \"net.ipv4.ip_forward\" needs the container's own network "
+    "namespace, refusing to set it on the host" },
+  { SYSCTL (NS ("network"), "'vm.swappiness':'1'"),
+    "config.json: linux.sysctl: \"vm.swappiness\" is not namespaced, refusing to set it" },
+  { SYSCTL (NS ("network"), "'net..x':'1'"), "config.json: linux.sysctl: invalid key \"net..x\"" },
+  { SYSCTL (NS ("network"), "'net/../../kernel/x':'1'"),
+    "config.json: linux.sysctl: invalid key \"net/../../kernel/x\"" },
+  { SYSCTL (NS ("network"), "'net.ipv4.':'1'"), "config.json: linux.sysctl: invalid key \"net.ipv4.\"" },
+  { SYSCTL (NS ("uts"), "'kernel.domainname':'a.test','kernel.hostname':'h'"), NULL },
+  { SYSCTL (NS ("ipc"), "'kernel.domainname':'a.test'"),
+    "config.json: linux.sysctl: \"kernel.domainname\" needs the container's own uts namespace, "
+    "refusing to set it on the host" },
+  { "{" V ",'domainname':'b.test','linux':{'namespaces':[" NS ("uts") "],"
+    "'sysctl':{'kernel.domainname':'a.test'}}}",
+    "config.json: linux.sysctl: \"kernel.domainname\" is \"a.test\", which conflicts with "
+    "domainname \"b.test\"" },
+  { "{" V ",'domainname':'a.test','linux':{'namespaces':[" NS ("uts") "],"
+    "'sysctl':{'kernel.domainname':'a.test'}}}", NULL },
+  { "{" V ",'hostname':'box','linux':{'namespaces':[" NS ("uts") "],"
+    "'sysctl':{'kernel/hostname':'other'}}}",
+    "config.json: linux.sysctl: \"kernel/hostname\" is \"other\", which conflicts with "
+    "hostname \"box\"" },
+  { SYSCTL ("{'type':'user','path':'/proc/1/ns/user'}", "'user.max_user_namespaces':'3'"), NULL },
+  { SYSCTL (NS ("uts"), "'user.max_user_namespaces':'3'"),
+    "config.json: linux.sysctl: \"user.max_user_namespaces\" needs the container's own user "
+    "namespace, refusing to set it on the host" },
+#undef SYSCTL
+#undef NS
   { "{" V ",'hostname':'box'}", "config.json: hostname: set without a uts namespace" },
   { "{" V ",'hostname':'box','linux':{'namespaces':[{'type':'uts','path':'/proc/1/ns/uts'}]}}",
     NULL },
