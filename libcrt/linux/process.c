@@ -103,6 +103,13 @@ crt_process_setup (const crt_process *proc, const crt_linux *linux_, crt_error *
   if (crt_caps_resolve (proc->capabilities, &caps, err) < 0)
     return -1;
 
+  /* A session of its own, as runc gives the init and exec'd processes
+   * (crun the init only): otherwise it shares crt's process group on the
+   * host, and a Ctrl-C at crt's terminal reaches it twice, from the tty
+   * and forwarded by crt. With a terminal the console step made one. */
+  if (getsid (0) != getpid () && setsid () < 0)
+    return crt_error_errno (err, "setsid");
+
   if (crt_rlimits_apply (proc, err) < 0
       || crt_oom_score_adj_apply (proc, err) < 0
       || crt_personality_apply (linux_ ? linux_->personality : NULL, err) < 0

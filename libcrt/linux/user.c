@@ -7,6 +7,8 @@
 #include <grp.h>
 #include <string.h>
 #include <sys/fsuid.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -62,9 +64,39 @@ check_switched (const crt_user *user, crt_error **err)
   return 0;
 }
 
+/* stdio the caller gave us (conmon's log pipes, a shell's redirection)
+ * usually belong to root; a process of another user could then not
+ * reopen /dev/stdout (nginx and many images log there). runc and crun
+ * chown them to the process's uid, keeping the group, unless one is
+ * already that user's or is /dev/null; an owner not mapped into our
+ * user namespace (EPERM, EINVAL) or a read-only fs stays as it is. */
+static int
+chown_stdio (uid_t uid, crt_error **err)
+{
+  for (int fd = 0; fd <= 2; fd++)
+    {
+      struct stat st;
+
+      if (fstat (fd, &st) < 0)
+        {
+          if (errno == EBADF)
+            continue;
+          return crt_error_errno (err, "stat stdio fd %d", fd);
+        }
+      if (st.st_uid == uid || (S_ISCHR (st.st_mode) && st.st_rdev == makedev (1, 3)))
+        continue;
+      if (fchown (fd, uid, (gid_t) -1) < 0 && errno != EPERM && errno != EINVAL
+          && errno != EROFS)
+        return crt_error_errno (err, "chown stdio fd %d to uid %u", fd, (unsigned) uid);
+    }
+  return 0;
+}
+
 int
 crt_user_switch (const crt_user *user, crt_error **err)
 {
+  if (chown_stdio (user->uid, err) < 0)
+    return -1;
   if (set_groups (user, err) < 0)
     return -1;
   if (setresgid (user->gid, user->gid, user->gid) < 0)

@@ -1,0 +1,114 @@
+"""Where runc and crun agree, crt does the same (issue #11), seen from
+inside the container. Each case was run with runc 1.1.5 and crun 1.8.1
+on the same bundle when written; the comments say what they do."""
+
+import os
+import stat
+import subprocess
+
+import pytest
+
+from conftest import APP_GID, APP_UID
+
+
+def stat_fields(text):
+    """pid, pgrp and session of a /proc/PID/stat line."""
+    fields = text.rsplit(")", 1)[1].split()
+    return int(fields[2]), int(fields[3])  # pgrp, session (after state, ppid)
+
+
+def test_stdio_files_are_chowned_to_the_process_user(crt, bundle_factory, test_dirs):
+    """A non-root process must be able to open /dev/stdout when crt's
+    stdout is a root-owned file or pipe (nginx logs there): runc and crun
+    chown stdio to the user, keeping the group."""
+    b = bundle_factory(("sh", "-c", "echo via-dev-stdout > /dev/stdout; "
+                                    "echo via-dev-stderr > /dev/stderr"),
+                       user={"uid": APP_UID, "gid": APP_GID})
+    out_path = os.path.join(test_dirs.tmp, "out.log")
+    with open(out_path, "w") as out:
+        os.chmod(out_path, 0o600)
+        p = subprocess.run(crt.argv(["run", "--bundle", b.path, "stdio"]),
+                           stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.PIPE,
+                           timeout=20)
+    assert p.returncode == 0, p.stderr
+    with open(out_path) as f:
+        assert f.read() == "via-dev-stdout\n"
+    assert b"via-dev-stderr" in p.stderr
+    st = os.stat(out_path)
+    assert (st.st_uid, st.st_gid) == (APP_UID, 0)
+
+
+def test_stdio_dev_null_is_left_alone(crt, bundle_factory):
+    b = bundle_factory(("true",), user={"uid": APP_UID, "gid": APP_GID})
+    before = os.stat("/dev/null")
+    r = crt("run", "--bundle", b.path, "devnull")  # stdin is /dev/null
+    assert r.returncode == 0, r
+    after = os.stat("/dev/null")
+    assert (after.st_uid, after.st_gid) == (before.st_uid, before.st_gid)
+
+
+def test_readonly_root_with_missing_cwd(crt, bundle_factory):
+    """runc and crun create the cwd before the root becomes read-only."""
+    b = bundle_factory(("sh", "-c", "pwd; touch x 2>/dev/null || echo read-only"),
+                       cwd="/doesnotexist/deeper")
+    b.config["root"]["readonly"] = True
+    b.save()
+    r = crt("run", "--bundle", b.path, "rocwd")
+    assert r.returncode == 0, r
+    assert r.stdout == "/doesnotexist/deeper\nread-only\n"
+
+
+@pytest.fixture
+def running(crt, bundle_factory):
+    b = bundle_factory(("sleep", "1000"))
+    b.config["root"]["readonly"] = True
+    b.save()
+    crt("run", "--detach", "--bundle", b.path, "par", check=True)
+    yield b
+    crt("delete", "--force", "par")
+
+
+def test_exec_cwd_must_exist(crt, running):
+    """runc and crun fail with a chdir error naming the path, and create
+    nothing (crt used to mkdir it)."""
+    r = crt("exec", "--cwd", "/invalid", "par", "pwd")
+    assert r.returncode == 1, r
+    assert "/invalid" in r.stderr and "No such file or directory" in r.stderr
+    assert not os.path.exists(running.in_rootfs("invalid"))
+
+
+def test_exec_cwd_existing(crt, running):
+    r = crt("exec", "--cwd", "/home/app", "par", "pwd")
+    assert r.returncode == 0, r
+    assert r.stdout == "/home/app\n"
+
+
+def test_init_is_a_session_leader(crt, bundle_factory):
+    """runc and crun both make the init (without a terminal) a session and
+    process group leader: pgrp and session 1 in its pid namespace."""
+    b = bundle_factory(("cat", "/proc/self/stat"))
+    r = crt("run", "--bundle", b.path, "sess")
+    assert r.returncode == 0, r
+    assert stat_fields(r.stdout) == (1, 1)
+
+
+def test_exec_process_has_its_own_session(crt, running):
+    """runc puts the exec'd process in a session of its own (crun leaves
+    it in the caller's, which shows as 0): crt follows runc, so a Ctrl-C
+    at crt's terminal is not delivered twice."""
+    r = crt("exec", "par", "sh", "-c", "echo $$; cat /proc/self/stat")
+    assert r.returncode == 0, r
+    shell_pid = int(r.stdout.split()[0])
+    assert stat_fields(r.stdout.split("\n", 1)[1]) == (shell_pid, shell_pid)
+
+
+def test_exec_no_new_privs(crt, bundle_factory):
+    b = bundle_factory(("sleep", "1000"), noNewPrivileges=False)
+    crt("run", "--detach", "--bundle", b.path, "nnp", check=True)
+    try:
+        plain = crt("exec", "nnp", "grep", "NoNewPrivs", "/proc/self/status")
+        nnp = crt("exec", "--no-new-privs", "nnp", "grep", "NoNewPrivs", "/proc/self/status")
+        assert plain.stdout.split() == ["NoNewPrivs:", "0"], plain
+        assert nnp.stdout.split() == ["NoNewPrivs:", "1"], nnp
+    finally:
+        crt("delete", "--force", "nnp")
