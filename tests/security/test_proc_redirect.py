@@ -216,3 +216,29 @@ def test_symlink_inside_the_rootfs_still_works(crt, bundle_factory):
     r = crt("run", "--bundle", b.path, "inroot")
     assert r.returncode == 0, r
     assert "tmpfs" in r.stdout
+
+
+@pytest.mark.parametrize("link", ["/elsewhere", "elsewhere", "../../../elsewhere", "loop"])
+@pytest.mark.parametrize("dest", ["proc", "sys"])
+def test_proc_and_sys_destinations_may_not_be_symlinks(crt, bundle_factory, dest, link):
+    """/proc or /sys itself a symlink (absolute, relative, climbing, a
+    loop): proc and sysfs refuse it rather than mount where it leads."""
+    b = bundle_factory(("true",))
+    os.rmdir(b.in_rootfs(dest))
+    os.makedirs(b.in_rootfs("elsewhere"), exist_ok=True)
+    os.symlink(dest if link == "loop" else link, b.in_rootfs(dest))
+    r = crt("run", "--bundle", b.path, "procsym")
+    assert r.returncode == 1, r
+    assert f"`/{dest}`" in r.stderr, r
+    assert os.listdir(b.in_rootfs("elsewhere")) == []
+
+
+@pytest.mark.parametrize("link", ["a", "/a/b/../a"])
+def test_destination_parent_symlink_loop(crt, bundle_factory, link):
+    b = bundle_factory(("true",))
+    os.symlink(link, b.in_rootfs("a"))
+    b.config["mounts"].append({"destination": "/a/data", "type": "tmpfs", "source": "tmpfs"})
+    b.save()
+    r = crt("run", "--bundle", b.path, "looped")
+    assert r.returncode == 1, r
+    assert "mounts[5].destination `/a/data`" in r.stderr, r
