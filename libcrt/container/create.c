@@ -154,6 +154,8 @@ send_seccomp_fd (const setup_peer *p, int notify_fd, crt_error **err)
 static int
 parent_setup (const crt_ns_plan *plan, const setup_peer *p, crt_error **err)
 {
+  if (crt_oom_score_adj_apply (p->pid, p->spec->process, err) < 0)
+    return -1;
   if (plan->new_userns)
     {
       if (crt_ns_write_id_maps (p->pid, p->spec->linux_, err) < 0)

@@ -161,7 +161,8 @@ exec_child_run (exec_child *c)
   /* Once in the container's namespaces nothing that is not the
    * container's may stay open: the namespace fds, the cgroup dir, what
    * our caller leaked (CVE-2024-21626). */
-  if (crt_ns_join_paths (&c->plan, &err) < 0
+  if (crt_oom_score_adj_apply (0, p, &err) < 0
+      || crt_ns_join_paths (&c->plan, &err) < 0
       || (c->plan.join_fd[CRT_NS_MOUNT] >= 0 && chdir ("/") < 0
           && crt_error_errno (&err, "chdir /") < 0)
       || crt_close_fds_except (3 + c->preserve_fds, keep, CRT_ARRAY_SIZE (keep), &err) < 0

@@ -111,7 +111,6 @@ crt_process_setup (const crt_process *proc, const crt_linux *linux_, crt_error *
     return crt_error_errno (err, "setsid");
 
   if (crt_rlimits_apply (proc, err) < 0
-      || crt_oom_score_adj_apply (proc, err) < 0
       || crt_personality_apply (linux_ ? linux_->personality : NULL, err) < 0
       || crt_scheduler_apply (proc->scheduler, err) < 0
       || crt_io_priority_apply (proc->io_priority, err) < 0)

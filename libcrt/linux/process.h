@@ -20,7 +20,7 @@ int crt_process_find_executable (const crt_process *proc, char **out, crt_error 
  * cwd must exist, as with runc and crun). */
 int crt_process_make_cwd (const crt_process *proc, crt_error **err);
 
-/* Apply, in this order: rlimits, oomScoreAdj, personality (from linux_,
+/* Apply, in this order: rlimits, personality (from linux_,
  * may be NULL), scheduler, ioPriority, cwd (resolved inside the root
  * with no magic link, entered as root when root may, and refused if the
  * kernel places it outside the root), bounding set, user (additionalGids, gid, uid,
@@ -49,8 +49,12 @@ int crt_sysctl_validate (const crt_spec *spec, crt_error **err);
 /* rlimits.c: process.rlimits, resources already resolved by the parser. */
 int crt_rlimits_apply (const crt_process *proc, crt_error **err);
 
-/* sched.c: process.oomScoreAdj (untouched when unset). */
-int crt_oom_score_adj_apply (const crt_process *proc, crt_error **err);
+/* sched.c: process.oomScoreAdj (untouched when unset), of pid (0: the
+ * caller). Not part of crt_process_setup: in a user namespace the
+ * process's /proc files belong to the host's root (it is non-dumpable,
+ * see crt_ns_clone), so the init's value is written by crt, and an exec
+ * child writes its own before it joins the container's user namespace. */
+int crt_oom_score_adj_apply (pid_t pid, const crt_process *proc, crt_error **err);
 /* sched.c: linux.personality (NULL = nothing to do). */
 int crt_personality_apply (const crt_personality *pers, crt_error **err);
 /* sched.c: process.scheduler via sched_setattr (NULL = nothing to do). */

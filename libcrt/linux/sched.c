@@ -35,8 +35,10 @@ lookup (const named_value *table, size_t n, const char *name, unsigned long *out
 }
 
 int
-crt_oom_score_adj_apply (const crt_process *proc, crt_error **err)
+crt_oom_score_adj_apply (pid_t pid, const crt_process *proc, crt_error **err)
 {
+  cleanup_free char *path = pid ? crt_fmt ("/proc/%d/oom_score_adj", (int) pid)
+                                : crt_xstrdup ("/proc/self/oom_score_adj");
   cleanup_close int fd = -1;
   char buf[32];
   int len;
@@ -47,9 +49,9 @@ crt_oom_score_adj_apply (const crt_process *proc, crt_error **err)
     return crt_error_set (err, 0, "process.oomScoreAdj: %" PRId64 " is not within [-1000, 1000]",
                           proc->oom_score_adj.value);
   len = snprintf (buf, sizeof (buf), "%" PRId64, proc->oom_score_adj.value);
-  fd = open ("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+  fd = open (path, O_WRONLY | O_CLOEXEC);
   if (fd < 0)
-    return crt_error_errno (err, "open `/proc/self/oom_score_adj`");
+    return crt_error_errno (err, "open `%s`", path);
   if (crt_write_all (fd, buf, (size_t) len) < 0)
     return crt_error_errno (err, "set oomScoreAdj to %s", buf);
   return 0;

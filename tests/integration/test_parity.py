@@ -112,3 +112,24 @@ def test_exec_no_new_privs(crt, bundle_factory):
         assert nnp.stdout.split() == ["NoNewPrivs:", "1"], nnp
     finally:
         crt("delete", "--force", "nnp")
+
+
+def test_oom_score_adj_in_a_user_namespace(crt, bundle_factory):
+    """In a new user namespace the init's and exec children's /proc files
+    belong to the host's root (they are non-dumpable), so crt writes the
+    init's oomScoreAdj itself and an exec child sets its own before it
+    joins; both failed with EACCES in crt 05a0bc6."""
+    b = bundle_factory(("sleep", "1000"), oomScoreAdj=123)
+    b.config["linux"]["namespaces"].append({"type": "user"})
+    b.config["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    b.config["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    b.save()
+    r = crt("run", "--detach", "--bundle", b.path, "oomns")
+    assert r.returncode == 0, r
+    try:
+        init = crt("exec", "oomns", "cat", "/proc/1/oom_score_adj")
+        own = crt("exec", "oomns", "cat", "/proc/self/oom_score_adj")
+        assert init.stdout == "123\n", init
+        assert own.stdout == "123\n", own
+    finally:
+        crt("delete", "--force", "oomns")
