@@ -56,7 +56,6 @@ def fuzz_bin(tmp_path_factory):
     return out
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("harness", sorted(HARNESSES))
 def test_fuzz_smoke(fuzz_bin, harness, tmp_path):
     binary = os.path.join(fuzz_bin, "fuzz_" + harness)
