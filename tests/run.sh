@@ -10,8 +10,9 @@
 #      integration tests (tests/integration), the attack and bad-input
 #      tests (tests/security), the host cgroup tests
 #      (tests/cgroup/test_cgroup_host.py), podman and containerd driving
-#      crt (tests/engines) against build/src/crt and the
-#      OCI conformance ratchet (tests/conformance/expected-pass.txt);
+#      crt (tests/engines) against build/src/crt, the
+#      OCI conformance ratchet (tests/conformance/expected-pass.txt) and
+#      30 s of each libFuzzer harness (tests/fuzz, built with clang);
 #      then session "vm": tests/cgroup/test_cgroup_vm.py in a VM with a
 #      pure cgroup v2 hierarchy (../shared/vm/run-in-vm.sh);
 #   4. builds an ASan+UBSan crt in build-asan/ and runs the unit and
@@ -88,7 +89,7 @@ fi
 # --- 1. dependencies -------------------------------------------------------
 pkgs=(autoconf automake pkg-config make gcc libc6-dev libseccomp-dev libcap-dev
 	libyajl-dev libmount-dev busybox-static python3 python3-pytest crun runc
-	libasan8 libubsan1 util-linux procps iproute2 bsdutils
+	libasan8 libubsan1 clang util-linux procps iproute2 bsdutils
 	qemu-system-x86 linux-image-amd64 podman conmon containerd)
 if [ "${CRT_NO_APT:-0}" != 1 ]; then
 	missing=()
@@ -134,16 +135,26 @@ if [ ! -x configure ]; then
 	}
 fi
 
+# The test paths of each pytest session, and its time limit in seconds.
+# The fuzz harnesses (a clang build, then 30 s each) test libcrt, not the
+# crt binary: the asan session has nothing to add to them.
+default_paths=(tests/integration tests/security tests/cgroup/test_cgroup_host.py tests/engines tests/fuzz)
+default_timeout=1800
+asan_paths=(tests/integration tests/security tests/cgroup/test_cgroup_host.py tests/engines)
+asan_timeout=1200
+
 session() { # session NAME BUILD_DIR [env assignments...] -- pytest args
+	# runs the paths of the array NAME_paths, for at most NAME_timeout s
 	local name=$1 dir=$2; shift 2
+	local -n paths=${name}_paths limit=${name}_timeout
 	local envs=()
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do envs+=("$1"); shift; done
 	shift
 	say "pytest session '$name' against $dir/src/crt"
 	env CRT_BINARY="$repo/$dir/src/crt" CRT_BUILD_DIR="$repo/$dir" "${envs[@]}" \
-		timeout -k 10 1200 "$python" -m pytest -p no:cacheprovider -q -rfEs \
+		timeout -k 10 "$limit" "$python" -m pytest -p no:cacheprovider -q -rfEs \
 		--junitxml="$results/$name.xml" -o junit_suite_name="$name" \
-		tests/integration tests/security tests/cgroup/test_cgroup_host.py tests/engines "$@"
+		"${paths[@]}" "$@"
 	local rc=$?
 	# 0 all passed, 1 some failed: the junit file has the details.
 	if [ $rc -gt 1 ] && [ $rc -ne 5 ]; then

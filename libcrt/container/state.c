@@ -254,17 +254,14 @@ tree_int (yajl_val root, const char *key)
 }
 
 int
-crt_state_read (int dirfd, crt_state_record *rec, crt_error **err)
+crt_state_parse (const char *text, crt_state_record *rec, crt_error **err)
 {
-  cleanup_free char *text = NULL;
   char errbuf[256];
   yajl_val root, ann;
   const char *ann_path[] = { "annotations", NULL };
   const char *pidns_path[] = { "privatePidNamespace", NULL };
 
   memset (rec, 0, sizeof (*rec));
-  if (crt_read_file_at (dirfd, CRT_STATE_FILE, &text, NULL, err) < 0)
-    return -1;
   root = yajl_tree_parse (text, errbuf, sizeof (errbuf));
   if (root == NULL)
     return crt_error_set (err, 0, "state file is corrupt: %s", errbuf);
@@ -293,6 +290,17 @@ crt_state_read (int dirfd, crt_state_record *rec, crt_error **err)
     }
   yajl_tree_free (root);
   return 0;
+}
+
+int
+crt_state_read (int dirfd, crt_state_record *rec, crt_error **err)
+{
+  cleanup_free char *text = NULL;
+
+  memset (rec, 0, sizeof (*rec));
+  if (crt_read_file_at (dirfd, CRT_STATE_FILE, &text, NULL, err) < 0)
+    return -1;
+  return crt_state_parse (text, rec, err);
 }
 
 bool

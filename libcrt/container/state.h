@@ -46,6 +46,9 @@ int crt_state_dir_remove (const crt_context *ctx, const char *id, int dirfd, crt
 
 int crt_state_write (int dirfd, const crt_state_record *rec, crt_error **err);
 int crt_state_read (int dirfd, crt_state_record *rec, crt_error **err);
+/* The state.json text alone (what crt_state_read does once it has read
+ * the file); rec is zeroed first and owns the strings on success. */
+int crt_state_parse (const char *text, crt_state_record *rec, crt_error **err);
 
 /* created / running / stopped, from the record and the live process. */
 crt_status crt_state_status (int dirfd, const crt_state_record *rec);

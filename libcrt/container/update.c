@@ -9,48 +9,18 @@
 #include "../util/json_gen.h"
 #include "../util/util.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-/* "-1", or a size like Docker's: 512, 64k, 1.5g, 2GiB (powers of 1024). */
 static int
 parse_size (const char *flag, const char *s, int64_t *out, crt_error **err)
 {
-  static const char units[] = "kmgtp";
-  char *end;
-  double v;
-  const char *u;
-
-  if (strcmp (s, "-1") == 0)
-    {
-      *out = -1;
-      return 0;
-    }
-  errno = 0;
-  v = strtod (s, &end);
-  if (errno != 0 || end == s || !isdigit ((unsigned char) s[0]) || !isfinite (v))
+  if (crt_parse_size (s, out) < 0)
     return crt_error_set (err, 0, "--%s: invalid size `%s`", flag, s);
-  if (*end == ' ')
-    end++;
-  if (*end && (u = strchr (units, tolower ((unsigned char) *end))) != NULL)
-    {
-      for (const char *k = units; k <= u; k++)
-        v *= 1024;
-      end++;
-      if (*end == 'i' || *end == 'I')
-        end++;
-    }
-  if (*end == 'b' || *end == 'B')
-    end++;
-  if (*end != '\0' || v >= 9.2e18)
-    return crt_error_set (err, 0, "--%s: invalid size `%s`", flag, s);
-  *out = (int64_t) v;
   return 0;
 }
 

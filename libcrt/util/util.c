@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +143,42 @@ crt_parse_decimal (const char *s, int max)
   if (errno != 0 || *end != '\0' || v > max)
     return -1;
   return (int) v;
+}
+
+/* "-1", or a size like Docker's: 512, 64k, 1.5g, 2GiB (powers of 1024). */
+int
+crt_parse_size (const char *s, int64_t *out)
+{
+  static const char units[] = "kmgtp";
+  char *end;
+  double v;
+  const char *u;
+
+  if (strcmp (s, "-1") == 0)
+    {
+      *out = -1;
+      return 0;
+    }
+  errno = 0;
+  v = strtod (s, &end);
+  if (errno != 0 || end == s || !isdigit ((unsigned char) s[0]) || !isfinite (v))
+    return -1;
+  if (*end == ' ')
+    end++;
+  if (*end && (u = strchr (units, tolower ((unsigned char) *end))) != NULL)
+    {
+      for (const char *k = units; k <= u; k++)
+        v *= 1024;
+      end++;
+      if (*end == 'i' || *end == 'I')
+        end++;
+    }
+  if (*end == 'b' || *end == 'B')
+    end++;
+  if (*end != '\0' || v >= 9.2e18)
+    return -1;
+  *out = (int64_t) v;
+  return 0;
 }
 
 char *

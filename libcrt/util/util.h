@@ -61,6 +61,10 @@ char *crt_xstrdup (const char *s);
 /* A plain decimal 0..max (no sign, no spaces: strtol alone would take
  * " 7", "+7" and "-7"); -1 for anything else. */
 int crt_parse_decimal (const char *s, int max);
+/* A byte count as `crt update` takes it: "-1" (no limit), or a number
+ * with an optional k, m, g, t, p (powers of 1024, "KiB", "kb" and "k"
+ * alike); -1 for anything else. */
+int crt_parse_size (const char *s, int64_t *out);
 
 /* ---- files ---- */
 /* Read a whole file (at dirfd, or AT_FDCWD) into a NUL-terminated buffer. */
