@@ -13,23 +13,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-typedef struct
-{
-  const char *name;
-  unsigned long value;
-} named_value;
-
-static int
-lookup (const named_value *table, size_t n, const char *name, unsigned long *out)
-{
-  for (size_t i = 0; name != NULL && i < n; i++)
-    if (strcmp (table[i].name, name) == 0)
-      {
-        *out = table[i].value;
-        return 0;
-      }
-  return -1;
-}
 
 /* Linux 6.9; older headers lack it. */
 #ifndef MPOL_WEIGHTED_INTERLEAVE
@@ -67,7 +50,7 @@ mempolicy_failure (const crt_memory_policy *m, int errnum, crt_error **err)
 int
 crt_memory_policy_apply (const crt_memory_policy *m, crt_error **err)
 {
-  static const named_value modes[] = {
+  static const crt_named_value modes[] = {
     { "MPOL_DEFAULT", MPOL_DEFAULT },
     { "MPOL_PREFERRED", MPOL_PREFERRED },
     { "MPOL_BIND", MPOL_BIND },
@@ -76,7 +59,7 @@ crt_memory_policy_apply (const crt_memory_policy *m, crt_error **err)
     { "MPOL_PREFERRED_MANY", MPOL_PREFERRED_MANY },
     { "MPOL_WEIGHTED_INTERLEAVE", MPOL_WEIGHTED_INTERLEAVE },
   };
-  static const named_value flags[] = {
+  static const crt_named_value flags[] = {
     { "MPOL_F_STATIC_NODES", MPOL_F_STATIC_NODES },
     { "MPOL_F_RELATIVE_NODES", MPOL_F_RELATIVE_NODES },
     { "MPOL_F_NUMA_BALANCING", MPOL_F_NUMA_BALANCING },
@@ -87,12 +70,12 @@ crt_memory_policy_apply (const crt_memory_policy *m, crt_error **err)
 
   if (m == NULL)
     return 0;
-  if (lookup (modes, CRT_ARRAY_SIZE (modes), m->mode, &mode) < 0)
+  if (crt_lookup_name (modes, CRT_ARRAY_SIZE (modes), m->mode, &mode) < 0)
     return crt_error_set (err, 0, "linux.memoryPolicy.mode: unknown mode \"%s\"",
                           m->mode ? m->mode : "");
   for (size_t i = 0; i < m->n_flags; i++)
     {
-      if (lookup (flags, CRT_ARRAY_SIZE (flags), m->flags[i], &flag) < 0)
+      if (crt_lookup_name (flags, CRT_ARRAY_SIZE (flags), m->flags[i], &flag) < 0)
         return crt_error_set (err, 0, "linux.memoryPolicy.flags[%zu]: unknown flag \"%s\"", i,
                               m->flags[i]);
       mode |= flag;

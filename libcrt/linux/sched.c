@@ -16,23 +16,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-typedef struct
-{
-  const char *name;
-  unsigned long value;
-} named_value;
-
-static int
-lookup (const named_value *table, size_t n, const char *name, unsigned long *out)
-{
-  for (size_t i = 0; name != NULL && i < n; i++)
-    if (strcmp (table[i].name, name) == 0)
-      {
-        *out = table[i].value;
-        return 0;
-      }
-  return -1;
-}
 
 int
 crt_oom_score_adj_apply (pid_t pid, const crt_process *proc, crt_error **err)
@@ -60,7 +43,7 @@ crt_oom_score_adj_apply (pid_t pid, const crt_process *proc, crt_error **err)
 int
 crt_personality_apply (const crt_personality *pers, crt_error **err)
 {
-  static const named_value domains[] = {
+  static const crt_named_value domains[] = {
     { "LINUX", PER_LINUX },
     { "LINUX32", PER_LINUX32 },
   };
@@ -68,7 +51,7 @@ crt_personality_apply (const crt_personality *pers, crt_error **err)
 
   if (pers == NULL)
     return 0;
-  if (lookup (domains, CRT_ARRAY_SIZE (domains), pers->domain, &domain) < 0)
+  if (crt_lookup_name (domains, CRT_ARRAY_SIZE (domains), pers->domain, &domain) < 0)
     return crt_error_set (err, 0, "linux.personality.domain: unknown domain \"%s\"",
                           pers->domain ? pers->domain : "");
   /* runtime-spec 1.2 defines no flag yet. */
@@ -118,7 +101,7 @@ deadline_failure (const crt_scheduler *sched, int errnum, crt_error **err)
 int
 crt_scheduler_apply (const crt_scheduler *sched, crt_error **err)
 {
-  static const named_value policies[] = {
+  static const crt_named_value policies[] = {
     { "SCHED_OTHER", SCHED_NORMAL },
     { "SCHED_FIFO", SCHED_FIFO },
     { "SCHED_RR", SCHED_RR },
@@ -127,7 +110,7 @@ crt_scheduler_apply (const crt_scheduler *sched, crt_error **err)
     { "SCHED_IDLE", SCHED_IDLE },
     { "SCHED_DEADLINE", SCHED_DEADLINE },
   };
-  static const named_value flags[] = {
+  static const crt_named_value flags[] = {
     { "SCHED_FLAG_RESET_ON_FORK", SCHED_FLAG_RESET_ON_FORK },
     { "SCHED_FLAG_RECLAIM", SCHED_FLAG_RECLAIM },
     { "SCHED_FLAG_DL_OVERRUN", SCHED_FLAG_DL_OVERRUN },
@@ -143,14 +126,14 @@ crt_scheduler_apply (const crt_scheduler *sched, crt_error **err)
     return 0;
   memset (&attr, 0, sizeof (attr));
   attr.size = sizeof (attr);
-  if (lookup (policies, CRT_ARRAY_SIZE (policies), sched->policy, &policy) < 0)
+  if (crt_lookup_name (policies, CRT_ARRAY_SIZE (policies), sched->policy, &policy) < 0)
     return crt_error_set (err, 0, "process.scheduler.policy: unknown policy \"%s\"",
                           sched->policy ? sched->policy : "");
   attr.sched_policy = (uint32_t) policy;
   for (size_t i = 0; i < sched->n_flags; i++)
     {
       unsigned long flag;
-      if (lookup (flags, CRT_ARRAY_SIZE (flags), sched->flags[i], &flag) < 0)
+      if (crt_lookup_name (flags, CRT_ARRAY_SIZE (flags), sched->flags[i], &flag) < 0)
         return crt_error_set (err, 0, "process.scheduler.flags[%zu]: unknown flag \"%s\"", i,
                               sched->flags[i]);
       attr.sched_flags |= flag;
@@ -177,7 +160,7 @@ crt_scheduler_apply (const crt_scheduler *sched, crt_error **err)
 int
 crt_io_priority_apply (const crt_io_priority *prio, crt_error **err)
 {
-  static const named_value classes[] = {
+  static const crt_named_value classes[] = {
     { "IOPRIO_CLASS_RT", IOPRIO_CLASS_RT },
     { "IOPRIO_CLASS_BE", IOPRIO_CLASS_BE },
     { "IOPRIO_CLASS_IDLE", IOPRIO_CLASS_IDLE },
@@ -186,7 +169,7 @@ crt_io_priority_apply (const crt_io_priority *prio, crt_error **err)
 
   if (prio == NULL)
     return 0;
-  if (lookup (classes, CRT_ARRAY_SIZE (classes), prio->class_, &class_) < 0)
+  if (crt_lookup_name (classes, CRT_ARRAY_SIZE (classes), prio->class_, &class_) < 0)
     return crt_error_set (err, 0, "process.ioPriority.class: unknown class \"%s\"",
                           prio->class_ ? prio->class_ : "");
   if (prio->priority < 0 || prio->priority > 7)

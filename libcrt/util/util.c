@@ -131,6 +131,18 @@ crt_xstrdup (const char *s)
 }
 
 int
+crt_lookup_name (const crt_named_value *table, size_t n, const char *name, unsigned long *out)
+{
+  for (size_t i = 0; name != NULL && i < n; i++)
+    if (strcmp (table[i].name, name) == 0)
+      {
+        *out = table[i].value;
+        return 0;
+      }
+  return -1;
+}
+
+int
 crt_parse_decimal (const char *s, int max)
 {
   char *end;

@@ -58,6 +58,16 @@ char *crt_fmt (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 void *crt_xmalloc0 (size_t n);
 char *crt_xstrdup (const char *s);
 
+/* A table from names to the kernel's numbers, and the lookup in it: 0
+ * and *out set, or -1 for an unknown (or NULL) name. */
+typedef struct crt_named_value
+{
+  const char *name;
+  unsigned long value;
+} crt_named_value;
+int crt_lookup_name (const crt_named_value *table, size_t n, const char *name,
+                     unsigned long *out);
+
 /* A plain decimal 0..max (no sign, no spaces: strtol alone would take
  * " 7", "+7" and "-7"); -1 for anything else. */
 int crt_parse_decimal (const char *s, int max);

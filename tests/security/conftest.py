@@ -13,7 +13,11 @@ Test modules import the helpers from the module name, not from
 
 import importlib.util
 import os
+import shutil
+import subprocess
 import sys
+
+import pytest
 
 _NAME = "crt_integration_conftest"
 _PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
@@ -60,3 +64,26 @@ pid_alive = integration.pid_alive
 mounts_under = integration._mounts_under
 APP_UID = integration.APP_UID
 APP_GID = integration.APP_GID
+
+
+# Static attackers of tests/security/helpers/*.c, built once per session
+# (static: the busybox rootfs has no libc).
+HELPERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "helpers")
+
+
+@pytest.fixture(scope="session")
+def static_helper(tmp_path_factory):
+    built = {}
+
+    def build(name):
+        if name not in built:
+            if shutil.which("gcc") is None:
+                pytest.skip("gcc not installed (apt-get install gcc libc6-dev)")
+            out = str(tmp_path_factory.mktemp(name) / name)
+            r = subprocess.run(["gcc", "-static", "-O2", "-o", out,
+                                os.path.join(HELPERS, name + ".c")], capture_output=True, text=True)
+            if r.returncode != 0:
+                pytest.fail(f"cannot build helpers/{name}.c: {r.stderr}")
+            built[name] = out
+        return built[name]
+    return build

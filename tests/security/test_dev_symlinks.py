@@ -24,7 +24,6 @@ import pytest
 
 from crt_integration_conftest import wait_for
 
-HELPERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "helpers")
 ROUNDS = 200
 TARGETS = ["/proc/sys/kernel/core_pattern", "/proc/sysrq-trigger", "../../host-marker"]
 
@@ -105,16 +104,9 @@ def test_masked_path_symlinked_masks_only_the_container(crt, bundle_factory, kin
         assert f.read() == "SECRET\n"
 
 
-@pytest.fixture(scope="module")
-def swap_race(tmp_path_factory):
-    if shutil.which("gcc") is None:
-        pytest.skip("gcc not installed (apt-get install gcc libc6-dev)")
-    out = str(tmp_path_factory.mktemp("swap_race_dev") / "swap_race")
-    r = subprocess.run(["gcc", "-static", "-O2", "-o", out, os.path.join(HELPERS, "swap_race.c")],
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        pytest.fail(f"cannot build the racer: {r.stderr}")
-    return out
+@pytest.fixture
+def swap_race(static_helper):
+    return static_helper("swap_race")
 
 
 @pytest.mark.parametrize("terminal", [False, True], ids=["no-terminal", "terminal"])

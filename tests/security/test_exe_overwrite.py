@@ -29,21 +29,13 @@ import pytest
 
 from crt_integration_conftest import CRT, Crt, wait_for
 
-HELPER_SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "helpers", "exe_race.c")
 EXECS = 300
 CREATE_START_ROUNDS = 5
 
 
-@pytest.fixture(scope="module")
-def exe_race(tmp_path_factory):
-    if shutil.which("gcc") is None:
-        pytest.skip("gcc not installed (apt-get install gcc libc6-dev)")
-    out = str(tmp_path_factory.mktemp("exe_race") / "exe_race")
-    r = subprocess.run(["gcc", "-static", "-O2", "-o", out, HELPER_SRC], capture_output=True,
-                       text=True)
-    if r.returncode != 0:
-        pytest.fail(f"cannot build the attacker: {r.stderr}")
-    return out
+@pytest.fixture
+def exe_race(static_helper):
+    return static_helper("exe_race")
 
 
 def sha256(path):

@@ -22,20 +22,12 @@ import pytest
 
 from crt_integration_conftest import wait_for
 
-HELPERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "helpers")
 ROUNDS = 200
 
 
-@pytest.fixture(scope="module")
-def swap_race(tmp_path_factory):
-    if shutil.which("gcc") is None:
-        pytest.skip("gcc not installed (apt-get install gcc libc6-dev)")
-    out = str(tmp_path_factory.mktemp("swap_race") / "swap_race")
-    r = subprocess.run(["gcc", "-static", "-O2", "-o", out, os.path.join(HELPERS, "swap_race.c")],
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        pytest.fail(f"cannot build the racer: {r.stderr}")
-    return out
+@pytest.fixture
+def swap_race(static_helper):
+    return static_helper("swap_race")
 
 
 def host_mounts(test_dirs):

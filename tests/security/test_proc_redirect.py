@@ -15,6 +15,7 @@ running this file against that build).
 """
 
 import os
+import socket
 
 import pytest
 
@@ -33,6 +34,19 @@ def assert_refused(r, *words):
     assert len(lines) == 1, r
     for w in words:
         assert w in lines[0], r
+
+
+def create_with_console_socket(crt, b, test_dirs, cid):
+    """`crt create` of a terminal container, with a socket to hand the
+    pty master to (nobody takes it: the create is expected to fail)."""
+    sock_path = os.path.join(test_dirs.tmp, cid + ".sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(sock_path)
+    srv.listen(1)
+    try:
+        return crt("create", "--console-socket", sock_path, "--bundle", b.path, cid)
+    finally:
+        srv.close()
 
 
 REDIRECTS = {
@@ -114,21 +128,13 @@ def test_console_through_symlink_into_proc_is_refused(crt, bundle_factory, test_
     """process.terminal with the image's /dev/console -> /proc/sys/kernel/...:
     the pty would be bound over a /proc/sys file. (/dev is a tmpfs in the
     default config, so here the image brings its own /dev.)"""
-    import socket
     b = bundle_factory(("true",), terminal=True)
     b.config["mounts"] = [m for m in b.config["mounts"] if m["destination"] != "/dev"]
     b.save()
     os.makedirs(b.in_rootfs("dev/pts"), exist_ok=True)
     os.symlink("/proc/sys/kernel/core_pattern", b.in_rootfs("dev/console"))
     os.symlink("pts/ptmx", b.in_rootfs("dev/ptmx"))
-    sock_path = os.path.join(test_dirs.tmp, "console.sock")
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(sock_path)
-    srv.listen(1)
-    try:
-        r = crt("create", "--console-socket", sock_path, "--bundle", b.path, "console")
-    finally:
-        srv.close()
+    r = create_with_console_socket(crt, b, test_dirs, "console")
     assert_refused(r, "/dev/console", "inside /proc")
     with open("/proc/sys/kernel/core_pattern") as f:
         assert "pts" not in f.read()
@@ -139,7 +145,6 @@ def test_ptmx_symlinked_elsewhere_is_refused(crt, bundle_factory, test_dirs):
     devices and leaves its /dev/ptmx alone) whose ptmx leads to
     /proc/sys/kernel/core_pattern: the terminal must not be opened
     through it."""
-    import socket
     b = bundle_factory(("true",), terminal=True)
     devdir = os.path.join(test_dirs.tmp, "devdir")
     os.makedirs(os.path.join(devdir, "pts"))
@@ -148,14 +153,7 @@ def test_ptmx_symlinked_elsewhere_is_refused(crt, bundle_factory, test_dirs):
         if m["destination"] == "/dev":
             m.update(type="bind", source=devdir, options=["rbind"])
     b.save()
-    sock_path = os.path.join(test_dirs.tmp, "console.sock")
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(sock_path)
-    srv.listen(1)
-    try:
-        r = crt("create", "--console-socket", sock_path, "--bundle", b.path, "ptmx")
-    finally:
-        srv.close()
+    r = create_with_console_socket(crt, b, test_dirs, "ptmx")
     assert_refused(r, "/dev/ptmx", "not the pty multiplexer")
 
 
