@@ -254,8 +254,10 @@ validate_namespaces (const crt_linux *l, crt_error **err)
   return 0;
 }
 
-/* A new user namespace needs mappings to be usable; mappings without one
- * would be silently ignored. Joining one by path needs none. */
+/* Mappings without a user namespace would be silently ignored. A new
+ * user namespace without uidMappings (gidMappings) gets the single
+ * mapping "0 <crt's uid> 1" (as with crun), so the process's ids must be
+ * 0: any other id cannot be taken there (EINVAL from setresuid). */
 static int
 validate_user_namespace (const crt_spec *spec, const crt_linux *l, crt_error **err)
 {
@@ -267,12 +269,21 @@ validate_user_namespace (const crt_spec *spec, const crt_linux *l, crt_error **e
   if (user == NULL && (l->n_uid_mappings > 0 || l->n_gid_mappings > 0))
     return fail (err, "linux.%s: set without a user namespace",
                  l->n_uid_mappings > 0 ? "uidMappings" : "gidMappings");
-  if (user && user->path == NULL)
+  if (user && user->path == NULL && spec->process)
     {
-      if (l->n_uid_mappings == 0)
-        return fail (err, "linux.uidMappings: required with a new user namespace");
-      if (l->n_gid_mappings == 0)
-        return fail (err, "linux.gidMappings: required with a new user namespace");
+      const crt_user *u = &spec->process->user;
+
+      if (l->n_uid_mappings == 0 && u->uid != 0)
+        return fail (err, "process.user.uid: %u is not mapped in the new user namespace "
+                     "(without linux.uidMappings only 0 is)", u->uid);
+      if (l->n_gid_mappings == 0 && u->gid != 0)
+        return fail (err, "process.user.gid: %u is not mapped in the new user namespace "
+                     "(without linux.gidMappings only 0 is)", u->gid);
+      for (size_t i = 0; l->n_gid_mappings == 0 && i < u->n_additional_gids; i++)
+        if (u->additional_gids[i] != 0)
+          return fail (err, "process.user.additionalGids[%zu]: %u is not mapped in the new "
+                       "user namespace (without linux.gidMappings only 0 is)", i,
+                       u->additional_gids[i]);
     }
   return 0;
 }

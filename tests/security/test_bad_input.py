@@ -570,8 +570,10 @@ CONFLICTS += [
     ("uidMappings-without-user-namespace",
      edit(put("linux.uidMappings", [{"containerID": 0, "hostID": 1000, "size": 1}])),
      "config.json: linux.uidMappings: set without a user namespace"),
-    ("user-namespace-without-mappings", edit(_ns({"type": "user"})),
-     "config.json: linux.uidMappings: required with a new user namespace"),
+    ("user-namespace-without-mappings-non-root-user",
+     edit(_both(_ns({"type": "user"}), put("process.user", {"uid": 1001, "gid": 0}))),
+     "config.json: process.user.uid: 1001 is not mapped in the new user namespace "
+     "(without linux.uidMappings only 0 is)"),
     ("id-mapping-size-0", edit(_both(_ns({"type": "user"}), put(
         "linux.uidMappings", [{"containerID": 0, "hostID": 1000, "size": 0}]))),
      "config.json: linux.uidMappings[0].size: must be greater than 0"),
