@@ -205,6 +205,15 @@ crt_process_validate (const crt_process *p, const char *file, const char *prefix
   return 0;
 }
 
+static bool
+has_str (char *const *v, size_t n, const char *s)
+{
+  for (size_t i = 0; i < n; i++)
+    if (strcmp (v[i], s) == 0)
+      return true;
+  return false;
+}
+
 static int
 validate_mounts (const crt_spec *spec, crt_error **err)
 {
@@ -215,6 +224,10 @@ validate_mounts (const crt_spec *spec, crt_error **err)
 
       if ((m->n_uid_mappings == 0) != (m->n_gid_mappings == 0))
         return fail (err, "mounts[%zu]: uidMappings and gidMappings must be given together", i);
+      if (has_str (m->options, m->n_options, "copy-symlink")
+          && has_str (m->options, m->n_options, "src-nofollow"))
+        return fail (err, "mounts[%zu].options: copy-symlink and src-nofollow exclude each other",
+                     i);
       snprintf (where, sizeof (where), "mounts[%zu].uidMappings", i);
       if (check_mappings (where, m->uid_mappings, m->n_uid_mappings, err) < 0)
         return -1;
@@ -419,15 +432,6 @@ validate_sysctl (const crt_spec *spec, const crt_linux *l, crt_error **err)
         return -1;
     }
   return 0;
-}
-
-static bool
-has_str (char *const *v, size_t n, const char *s)
-{
-  for (size_t i = 0; i < n; i++)
-    if (strcmp (v[i], s) == 0)
-      return true;
-  return false;
 }
 
 /* set_mempolicy(2)'s rules, which config-linux.md points to. */

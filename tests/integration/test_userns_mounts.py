@@ -76,3 +76,176 @@ def test_userns_without_mappings_non_root_user_refused(crt, bundle):
     err = run_sh(crt, bundle, "true", expect=1, user={"uid": APP_UID, "gid": 0})
     assert ("process.user.uid: 1001 is not mapped in the new user namespace "
             "(without linux.uidMappings only 0 is)") in err
+
+
+# --------------------------------------------------------------------------
+# 2. mount options, on directories and files, with and without userns
+# --------------------------------------------------------------------------
+
+@pytest.fixture
+def host_tree(crt):
+    base = os.path.join(crt.tmp, "host")
+    os.makedirs(os.path.join(base, "dir", "sub"))
+    with open(os.path.join(base, "file"), "w") as f:
+        f.write("host-file\n")
+    os.makedirs(os.path.join(base, "target"))
+    with open(os.path.join(base, "target", "t"), "w") as f:
+        f.write("t\n")
+    os.symlink(os.path.join(base, "target"), os.path.join(base, "dirlink"))
+    os.symlink("/etc/hostname", os.path.join(base, "filelink"))
+    for root, dirs, files in os.walk(base):
+        for n in dirs + files:
+            os.chmod(os.path.join(root, n), 0o755, follow_symlinks=False) \
+                if not os.path.islink(os.path.join(root, n)) else None
+    os.chmod(base, 0o755)
+    return base
+
+
+OPTION_SCRIPT = (
+    "cat /proc/self/mountinfo; echo ===; "
+    "touch /t1/x 2>/dev/null || echo t1-ro; touch /t2/x && echo t2-rw; "
+    "stat -c '%a' /t1 /t2; df -k /t1 | tail -1; "
+    "touch /b1/x 2>/dev/null || echo b1-ro; touch /b2/sub/x 2>/dev/null || echo b2-rro; "
+    "echo w > /f1 2>/dev/null || echo f1-ro; echo w >> /f2 && echo f2-rw; "
+    "/f1 2>/dev/null || echo f1-noexec")
+
+
+@pytest.mark.parametrize("userns", [False, True], ids=["host-ids", "userns"])
+def test_mount_options_on_dirs_and_files(crt, bundle, host_tree, userns):
+    if userns:
+        add_userns(bundle)
+        os.system(f"chown -R 100000:100000 {host_tree}")
+    os.chmod(os.path.join(host_tree, "file"), 0o777)
+    m = bundle.config["mounts"]
+    m.append({"destination": "/t1", "type": "tmpfs", "source": "tmpfs",
+              "options": ["ro", "nosuid", "nodev", "noexec", "sync", "dirsync", "relatime",
+                          "size=1m", "mode=1777"]})
+    m.append({"destination": "/t2", "type": "tmpfs", "source": "tmpfs",
+              "options": ["rw", "mode=1777", "size=2m"]})
+    m.append({"destination": "/b1", "type": "bind", "source": host_tree + "/dir",
+              "options": ["rbind", "ro", "nosuid", "nodev", "noexec", "relatime"]})
+    m.append({"destination": "/b2", "type": "bind", "source": host_tree + "/dir",
+              "options": ["rbind", "rro", "rslave"]})
+    m.append({"destination": "/f1", "type": "bind", "source": host_tree + "/file",
+              "options": ["bind", "ro", "noexec", "nosuid", "nodev"]})
+    m.append({"destination": "/f2", "type": "bind", "source": host_tree + "/file",
+              "options": ["bind", "rw"]})
+    out = run_sh(crt, bundle, OPTION_SCRIPT)
+    info, rest = out.split("===\n")
+    mi = mountinfo(info)
+    opts, fstype, sopts = mi["/t1"]
+    assert {"ro", "nosuid", "nodev", "noexec", "relatime"} <= opts, info
+    # As runc and crun: the tmpfs itself stays rw, its mount is ro.
+    assert fstype == "tmpfs" and {"rw", "sync", "dirsync", "size=1024k"} <= sopts, info
+    assert "rw" in mi["/t2"][0] and "size=2048k" in mi["/t2"][2], info
+    assert {"ro", "nosuid", "nodev", "noexec", "relatime"} <= mi["/b1"][0], info
+    assert "ro" in mi["/b2"][0], info
+    assert {"ro", "nosuid", "nodev", "noexec"} <= mi["/f1"][0], info
+    assert "rw" in mi["/f2"][0], info
+    b2 = [line for line in info.splitlines() if line.split()[4] == "/b2"][0]
+    assert "shared:" not in b2, b2
+    lines = rest.split("\n")
+    assert lines[:4] == ["t1-ro", "t2-rw", "1777", "1777"], rest
+    assert lines[4].split()[1] == "1024", rest
+    assert lines[5:10] == ["b1-ro", "b2-rro", "f1-ro", "f2-rw", "f1-noexec"], rest
+    with open(os.path.join(host_tree, "file")) as f:
+        assert f.read() == "host-file\nw\n"
+
+
+def test_idmapped_mount_through_symlinked_source(crt, bundle, host_tree):
+    owned = os.path.join(host_tree, "target", "owned")
+    with open(owned, "w") as f:
+        f.write("x\n")
+    os.chown(owned, 1000, 1000)
+    bundle.config["mounts"].append({
+        "destination": "/idm", "type": "bind", "source": host_tree + "/dirlink",
+        "options": ["bind", "idmap"],
+        "uidMappings": [{"containerID": 1000, "hostID": 2000, "size": 10}],
+        "gidMappings": [{"containerID": 1000, "hostID": 3000, "size": 10}]})
+    out = run_sh(crt, bundle, "stat -c %u:%g /idm/owned; cat /idm/t; "
+                              "grep ' /idm ' /proc/self/mountinfo")
+    ids, content, line = out.splitlines()
+    # The symlink is followed (a bind of its target), idmapped.
+    assert ids == "2000:3000" and content == "t"
+    assert "idmapped" in line.split()[5] and line.split()[3].endswith("/target"), line
+
+
+def test_src_nofollow_binds_the_symlink_itself(crt, bundle, host_tree):
+    bundle.config["mounts"].append({"destination": "/nofollow", "type": "bind",
+                                    "source": host_tree + "/filelink",
+                                    "options": ["bind", "src-nofollow"]})
+    out = run_sh(crt, bundle, "readlink /nofollow; grep ' /nofollow ' /proc/self/mountinfo")
+    target, line = out.splitlines()
+    assert target == "/etc/hostname"
+    assert line.split()[3].endswith("/filelink"), line
+    # The rootfs got a plain file as the mount point, nothing else.
+    assert os.path.isfile(bundle.in_rootfs("/nofollow"))
+    assert not os.path.islink(bundle.in_rootfs("/nofollow"))
+
+
+def test_copy_symlink_makes_a_symlink(crt, bundle, host_tree):
+    bundle.config["mounts"].append({"destination": "/copied", "type": "bind",
+                                    "source": host_tree + "/filelink",
+                                    "options": ["bind", "copy-symlink"]})
+    # A source that is no symlink is bound as usual.
+    bundle.config["mounts"].append({"destination": "/plain", "type": "bind",
+                                    "source": host_tree + "/file",
+                                    "options": ["bind", "copy-symlink"]})
+    out = run_sh(crt, bundle, "readlink /copied; cat /plain; "
+                              "grep -c ' /copied ' /proc/self/mountinfo || true")
+    assert out.splitlines() == ["/etc/hostname", "host-file", "0"]
+    assert os.readlink(bundle.in_rootfs("/copied")) == "/etc/hostname"
+
+
+def test_copy_symlink_onto_a_different_file_refused(crt, bundle, host_tree):
+    with open(bundle.in_rootfs("/copied"), "w") as f:
+        f.write("x")
+    bundle.config["mounts"].append({"destination": "/copied", "type": "bind",
+                                    "source": host_tree + "/filelink",
+                                    "options": ["bind", "copy-symlink"]})
+    err = run_sh(crt, bundle, "true", expect=1)
+    assert "copy-symlink: a different file exists at the destination" in err
+
+
+def test_copy_symlink_with_src_nofollow_refused(crt, bundle, host_tree):
+    bundle.config["mounts"].append({"destination": "/c", "type": "bind",
+                                    "source": host_tree + "/filelink",
+                                    "options": ["bind", "copy-symlink", "src-nofollow"]})
+    err = run_sh(crt, bundle, "true", expect=1)
+    assert "mounts[5].options: copy-symlink and src-nofollow exclude each other" in err
+
+
+def test_tmpcopyup_onto_directory_with_entries_and_onto_root(crt, bundle):
+    os.makedirs(bundle.in_rootfs("/etc/sub"))
+    with open(bundle.in_rootfs("/etc/sub/f"), "w") as f:
+        f.write("sub\n")
+    # Onto the root: crt used to copy the rootfs onto itself ("mkdir
+    # `etc`: File exists"); the tmpfs now covers it, filled, and the
+    # other mounts go on top of it (runc does the same).
+    bundle.config["mounts"].insert(0, {"destination": "/", "type": "tmpfs", "source": "tmpfs",
+                                       "options": ["tmpcopyup", "mode=755"]})
+    bundle.config["mounts"].append({"destination": "/etc", "type": "tmpfs", "source": "tmpfs",
+                                    "options": ["tmpcopyup", "ro"]})
+    out = run_sh(crt, bundle, "cat /etc/sub/f; head -1 /etc/passwd; "
+                              "touch /etc/x 2>/dev/null || echo etc-ro; echo hi > /new; "
+                              "stat -f -c %T / /etc /proc")
+    lines = out.splitlines()
+    assert lines == ["sub", "root:x:0:0:root:/root:/bin/sh", "etc-ro", "tmpfs", "tmpfs",
+                     "proc"], out
+    assert not os.path.exists(bundle.in_rootfs("/new")), "/ must be the tmpfs"
+
+
+@pytest.mark.parametrize("userns", [False, True], ids=["host-ids", "userns"])
+def test_readonly_cgroup_mount_without_network_namespace(crt, bundle, userns):
+    bundle.drop_namespace("network")
+    if userns:
+        add_userns(bundle)
+    bundle.config["mounts"].append({"destination": "/sys/fs/cgroup", "type": "cgroup2",
+                                    "source": "cgroup",
+                                    "options": ["ro", "nosuid", "noexec", "nodev"]})
+    out = run_sh(crt, bundle, "grep ' /sys/fs/cgroup ' /proc/self/mountinfo; "
+                              "test -e /sys/fs/cgroup/cgroup.procs && echo has-procs; "
+                              "mkdir /sys/fs/cgroup/x 2>/dev/null || echo cg-ro")
+    lines = out.splitlines()
+    opts = lines[-3].split()[5].split(",")
+    assert "ro" in opts and lines[-2:] == ["has-procs", "cg-ro"], out
