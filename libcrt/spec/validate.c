@@ -470,6 +470,18 @@ validate_linux (const crt_spec *spec, const crt_linux *l, crt_error **err)
 
   if (validate_namespaces (l, err) < 0 || validate_user_namespace (spec, l, err) < 0)
     return -1;
+  /* Without a mount namespace of its own the container shares crt's:
+   * masking, read-only paths and a read-only root would change the
+   * host's mounts (runc refuses the first two as well). */
+  if (crt_spec_namespace (spec, CRT_NS_MOUNT) == NULL)
+    {
+      if (l->n_masked_paths > 0)
+        return fail (err, "linux.maskedPaths: needs a mount namespace of the container's own");
+      if (l->n_readonly_paths > 0)
+        return fail (err, "linux.readonlyPaths: needs a mount namespace of the container's own");
+      if (spec->root && spec->root->readonly)
+        return fail (err, "root.readonly: needs a mount namespace of the container's own");
+    }
   /* Offsets can only be written into a namespace before anything runs in it. */
   if (l->n_time_offsets > 0 && (time_ns == NULL || time_ns->path != NULL))
     return fail (err, "linux.timeOffsets: set without a new time namespace");

@@ -249,3 +249,159 @@ def test_readonly_cgroup_mount_without_network_namespace(crt, bundle, userns):
     lines = out.splitlines()
     opts = lines[-3].split()[5].split(",")
     assert "ro" in opts and lines[-2:] == ["has-procs", "cg-ro"], out
+
+
+# --------------------------------------------------------------------------
+# 3. /dev
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["absolute", "relative"])
+def test_dev_symlink_in_rootfs_stays_inside(crt, bundle, kind):
+    outside = os.path.join(crt.tmp, "outside-dev")
+    os.makedirs(outside)
+    os.rmdir(bundle.in_rootfs("/dev"))
+    target = outside if kind == "absolute" else "../" * 12 + outside.lstrip("/")
+    os.symlink(target, bundle.in_rootfs("/dev"))
+    # No /dev mount: the default devices go wherever /dev leads.
+    bundle.config["mounts"] = [m for m in bundle.config["mounts"]
+                               if not m["destination"].startswith("/dev")]
+    bundle.config["linux"]["devices"] = [{"path": "/dev/mine", "type": "c", "major": 1,
+                                          "minor": 3, "fileMode": 0o600}]
+    out = run_sh(crt, bundle, "ls /dev/ | sort | tr '\\n' ' '")
+    assert "null" in out.split() and "mine" in out.split(), out
+    assert os.listdir(outside) == [], "devices were made outside the rootfs"
+    inside = bundle.in_rootfs(outside)
+    assert {"mine", "null"} <= set(os.listdir(inside))
+
+
+@pytest.mark.parametrize("userns", [False, True], ids=["host-ids", "userns"])
+def test_linux_devices_owner_and_mode(crt, bundle, userns):
+    if userns:
+        add_userns(bundle)
+    bundle.config["linux"]["devices"] = [
+        # /dev/crt-null does not exist on the host: nothing to bind there.
+        {"path": "/dev/crt-null", "type": "c", "major": 1, "minor": 3, "fileMode": 0o640,
+         "uid": 7, "gid": 8},
+        {"path": "/dev/sub/zero", "type": "c", "major": 1, "minor": 5, "fileMode": 0o600,
+         "uid": 5, "gid": 6},
+        {"path": "/dev/crt-fifo", "type": "p", "fileMode": 0o620, "uid": 3, "gid": 4},
+    ]
+    out = run_sh(crt, bundle, "stat -c '%F %a %u:%g %t:%T %n' /dev/crt-null /dev/sub/zero "
+                              "/dev/crt-fifo; echo x > /dev/crt-null && echo null-ok; "
+                              "head -c 3 /dev/sub/zero | wc -c")
+    lines = out.splitlines()
+    assert lines[0] == "character special file 640 7:8 1:3 /dev/crt-null", out
+    assert lines[1] == "character special file 600 5:6 1:5 /dev/sub/zero", out
+    assert lines[2].startswith("fifo 620 3:4 "), out
+    assert lines[3:] == ["null-ok", "3"], out
+    assert not os.path.exists("/dev/crt-null")
+
+
+# --------------------------------------------------------------------------
+# 4. no mount namespace: the container shares crt's (runtime-spec)
+# --------------------------------------------------------------------------
+
+def _mounts_under(path):
+    with open("/proc/self/mountinfo") as f:
+        return [line.split()[4] for line in f if line.split()[4].startswith(path + "/")]
+
+
+def test_without_mount_namespace_shares_crt_s_and_chroots(crt, bundle):
+    bundle.drop_namespace("mount")
+    bundle.config["process"]["args"] = ["sleep", "30"]
+    bundle.save()
+    r = crt("run", "--detach", "--bundle", bundle.path, "um-nomnt")
+    assert r.returncode == 0, r
+    try:
+        pid = crt.state("um-nomnt")["pid"]
+        assert os.readlink(f"/proc/{pid}/ns/mnt") == os.readlink("/proc/self/ns/mnt")
+        # Not a pivot_root of the host: a chroot into the rootfs.
+        assert os.path.samefile(f"/proc/{pid}/root", bundle.rootfs)
+        # The config's mounts are made in the shared namespace, on the rootfs.
+        under = _mounts_under(os.path.realpath(bundle.rootfs))
+        assert os.path.realpath(bundle.in_rootfs("/proc")) in under, under
+        r = crt("exec", "um-nomnt", "sh", "-c", "ls /bin/busybox; readlink /proc/self/ns/mnt; "
+                                             "test -c /dev/null && echo dev-ok")
+        assert r.returncode == 0, r
+        lines = r.stdout.splitlines()
+        assert lines == ["/bin/busybox", os.readlink("/proc/self/ns/mnt"), "dev-ok"], r
+    finally:
+        crt("kill", "um-nomnt", "KILL")
+        crt("delete", "--force", "um-nomnt")
+    # delete takes them away (runc leaves them on the host).
+    assert _mounts_under(os.path.realpath(bundle.rootfs)) == []
+
+
+# --------------------------------------------------------------------------
+# 5. masked directories share one empty read-only tmpfs (issue #15)
+# --------------------------------------------------------------------------
+
+def test_masked_directories_share_one_empty_readonly_tmpfs(crt, bundle):
+    for d in ("m1", "m2", "m3/sub"):
+        os.makedirs(bundle.in_rootfs(d))
+        with open(bundle.in_rootfs(d + "/secret"), "w") as f:
+            f.write("secret\n")
+    bundle.config["linux"]["maskedPaths"] = ["/m1", "/m2", "/m3/sub", "/m1/missing"]
+    out = run_sh(crt, bundle,
+                 "awk '$5 ~ /^\\/m/ { print $3, $5, $6 }' /proc/self/mountinfo; echo ===; "
+                 "ls -A /m1 /m2 /m3/sub; for d in /m1 /m2 /m3/sub; do "
+                 "touch $d/x 2>/dev/null && echo $d-writable; done; echo done")
+    info, rest = out.split("===\n")
+    rows = [line.split() for line in info.splitlines()]
+    assert sorted(r[1] for r in rows) == ["/m1", "/m2", "/m3/sub"], info
+    # One superblock (device) for all three, each mount read-only.
+    assert len({r[0] for r in rows}) == 1, info
+    assert all({"ro", "nosuid", "nodev", "noexec"} <= set(r[2].split(",")) for r in rows), info
+    assert "secret" not in rest and "writable" not in rest and rest.endswith("done\n"), rest
+
+
+# --------------------------------------------------------------------------
+# 6. CPU affinity: reset to what the cgroup's cpuset allows (issue #15)
+# --------------------------------------------------------------------------
+
+def _cpus_allowed(text):
+    for line in text.splitlines():
+        if line.startswith("Cpus_allowed_list:"):
+            return line.split()[1]
+    return None
+
+
+def test_affinity_reset_from_a_pinned_crt(crt, bundle):
+    import subprocess
+    with open("/sys/devices/system/cpu/online") as f:
+        online = f.read().strip()
+    if online == "0":
+        pytest.skip("one CPU online: nothing to reset to")
+    bundle.config["process"]["args"] = ["sh", "-c", "grep Cpus_allowed_list /proc/self/status; "
+                                        "cat /proc/self/cgroup; sleep 30"]
+    bundle.save()
+    pinned = ["taskset", "-c", "0"]
+    r = subprocess.run(pinned + crt.argv(["create", "--bundle", bundle.path, "um-aff"]),
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=30)
+    assert r.returncode == 0, r
+    crt.ids.add("um-aff")
+    try:
+        pid = crt.state("um-aff")["pid"]
+        with open(f"/proc/{pid}/status") as f:
+            init_cpus = _cpus_allowed(f.read())
+        # The cgroup's effective cpus when cgroup2 has the cpuset
+        # controller; this host's has not: all online CPUs (the v1 root
+        # cpuset allows them all), which is what the kernel leaves of
+        # runc's full mask as well.
+        expected = online
+        with open(f"/proc/{pid}/cgroup") as f:
+            rel = [line.split(":", 2)[2].strip() for line in f if line.startswith("0::")]
+        for base in ("/sys/fs/cgroup", "/sys/fs/cgroup/unified"):
+            eff = os.path.join(base + (rel[0] if rel else ""), "cpuset.cpus.effective")
+            if rel and os.path.exists(eff):
+                with open(eff) as f:
+                    expected = f.read().strip() or online
+        assert init_cpus == expected
+        r = subprocess.run(pinned + crt.argv(["exec", "um-aff", "grep", "Cpus_allowed_list",
+                                              "/proc/self/status"]),
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r
+        assert _cpus_allowed(r.stdout) == expected, r
+    finally:
+        crt("delete", "--force", "um-aff")
