@@ -39,6 +39,7 @@ typedef struct crt_init_args
   int sync_fd;
   int start_fd;                 /* listening: `start` connects here */
   int state_dirfd;              /* the parent's locked state dir: closed at once */
+  int devices_fd;               /* userns device nodes (crt_devices_prepare), or -1 */
   int preserve_fds;
   bool no_pivot;
   bool no_new_keyring;

@@ -12,6 +12,7 @@
 #include "notify.h"
 #include "sync.h"
 #include "../cgroup/cgroup.h"
+#include "../linux/devices.h"
 #include "../linux/lsm.h"
 #include "../linux/netdev.h"
 #include "../linux/process.h"
@@ -67,9 +68,6 @@ check_supported (const crt_spec *spec, const crt_create_options *opts, bool fore
   if (crt_sysctl_validate (spec, err) < 0 || crt_netdev_validate (spec->linux_, err) < 0
       || crt_lsm_validate (spec, err) < 0)
     return -1;
-  if (crt_spec_namespace (spec, CRT_NS_MOUNT) == NULL)
-    return crt_error_set (err, 0,
-                          "config.json: linux.namespaces: a mount namespace is required");
   return 0;
 }
 
@@ -337,7 +335,7 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
   cleanup_spec crt_spec *spec = NULL;
   cleanup_close int dirfd = -1, start_fd = -1, pidfd = -1, cgroup_fd = -1;
   cleanup_seccomp_filter crt_seccomp_filter *seccomp = NULL;
-  cleanup_close int sync_parent = -1, sync_child = -1;
+  cleanup_close int sync_parent = -1, sync_child = -1, devices_fd = -1;
   launch_undo undo = { .ctx = ctx, .id = id, .dirfd = -1 };
   crt_ns_plan plan;
   crt_init_args args;
@@ -401,6 +399,18 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
   args.preserve_fds = opts->preserve_fds + socket_activation_fds (spec->process);
   args.no_pivot = opts->no_pivot;
   args.no_new_keyring = opts->no_new_keyring;
+  args.devices_fd = -1;
+  if (plan.new_userns)
+    {
+      crt_error *prep = NULL;
+      devices_fd = crt_devices_prepare (spec, &prep);
+      if (prep)
+        {
+          *err = prep;
+          goto fail;
+        }
+      args.devices_fd = devices_fd;
+    }
 
   /* The init may be a grandchild (pid_after_join): adopt it when its
    * parent exits, so we can wait for it like any child. */
@@ -424,6 +434,7 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
   undo.spec = spec;
   undo.bundle = bundle;
   crt_closep (&sync_child);
+  crt_closep (&devices_fd);
 
   {
     setup_peer peer = { .ctx = ctx, .spec = spec, .opts = opts, .id = id, .bundle = bundle,
@@ -431,6 +442,8 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
     if ((cgroup_fd >= 0 && !in_cgroup && crt_cgroup_enter (cgroup_fd, pid, err) < 0)
         || parent_setup (&plan, &peer, err) < 0)
       goto fail;
+    /* Once in its cgroup: not crt's affinity but all its cpuset allows. */
+    crt_cpu_affinity_reset (pid);
   }
   fill_record (&out->rec, id, spec, bundle, rootfs, pid, undo.cgroup_path);
   out->rec.notify_socket = crt_steal_ptr (&notify_host);

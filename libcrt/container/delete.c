@@ -6,7 +6,40 @@
 #include "../util/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <string.h>
+#include <sys/mount.h>
+
+/* A container without a mount namespace of its own had its mounts made
+ * in crt's (under its rootfs, as runc does); they go with it. */
+static void
+unmount_under_rootfs (const char *rootfs)
+{
+  cleanup_free char *text = NULL;
+  char *points[512];
+  size_t n = 0, len, rlen = strlen (rootfs);
+  char *line, *save = NULL;
+
+  if (crt_read_file_at (AT_FDCWD, "/proc/self/mountinfo", &text, &len, NULL) < 0)
+    return;
+  for (line = strtok_r (text, "\n", &save); line && n < CRT_ARRAY_SIZE (points);
+       line = strtok_r (NULL, "\n", &save))
+    {
+      char *f = line;
+      /* id parent major:minor root mount-point */
+      for (int i = 0; i < 4 && f; i++)
+        f = strchr (f, ' ') ? strchr (f, ' ') + 1 : NULL;
+      if (f == NULL || strchr (f, ' ') == NULL)
+        continue;
+      *strchr (f, ' ') = '\0';
+      if (strncmp (f, rootfs, rlen) == 0 && f[rlen] == '/')
+        points[n++] = f;
+    }
+  /* The deepest first (mountinfo lists parents before children). */
+  while (n > 0)
+    umount2 (points[--n], MNT_DETACH);
+}
 
 int
 crt_destroy (crt_context *ctx, const char *id, int dirfd, crt_error **err)
@@ -26,6 +59,9 @@ crt_destroy (crt_context *ctx, const char *id, int dirfd, crt_error **err)
     return -1;
   if (crt_state_dir_remove (ctx, id, dirfd, err) < 0)
     return -1;
+  if (spec && have_rec && rec.rootfs && rec.rootfs[0] == '/'
+      && crt_spec_namespace (spec, CRT_NS_MOUNT) == NULL)
+    unmount_under_rootfs (rec.rootfs);
   /* poststop: after everything is gone; a failure is only a warning. */
   if (spec && spec->hooks && spec->hooks->n_hooks[CRT_HOOK_POSTSTOP])
     {

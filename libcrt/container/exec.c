@@ -147,6 +147,7 @@ typedef struct exec_child
   crt_ns_plan plan;
   int sync_fd;
   int preserve_fds;
+  int root_fd;                  /* no mount namespace: the init's root, or -1 */
 } exec_child;
 
 __attribute__ ((noreturn)) static void
@@ -165,6 +166,8 @@ exec_child_run (exec_child *c)
       || crt_ns_join_paths (&c->plan, &err) < 0
       || (c->plan.join_fd[CRT_NS_MOUNT] >= 0 && chdir ("/") < 0
           && crt_error_errno (&err, "chdir /") < 0)
+      || (c->root_fd >= 0 && (fchdir (c->root_fd) < 0 || chroot (".") < 0 || chdir ("/") < 0)
+          && crt_error_errno (&err, "chroot into the container's root") < 0)
       || crt_close_fds_except (3 + c->preserve_fds, keep, CRT_ARRAY_SIZE (keep), &err) < 0
       || (p->terminal && crt_child_setup_console (c->sync_fd, p, false, &err) < 0)
       || (c->spec->linux_
@@ -230,7 +233,7 @@ spawn (exec_child *c, int cgroup_fd, const char *console_socket, pid_t *out_pid,
 {
   int sync_fds[2];
   const crt_cpu_affinity *affinity = c->spec->process->exec_cpu_affinity;
-  bool in_cgroup;
+  bool in_cgroup, entered;
   pid_t pid;
 
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_fds) < 0)
@@ -258,7 +261,12 @@ spawn (exec_child *c, int cgroup_fd, const char *console_socket, pid_t *out_pid,
       exec_child_run (c);
     }
   close (sync_fds[1]);
-  if ((cgroup_fd >= 0 && !in_cgroup && crt_cgroup_enter (cgroup_fd, pid, err) < 0)
+  /* Without execCPUAffinity, the process gets all its cpuset allows,
+   * not crt's mask (runc: only `initial` given keeps `initial`). */
+  entered = cgroup_fd < 0 || in_cgroup || crt_cgroup_enter (cgroup_fd, pid, err) == 0;
+  if (entered && (affinity == NULL || (affinity->initial == NULL && affinity->final == NULL)))
+    crt_cpu_affinity_reset (pid);
+  if (!entered
       || (affinity && crt_cpu_affinity_apply (pid, affinity->final, "process.execCPUAffinity.final",
                                               err) < 0)
       || wait_for_exec (c, pid, sync_fds[0], console_socket, pty_master, err) < 0)
@@ -293,6 +301,7 @@ crt_container_exec (crt_context *ctx, const char *id, const crt_exec_options *o,
                     crt_error **err)
 {
   cleanup_close int dirfd = -1, cgroup_fd = -1, pidfd = -1, sigfd = -1, pty_master = -1;
+  cleanup_close int root_fd = -1;
   cleanup_state_record crt_state_record rec = { 0 };
   cleanup_free char *config_text = NULL;
   cleanup_spec crt_spec *spec = NULL;
@@ -326,8 +335,18 @@ crt_container_exec (crt_context *ctx, const char *id, const crt_exec_options *o,
   c.id = id;
   c.seccomp = seccomp;
   c.preserve_fds = o->preserve_fds;
+  c.root_fd = -1;
   for (int t = 0; t < CRT_NS__COUNT; t++)
     c.plan.join_fd[t] = -1;
+  /* Sharing crt's mount namespace, the container is a chroot. */
+  if (crt_spec_namespace (spec, CRT_NS_MOUNT) == NULL)
+    {
+      cleanup_free char *root = crt_fmt ("/proc/%d/root", (int) rec.pid);
+      root_fd = open (root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (root_fd < 0)
+        return crt_error_errno (err, "open `%s`", root);
+      c.root_fd = root_fd;
+    }
   if (open_container_namespaces (rec.pid, c.plan.join_fd, err) < 0
       || open_exec_cgroup (&rec, o->cgroup, &cgroup_fd, err) < 0)
     {

@@ -179,8 +179,12 @@ crt_init_run (const crt_init_args *a)
   ro.no_pivot = a->no_pivot;
   ro.userns = a->plan->userns;
   ro.private_netns = a->plan->private_netns;
+  ro.devices_fd = a->devices_fd;
+  ro.host_mountns = crt_spec_namespace (spec, CRT_NS_MOUNT) == NULL;
   if (crt_rootfs_mount_all (spec, &ro, &err) < 0)
     die (a, &err);
+  if (a->devices_fd >= 0)
+    close (a->devices_fd);
   /* Namespaces and mounts exist: the runtime's hooks run now (in the
    * parent), then the container's own, still before pivot_root. */
   if (has_hooks (spec, CRT_HOOK_PRESTART) || has_hooks (spec, CRT_HOOK_CREATE_RUNTIME))

@@ -161,8 +161,36 @@ default_dev (int devfd, bool userns, crt_error **err)
   return 0;
 }
 
+/* In a user namespace: the node crt made for linux.devices[index] in
+ * its detached tmpfs (crt_devices_prepare), bound onto an empty file. */
 static int
-spec_device (int rootfd, const crt_device *d, size_t index, bool userns, crt_error **err)
+bind_prepared_node (int dirfd, const char *name, int nodes_fd, size_t index,
+                    const node_spec *n, crt_error **err)
+{
+  char node[32];
+  cleanup_close int file = -1, target = -1, tree = -1;
+  struct stat st;
+
+  snprintf (node, sizeof (node), "%zu", index);
+  file = openat (dirfd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0000);
+  if (file < 0 && errno != EEXIST)
+    return crt_error_errno (err, "device `%s`: create the mount point", n->display);
+  target = openat (dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (target < 0 || fstat (target, &st) < 0)
+    return crt_error_errno (err, "device `%s`", n->display);
+  if (!S_ISREG (st.st_mode) && !node_matches (&st, n))
+    return crt_error_set (err, 0, "device `%s`: a different file exists there", n->display);
+  tree = open_tree (nodes_fd, node, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
+  if (tree < 0)
+    return crt_error_errno (err, "device `%s`: bind the node made for it", n->display);
+  if (move_mount (tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return crt_error_errno (err, "device `%s`: bind the node made for it", n->display);
+  return 0;
+}
+
+static int
+spec_device (int rootfd, const crt_device *d, size_t index, bool userns, int nodes_fd,
+             crt_error **err)
 {
   cleanup_free char *name = NULL;
   cleanup_close int dirfd = -1;
@@ -211,6 +239,8 @@ spec_device (int rootfd, const crt_device *d, size_t index, bool userns, crt_err
     if (crt_path_check_mount_target (rootfd, dirfd, parent, false, err) < 0)
       return crt_error_prefix (err, "linux.devices[%zu].path `%s`", index, d->path);
   }
+  if (userns && nodes_fd >= 0 && n.type != S_IFIFO)
+    return bind_prepared_node (dirfd, name, nodes_fd, index, &n, err);
   return make_node (dirfd, name, &n, userns, err);
 }
 
@@ -231,7 +261,67 @@ crt_devices_setup (int rootfd, const crt_spec *spec, const crt_rootfs_options *o
   if (spec->linux_ == NULL)
     return 0;
   for (size_t i = 0; i < spec->linux_->n_devices; i++)
-    if (spec_device (rootfd, &spec->linux_->devices[i], i, opts->userns, err) < 0)
+    if (spec_device (rootfd, &spec->linux_->devices[i], i, opts->userns, opts->devices_fd, err)
+        < 0)
       return -1;
   return 0;
+}
+
+/* The host id that container id `id` maps to (the default map without
+ * mappings: 0 is `own`), or -1 when it is not mapped. */
+static int64_t
+host_id (const crt_id_mapping *maps, size_t n, uint32_t own, uint32_t id)
+{
+  if (n == 0)
+    return id == 0 ? (int64_t) own : -1;
+  for (size_t i = 0; i < n; i++)
+    if (id >= maps[i].container_id && id - maps[i].container_id < maps[i].size)
+      return (int64_t) maps[i].host_id + (id - maps[i].container_id);
+  return -1;
+}
+
+int
+crt_devices_prepare (const crt_spec *spec, crt_error **err)
+{
+  const crt_linux *lx = spec->linux_;
+  cleanup_close int fs = -1, mnt = -1;
+  bool any = false;
+
+  for (size_t i = 0; lx && i < lx->n_devices; i++)
+    any |= lx->devices[i].type != 'p';
+  if (!any)
+    return -1;
+  fs = fsopen ("tmpfs", FSOPEN_CLOEXEC);
+  if (fs < 0 || fsconfig (fs, FSCONFIG_SET_STRING, "mode", "0711", 0) < 0
+      || fsconfig (fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+    return crt_error_errno (err, "linux.devices: create a tmpfs for the device nodes");
+  mnt = fsmount (fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+  if (mnt < 0)
+    return crt_error_errno (err, "linux.devices: create a tmpfs for the device nodes");
+  for (size_t i = 0; i < lx->n_devices; i++)
+    {
+      const crt_device *d = &lx->devices[i];
+      mode_t type = d->type == 'b' ? S_IFBLK : S_IFCHR;
+      mode_t perm = d->file_mode.set ? (d->file_mode.value & 07777) : 0666;
+      int64_t uid = host_id (lx->uid_mappings, lx->n_uid_mappings, geteuid (),
+                             d->uid.set ? d->uid.value : 0);
+      int64_t gid = host_id (lx->gid_mappings, lx->n_gid_mappings, getegid (),
+                             d->gid.set ? d->gid.value : 0);
+      char name[32];
+
+      if (d->type == 'p' || d->major < 0 || d->major > UINT32_MAX || d->minor < 0
+          || d->minor > UINT32_MAX)
+        continue;  /* FIFOs are made inside; bad numbers are reported there */
+      snprintf (name, sizeof (name), "%zu", i);
+      if (mknodat (mnt, name, type | perm,
+                   makedev ((unsigned int) d->major, (unsigned int) d->minor)) < 0
+          || fchmodat (mnt, name, perm, 0) < 0)
+        return crt_error_errno (err, "linux.devices[%zu] `%s`: mknod", i, d->path);
+      /* An id the user namespace does not map stays the host's root
+       * (the container sees the overflow id). */
+      if (fchownat (mnt, name, uid < 0 ? 0 : (uid_t) uid, gid < 0 ? 0 : (gid_t) gid,
+                    AT_SYMLINK_NOFOLLOW) < 0)
+        return crt_error_errno (err, "linux.devices[%zu] `%s`: chown", i, d->path);
+    }
+  return crt_steal_fd (&mnt);
 }

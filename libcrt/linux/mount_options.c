@@ -17,6 +17,8 @@ typedef enum
   OPT_TMPCOPYUP,
   OPT_IDMAP,
   OPT_RIDMAP,
+  OPT_SRC_NOFOLLOW,
+  OPT_COPY_SYMLINK,
   OPT_NOTHING,
 } opt_kind;
 
@@ -99,6 +101,9 @@ static const opt_entry table[] = {
   { "tmpcopyup", OPT_TMPCOPYUP, 0, 0, 0, 0 },
   { "idmap", OPT_IDMAP, 0, 0, 0, 0 },
   { "ridmap", OPT_RIDMAP, 0, 0, 0, 0 },
+  /* crun's: bind a symlink source itself, or copy it (see mounts.c). */
+  { "src-nofollow", OPT_SRC_NOFOLLOW, 0, 0, 0, 0 },
+  { "copy-symlink", OPT_COPY_SYMLINK, 0, 0, 0, 0 },
 };
 
 const char *const *
@@ -183,6 +188,12 @@ crt_mount_opts_parse (char *const *options, size_t n, crt_mount_opts *out, crt_e
           break;
         case OPT_RIDMAP:
           out->idmap = out->ridmap = true;
+          break;
+        case OPT_SRC_NOFOLLOW:
+          out->src_nofollow = true;
+          break;
+        case OPT_COPY_SYMLINK:
+          out->copy_symlink = true;
           break;
         case OPT_NOTHING:
           break;

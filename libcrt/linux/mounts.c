@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/magic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@ typedef struct
   bool recursive_bind;
   bool no_symlinks;             /* proc and sysfs: no symlink in dest */
   bool userns;                  /* the init is in a new user namespace */
+  const char *rootfs;           /* host path of the rootfs, for dest "" */
   crt_mount_opts o;
 } mount_plan;
 
@@ -150,6 +152,8 @@ do_bind (const mount_plan *p, int target, crt_error **err)
 
   if (p->recursive_bind)
     clone |= AT_RECURSIVE;
+  if (p->o.src_nofollow)
+    clone |= AT_SYMLINK_NOFOLLOW;
   tree = open_tree (AT_FDCWD, p->bind_source, clone);
   if (tree < 0)
     return mount_fail (p, errno, NULL, err);
@@ -179,13 +183,24 @@ do_new_fs (const mount_plan *p, int rootfd, int target, crt_error **err)
       lower = openat (target, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       if (lower < 0)
         return mount_fail (p, errno, "tmpcopyup: open the destination", err);
-      late_rdonly = (flags & MS_RDONLY) != 0;
+    }
+  /* A read-only tmpfs keeps a writable superblock and gets a read-only
+   * mount once filled (as runc and crun: mountinfo shows "ro" for the
+   * mount, "rw" for the filesystem). */
+  if ((p->o.tmpcopyup || strcmp (p->fstype, "tmpfs") == 0) && (flags & MS_RDONLY))
+    {
+      late_rdonly = true;
       flags &= ~(unsigned long) MS_RDONLY;
     }
   if (mount (display_source (p->m), crt_fd_path (target, buf), p->fstype, flags, p->o.data) < 0)
     return mount_fail (p, errno, NULL, err);
 
-  mnt = crt_path_open (rootfd, p->dest, O_PATH, p->no_symlinks ? CRT_PATH_NO_SYMLINKS : 0);
+  /* On the root itself, rootfd still is the covered directory: the new
+   * mount is found from the rootfs path (a host path, not inside it). */
+  if (p->dest[0] == '\0')
+    mnt = open (p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  else
+    mnt = crt_path_open (rootfd, p->dest, O_PATH, p->no_symlinks ? CRT_PATH_NO_SYMLINKS : 0);
   if (mnt < 0)
     return mount_fail (p, errno, "open the new mount", err);
   if (lower >= 0)
@@ -196,9 +211,9 @@ do_new_fs (const mount_plan *p, int rootfd, int target, crt_error **err)
       if (crt_copy_tree (lower, upper, err) < 0)
         return crt_error_prefix (err, "mount `%s` on `%s`: tmpcopyup", display_source (p->m),
                                  p->m->destination);
-      if (late_rdonly && crt_mount_setattr (mnt, 0, MOUNT_ATTR_RDONLY, 0, 0) < 0)
-        return mount_fail (p, errno, "make read-only", err);
     }
+  if (late_rdonly && crt_mount_setattr (mnt, 0, MOUNT_ATTR_RDONLY, 0, 0) < 0)
+    return mount_fail (p, errno, "make read-only", err);
   return finish_mount (p, mnt, err);
 }
 
@@ -266,6 +281,7 @@ plan_mount (const crt_spec *spec, size_t index, const crt_rootfs_options *opts,
   p->m = m;
   p->index = index;
   p->userns = opts->userns;
+  p->rootfs = opts->rootfs;
   if (m->destination == NULL || m->destination[0] == '\0')
     return crt_error_set (err, 0, "mounts[%zu].destination: missing", index);
   if (crt_mount_opts_parse (m->options, m->n_options, &p->o, err) < 0)
@@ -323,11 +339,49 @@ plan_mount (const crt_spec *spec, size_t index, const crt_rootfs_options *opts,
 }
 
 static bool
-source_is_directory (const char *path)
+source_is_directory (const char *path, bool nofollow)
 {
   struct stat st;
   /* A missing source gets a directory; open_tree reports the error. */
-  return stat (path, &st) < 0 || S_ISDIR (st.st_mode);
+  return (nofollow ? lstat (path, &st) : stat (path, &st)) < 0 || S_ISDIR (st.st_mode);
+}
+
+/* copy-symlink with a symlink source: the same symlink at the
+ * destination instead of a mount (crun's option). One already there
+ * with the same target is fine; anything else there is an error. */
+static int
+copy_symlink (int rootfd, const mount_plan *p, crt_error **err)
+{
+  cleanup_free char *name = NULL, *parent = NULL;
+  cleanup_close int dirfd = -1;
+  char target[PATH_MAX], there[PATH_MAX];
+  ssize_t n, m;
+  char *slash;
+
+  n = readlink (p->bind_source, target, sizeof (target) - 1);
+  if (n < 0)
+    return mount_fail (p, errno, "copy-symlink: readlink", err);
+  target[n] = '\0';
+  dirfd = crt_path_create_parent (rootfd, p->dest, &name);
+  if (dirfd < 0)
+    return mount_fail (p, errno, "copy-symlink: the parent of the destination", err);
+  parent = crt_xstrdup (p->dest);
+  slash = strrchr (parent, '/');
+  if (slash)
+    *slash = '\0';
+  else
+    parent[0] = '\0';
+  if (crt_path_check_mount_target (rootfd, dirfd, parent, false, err) < 0)
+    return crt_error_prefix (err, "mounts[%zu].destination `%s`", p->index, p->m->destination);
+  if (symlinkat (target, dirfd, name) == 0)
+    return 0;
+  if (errno != EEXIST)
+    return mount_fail (p, errno, "copy-symlink", err);
+  m = readlinkat (dirfd, name, there, sizeof (there) - 1);
+  if (m < 0 || m != n || memcmp (there, target, (size_t) n) != 0)
+    return mount_fail (p, EEXIST, "copy-symlink: a different file exists at the destination",
+                       err);
+  return 0;
 }
 
 int
@@ -345,7 +399,12 @@ crt_mount_one (int rootfd, const crt_spec *spec, size_t index,
   dest = crt_path_clean (p.m->destination);
   p.dest = dest;
 
-  directory = p.bind_source == NULL || source_is_directory (p.bind_source);
+  if (p.o.bind && (p.o.copy_symlink || p.o.src_nofollow)
+      && (lstat (p.bind_source, &st) < 0 || !S_ISLNK (st.st_mode)))
+    p.o.copy_symlink = p.o.src_nofollow = false;
+  if (p.o.copy_symlink)
+    return copy_symlink (rootfd, &p, err);
+  directory = p.bind_source == NULL || source_is_directory (p.bind_source, p.o.src_nofollow);
   target = crt_path_create (rootfd, dest, directory, directory ? 0755 : 0644,
                             p.no_symlinks ? CRT_PATH_NO_SYMLINKS : 0);
   if (target < 0)

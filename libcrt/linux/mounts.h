@@ -21,6 +21,8 @@ typedef struct crt_mount_opts
   unsigned long propagation[8]; /* MS_SHARED... (| MS_REC), in order */
   size_t n_propagation;
   bool bind, rbind, tmpcopyup, idmap, ridmap;
+  bool src_nofollow;            /* a symlink source is bound itself */
+  bool copy_symlink;            /* a symlink source is re-created */
   char *data;                   /* unknown options, "a,b=c", or NULL */
 } crt_mount_opts;
 

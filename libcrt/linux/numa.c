@@ -90,6 +90,21 @@ crt_memory_policy_apply (const crt_memory_policy *m, crt_error **err)
   return 0;
 }
 
+void
+crt_cpu_affinity_reset (pid_t pid)
+{
+  /* Far more CPUs than any kernel supports; it clamps the mask. */
+  const int ncpus = 8192;
+  size_t size = CPU_ALLOC_SIZE (ncpus);
+  cpu_set_t *set = CPU_ALLOC (ncpus);
+
+  if (set == NULL)
+    return;
+  memset (set, 0xff, size);
+  (void) sched_setaffinity (pid, size, set);
+  CPU_FREE (set);
+}
+
 int
 crt_cpu_affinity_apply (pid_t pid, const char *list, const char *field, crt_error **err)
 {

@@ -66,6 +66,12 @@ int crt_memory_policy_apply (const crt_memory_policy *m, crt_error **err);
 /* A CPU list ("0-3,7") as the affinity of pid (0: the caller); NULL or
  * empty: nothing. field names the JSON field in errors. */
 int crt_cpu_affinity_apply (pid_t pid, const char *list, const char *field, crt_error **err);
+/* Reset pid's affinity to every CPU its cgroup cpuset allows (a full
+ * mask: the kernel keeps the CPUs of the cpuset that are online), so a
+ * container does not inherit crt's (Linux >= 6.2 keeps a caller's mask
+ * even where the cpuset allows more; runc #4858). Best effort, as runc:
+ * a failure leaves the inherited mask. */
+void crt_cpu_affinity_reset (pid_t pid);
 
 /* user.c: supplementary groups, gid, then uid. Capabilities in the
  * permitted set survive the uid change (PR_SET_KEEPCAPS); the effective

@@ -128,6 +128,8 @@ crt_rootfs_mount_all (const crt_spec *spec, const crt_rootfs_options *opts, crt_
     return crt_error_set (err, 0, "rootfs: an absolute path is required");
   if (crt_rootfs_propagation (spec, &propagation, err) < 0)
     return -1;
+  if (opts->host_mountns)
+    goto mounts;
   if (mount (NULL, "/", NULL, propagation, NULL) < 0)
     return crt_error_errno (err, "set the propagation of `/`");
   /* A slave rootfs must keep its master, to receive the host's mounts. */
@@ -137,11 +139,25 @@ crt_rootfs_mount_all (const crt_spec *spec, const crt_rootfs_options *opts, crt_
   if (mount (opts->rootfs, opts->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
     return crt_error_errno (err, "bind the rootfs `%s` onto itself", opts->rootfs);
 
+mounts:
   rootfd = open (opts->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     return crt_error_errno (err, "open the rootfs `%s`", opts->rootfs);
   for (size_t i = 0; i < spec->n_mounts; i++)
-    if (crt_mount_one (rootfd, spec, i, opts, err) < 0)
-      return -1;
+    {
+      cleanup_free char *dest = NULL;
+
+      if (crt_mount_one (rootfd, spec, i, opts, err) < 0)
+        return -1;
+      /* A mount on "/" covers the rootfs: what follows goes on top. */
+      dest = spec->mounts[i].destination ? crt_path_clean (spec->mounts[i].destination) : NULL;
+      if (dest && dest[0] == '\0')
+        {
+          close (rootfd);
+          rootfd = open (opts->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+          if (rootfd < 0)
+            return crt_error_errno (err, "open the rootfs `%s`", opts->rootfs);
+        }
+    }
   return crt_devices_setup (rootfd, spec, opts, wants_default_devices (spec), err);
 }

@@ -16,6 +16,10 @@ typedef struct crt_rootfs_options
   bool no_pivot;            /* --no-pivot: MS_MOVE + chroot */
   bool userns;              /* in a new user namespace: mknod is not allowed */
   bool private_netns;       /* a network namespace of its own (sysfs rule) */
+  bool host_mountns;        /* no mount namespace: mounts are made in crt's
+                               own (they stay until `delete`), no
+                               propagation change, chroot, no pivot_root */
+  int devices_fd;           /* userns: crt_devices_prepare's tmpfs, or -1 */
 } crt_rootfs_options;
 
 /* Step 1, before pivot_root: make / private (or rootfsPropagation), bind

@@ -61,7 +61,12 @@ copy_entry (int srcdir, int dstdir, const char *name, const struct stat *st, crt
     case S_IFDIR:
       {
         cleanup_close int sub_src = -1, sub_dst = -1;
-        if (mkdirat (dstdir, name, 0700) < 0)
+        struct stat dst;
+        /* A directory already there (the tmpfs got entries before the
+         * copy) is merged into, not an error. */
+        if (mkdirat (dstdir, name, 0700) < 0
+            && !(errno == EEXIST && fstatat (dstdir, name, &dst, AT_SYMLINK_NOFOLLOW) == 0
+                 && S_ISDIR (dst.st_mode)))
           return crt_error_errno (err, "mkdir `%s`", name);
         sub_src = openat (srcdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         sub_dst = openat (dstdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -111,8 +116,20 @@ crt_copy_tree (int srcfd, int dstfd, crt_error **err)
   struct dirent *de;
   struct stat st;
 
+  struct stat dst;
+
   if (listfd < 0)
     return crt_error_errno (err, "open the directory to copy");
+  if (fstat (listfd, &st) < 0 || fstat (dstfd, &dst) < 0)
+    {
+      close (listfd);
+      return crt_error_errno (err, "stat the directories of the copy");
+    }
+  if (st.st_dev == dst.st_dev && st.st_ino == dst.st_ino)
+    {
+      close (listfd);
+      return crt_error_set (err, EINVAL, "the copy would be made onto its own source");
+    }
   dir = fdopendir (listfd);
   if (dir == NULL)
     {

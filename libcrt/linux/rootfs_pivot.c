@@ -58,10 +58,32 @@ attach (int tree, int target)
   return move_mount (tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
 }
 
-/* A directory is covered with an empty read-only tmpfs, anything else
- * with the container's /dev/null. */
+/* The empty read-only tmpfs that covers every masked directory: made
+ * once per container, detached, and cloned onto each directory (one
+ * superblock for all, as runc and crun do now: issue #15). */
 static int
-mask_path (int rootfd, const char *path, crt_error **err)
+empty_tmpfs (int *shared, const char *path, crt_error **err)
+{
+  cleanup_close int fs = -1;
+
+  if (*shared >= 0)
+    return 0;
+  fs = fsopen ("tmpfs", FSOPEN_CLOEXEC);
+  if (fs < 0 || fsconfig (fs, FSCONFIG_SET_STRING, "size", "0", 0) < 0
+      || fsconfig (fs, FSCONFIG_SET_STRING, "nr_inodes", "1", 0) < 0
+      || fsconfig (fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+    return crt_error_errno (err, "maskedPaths `%s`: create a tmpfs", path);
+  *shared = fsmount (fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID
+                     | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+  if (*shared < 0)
+    return crt_error_errno (err, "maskedPaths `%s`: create a tmpfs", path);
+  return 0;
+}
+
+/* A directory is covered with the shared empty read-only tmpfs,
+ * anything else with the container's /dev/null. */
+static int
+mask_path (int rootfd, const char *path, int *shared, crt_error **err)
 {
   cleanup_close int target = crt_path_open (rootfd, path, O_PATH, 0);
   cleanup_close int tree = -1;
@@ -78,13 +100,11 @@ mask_path (int rootfd, const char *path, crt_error **err)
 
   if (S_ISDIR (st.st_mode))
     {
-      cleanup_close int fs = fsopen ("tmpfs", FSOPEN_CLOEXEC);
-      if (fs < 0 || fsconfig (fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-        return crt_error_errno (err, "maskedPaths `%s`: create a tmpfs", path);
-      tree = fsmount (fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID
-                      | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+      if (empty_tmpfs (shared, path, err) < 0)
+        return -1;
+      tree = open_tree (*shared, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
       if (tree < 0)
-        return crt_error_errno (err, "maskedPaths `%s`: create a tmpfs", path);
+        return crt_error_errno (err, "maskedPaths `%s`: clone the empty tmpfs", path);
     }
   else
     {
@@ -141,6 +161,13 @@ crt_rootfs_pivot (const crt_spec *spec, const crt_rootfs_options *opts, crt_erro
   newroot = open (opts->rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (newroot < 0)
     return crt_error_errno (err, "open the rootfs `%s`", opts->rootfs);
+  if (opts->host_mountns)
+    {
+      /* crt's mount namespace is the host's: only chroot (as runc). */
+      if (fchdir (newroot) < 0 || chroot (".") < 0 || chdir ("/") < 0)
+        return crt_error_errno (err, "chroot into the rootfs");
+      return 0;
+    }
   if ((opts->no_pivot ? enter_with_move : enter_with_pivot_root) (newroot, err) < 0)
     return -1;
   if (chdir ("/") < 0)
@@ -157,14 +184,14 @@ crt_rootfs_pivot (const crt_spec *spec, const crt_rootfs_options *opts, crt_erro
 int
 crt_rootfs_finalize (const crt_spec *spec, crt_error **err)
 {
-  cleanup_close int rootfd = -1;
+  cleanup_close int rootfd = -1, shared = -1;
   const crt_linux *lx = spec->linux_;
 
   rootfd = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     return crt_error_errno (err, "open `/`");
   for (size_t i = 0; lx && i < lx->n_masked_paths; i++)
-    if (mask_path (rootfd, lx->masked_paths[i], err) < 0)
+    if (mask_path (rootfd, lx->masked_paths[i], &shared, err) < 0)
       return -1;
   for (size_t i = 0; lx && i < lx->n_readonly_paths; i++)
     if (readonly_path (rootfd, lx->readonly_paths[i], err) < 0)

@@ -205,6 +205,15 @@ crt_process_validate (const crt_process *p, const char *file, const char *prefix
   return 0;
 }
 
+static bool
+has_str (char *const *v, size_t n, const char *s)
+{
+  for (size_t i = 0; i < n; i++)
+    if (strcmp (v[i], s) == 0)
+      return true;
+  return false;
+}
+
 static int
 validate_mounts (const crt_spec *spec, crt_error **err)
 {
@@ -215,6 +224,10 @@ validate_mounts (const crt_spec *spec, crt_error **err)
 
       if ((m->n_uid_mappings == 0) != (m->n_gid_mappings == 0))
         return fail (err, "mounts[%zu]: uidMappings and gidMappings must be given together", i);
+      if (has_str (m->options, m->n_options, "copy-symlink")
+          && has_str (m->options, m->n_options, "src-nofollow"))
+        return fail (err, "mounts[%zu].options: copy-symlink and src-nofollow exclude each other",
+                     i);
       snprintf (where, sizeof (where), "mounts[%zu].uidMappings", i);
       if (check_mappings (where, m->uid_mappings, m->n_uid_mappings, err) < 0)
         return -1;
@@ -254,8 +267,10 @@ validate_namespaces (const crt_linux *l, crt_error **err)
   return 0;
 }
 
-/* A new user namespace needs mappings to be usable; mappings without one
- * would be silently ignored. Joining one by path needs none. */
+/* Mappings without a user namespace would be silently ignored. A new
+ * user namespace without uidMappings (gidMappings) gets the single
+ * mapping "0 <crt's uid> 1" (as with crun), so the process's ids must be
+ * 0: any other id cannot be taken there (EINVAL from setresuid). */
 static int
 validate_user_namespace (const crt_spec *spec, const crt_linux *l, crt_error **err)
 {
@@ -267,12 +282,21 @@ validate_user_namespace (const crt_spec *spec, const crt_linux *l, crt_error **e
   if (user == NULL && (l->n_uid_mappings > 0 || l->n_gid_mappings > 0))
     return fail (err, "linux.%s: set without a user namespace",
                  l->n_uid_mappings > 0 ? "uidMappings" : "gidMappings");
-  if (user && user->path == NULL)
+  if (user && user->path == NULL && spec->process)
     {
-      if (l->n_uid_mappings == 0)
-        return fail (err, "linux.uidMappings: required with a new user namespace");
-      if (l->n_gid_mappings == 0)
-        return fail (err, "linux.gidMappings: required with a new user namespace");
+      const crt_user *u = &spec->process->user;
+
+      if (l->n_uid_mappings == 0 && u->uid != 0)
+        return fail (err, "process.user.uid: %u is not mapped in the new user namespace "
+                     "(without linux.uidMappings only 0 is)", u->uid);
+      if (l->n_gid_mappings == 0 && u->gid != 0)
+        return fail (err, "process.user.gid: %u is not mapped in the new user namespace "
+                     "(without linux.gidMappings only 0 is)", u->gid);
+      for (size_t i = 0; l->n_gid_mappings == 0 && i < u->n_additional_gids; i++)
+        if (u->additional_gids[i] != 0)
+          return fail (err, "process.user.additionalGids[%zu]: %u is not mapped in the new "
+                       "user namespace (without linux.gidMappings only 0 is)", i,
+                       u->additional_gids[i]);
     }
   return 0;
 }
@@ -410,15 +434,6 @@ validate_sysctl (const crt_spec *spec, const crt_linux *l, crt_error **err)
   return 0;
 }
 
-static bool
-has_str (char *const *v, size_t n, const char *s)
-{
-  for (size_t i = 0; i < n; i++)
-    if (strcmp (v[i], s) == 0)
-      return true;
-  return false;
-}
-
 /* set_mempolicy(2)'s rules, which config-linux.md points to. */
 static int
 validate_memory_policy (const crt_memory_policy *m, crt_error **err)
@@ -455,6 +470,18 @@ validate_linux (const crt_spec *spec, const crt_linux *l, crt_error **err)
 
   if (validate_namespaces (l, err) < 0 || validate_user_namespace (spec, l, err) < 0)
     return -1;
+  /* Without a mount namespace of its own the container shares crt's:
+   * masking, read-only paths and a read-only root would change the
+   * host's mounts (runc refuses the first two as well). */
+  if (crt_spec_namespace (spec, CRT_NS_MOUNT) == NULL)
+    {
+      if (l->n_masked_paths > 0)
+        return fail (err, "linux.maskedPaths: needs a mount namespace of the container's own");
+      if (l->n_readonly_paths > 0)
+        return fail (err, "linux.readonlyPaths: needs a mount namespace of the container's own");
+      if (spec->root && spec->root->readonly)
+        return fail (err, "root.readonly: needs a mount namespace of the container's own");
+    }
   /* Offsets can only be written into a namespace before anything runs in it. */
   if (l->n_time_offsets > 0 && (time_ns == NULL || time_ns->path != NULL))
     return fail (err, "linux.timeOffsets: set without a new time namespace");

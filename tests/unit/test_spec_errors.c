@@ -226,11 +226,18 @@ static const struct
     "config.json: linux.namespaces[3]: duplicate namespace \"pid\"" },
   { LINUX ("'namespaces':[{'type':'network','path':'run/netns/x'}]"),
     "config.json: linux.namespaces[0].path: must be an absolute path, got \"run/netns/x\"" },
-  { LINUX ("'namespaces':[{'type':'user'}]"),
-    "config.json: linux.uidMappings: required with a new user namespace" },
+  { LINUX ("'namespaces':[{'type':'user'}]"), NULL },
   { LINUX ("'namespaces':[{'type':'user'}],'uidMappings':[{'containerID':0,'hostID':1000,'size':1}]"),
-    "config.json: linux.gidMappings: required with a new user namespace" },
+    NULL },
   { LINUX ("'namespaces':[{'type':'user','path':'/proc/1/ns/user'}]"), NULL },
+  { "{" V ",'process':{'args':['sh'],'cwd':'/','user':{'uid':1001,'gid':0}},"
+    "'linux':{'namespaces':[{'type':'user'}]}}",
+    "config.json: process.user.uid: 1001 is not mapped in the new user namespace "
+    "(without linux.uidMappings only 0 is)" },
+  { "{" V ",'process':{'args':['sh'],'cwd':'/','user':{'uid':0,'gid':0,'additionalGids':[0,5]}},"
+    "'linux':{'namespaces':[{'type':'user'}]}}",
+    "config.json: process.user.additionalGids[1]: 5 is not mapped in the new user namespace "
+    "(without linux.gidMappings only 0 is)" },
   { LINUX ("'uidMappings':[{'containerID':0,'hostID':1000,'size':1}],"
            "'gidMappings':[{'containerID':0,'hostID':1000,'size':1}]"),
     "config.json: linux.uidMappings: set without a user namespace" },
