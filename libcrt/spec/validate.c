@@ -470,6 +470,16 @@ validate_linux (const crt_spec *spec, const crt_linux *l, crt_error **err)
 
   if (validate_namespaces (l, err) < 0 || validate_user_namespace (spec, l, err) < 0)
     return -1;
+  /* Offsets can only be written into a namespace before anything runs in it. */
+  if (l->n_time_offsets > 0 && (time_ns == NULL || time_ns->path != NULL))
+    return fail (err, "linux.timeOffsets: set without a new time namespace");
+  for (size_t i = 0; i < l->n_devices; i++)
+    if (!absolute (l->devices[i].path))
+      return fail (err, "linux.devices[%zu].path: must be an absolute path, got \"%s\"",
+                   i, l->devices[i].path);
+  if (validate_paths ("maskedPaths", l->masked_paths, l->n_masked_paths, err) < 0
+      || validate_paths ("readonlyPaths", l->readonly_paths, l->n_readonly_paths, err) < 0)
+    return -1;
   /* Without a mount namespace of its own the container shares crt's:
    * masking, read-only paths and a read-only root would change the
    * host's mounts (runc refuses the first two as well). */
@@ -482,16 +492,6 @@ validate_linux (const crt_spec *spec, const crt_linux *l, crt_error **err)
       if (spec->root && spec->root->readonly)
         return fail (err, "root.readonly: needs a mount namespace of the container's own");
     }
-  /* Offsets can only be written into a namespace before anything runs in it. */
-  if (l->n_time_offsets > 0 && (time_ns == NULL || time_ns->path != NULL))
-    return fail (err, "linux.timeOffsets: set without a new time namespace");
-  for (size_t i = 0; i < l->n_devices; i++)
-    if (!absolute (l->devices[i].path))
-      return fail (err, "linux.devices[%zu].path: must be an absolute path, got \"%s\"",
-                   i, l->devices[i].path);
-  if (validate_paths ("maskedPaths", l->masked_paths, l->n_masked_paths, err) < 0
-      || validate_paths ("readonlyPaths", l->readonly_paths, l->n_readonly_paths, err) < 0)
-    return -1;
   if (l->resources && validate_resources (l->resources, err) < 0)
     return -1;
   if (l->seccomp && validate_seccomp (l->seccomp, err) < 0)
