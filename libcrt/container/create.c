@@ -103,15 +103,6 @@ load_config (const crt_create_options *opts, const char *bundle, char **text, cr
   return crt_spec_validate (*spec, err);
 }
 
-static void
-kill_and_reap (pid_t pid)
-{
-  int status;
-  kill (pid, SIGKILL);
-  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
-    ;
-}
-
 /* What the parent needs to answer the init's requests during setup. */
 typedef struct setup_peer
 {
@@ -246,7 +237,7 @@ static void
 undo_launch (launch_undo *u)
 {
   if (u->pid > 0)
-    kill_and_reap (u->pid);
+    crt_kill_and_reap (u->pid, NULL);
   if (u->cgroup_path)
     crt_cgroup_destroy (u->cgroup_path, NULL);
   if (u->dirfd >= 0)
@@ -306,12 +297,10 @@ static int
 adopt_init (int sync_fd, pid_t *pid, int *pidfd, crt_error **err)
 {
   int32_t init_pid;
-  int status;
 
   if (crt_sync_expect_value (sync_fd, CRT_SYNC_INIT_PID, &init_pid, err) < 0)
     return -1;
-  while (waitpid (*pid, &status, 0) < 0 && errno == EINTR)
-    ;
+  crt_waitpid (*pid, NULL, 0);
   *pid = (pid_t) init_pid;
   crt_closep (pidfd);
   *pidfd = (int) syscall (SYS_pidfd_open, *pid, 0);

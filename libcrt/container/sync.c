@@ -60,6 +60,29 @@ crt_sync_expect_value (int fd, crt_sync_type expect, int32_t *value, crt_error *
   return 0;
 }
 
+/* Copy msg into buf (of size cap, NUL included), returning its length.
+ * A message that does not fit (it may quote a 100 KiB argument) keeps
+ * its start and its end, which says why: "exec \"/aaa...aaa\": File
+ * name too long". */
+static size_t
+shorten (const char *msg, char *buf, size_t cap)
+{
+  static const char cut[] = "[...]";
+  size_t len = strlen (msg), tail = 256;
+
+  if (len < cap)
+    {
+      memcpy (buf, msg, len + 1);
+      return len;
+    }
+  len = cap - 1;
+  memcpy (buf, msg, len - tail - strlen (cut));
+  memcpy (buf + len - tail - strlen (cut), cut, strlen (cut));
+  memcpy (buf + len - tail, msg + strlen (msg) - tail, tail);
+  buf[len] = '\0';
+  return len;
+}
+
 void
 crt_sync_send_error (int fd, const crt_error *e)
 {
@@ -70,10 +93,7 @@ crt_sync_send_error (int fd, const crt_error *e)
     {
       m.errnum = e->errnum;
       if (e->msg)
-        {
-          len = strnlen (e->msg, sizeof (m.text) - 1);
-          memcpy (m.text, e->msg, len);
-        }
+        len = shorten (e->msg, m.text, sizeof (m.text));
     }
   m.text[len] = '\0';
   (void) send (fd, &m, offsetof (struct sync_msg, text) + len + 1, MSG_NOSIGNAL);
