@@ -203,7 +203,7 @@ fill_record (crt_state_record *rec, const char *id, const crt_spec *spec, const 
   rec->oci_version = crt_xstrdup (spec->oci_version);
   rec->id = crt_xstrdup (id);
   rec->pid = pid;
-  rec->pid_start_time = crt_proc_start_time (pid);
+  rec->pid_start_time = pid > 0 ? crt_proc_start_time (pid) : 0;
   rec->bundle = crt_xstrdup (bundle);
   rec->rootfs = crt_xstrdup (rootfs);
   rec->created = crt_now_rfc3339 ();
@@ -251,8 +251,8 @@ undo_launch (launch_undo *u)
 }
 
 static int
-make_cgroup (crt_context *ctx, const crt_spec *spec, const char *id, launch_undo *u,
-             int *cgroup_fd, crt_error **err)
+make_cgroup (crt_context *ctx, const crt_spec *spec, const char *id, const char *bundle,
+             const char *rootfs, launch_undo *u, int *cgroup_fd, crt_error **err)
 {
   cleanup_free char *path = NULL;
 
@@ -260,6 +260,15 @@ make_cgroup (crt_context *ctx, const crt_spec *spec, const char *id, launch_undo
     return -1;
   if (path == NULL)
     return 0;
+  /* A first state (no init yet: "stopped") names the cgroup before it
+   * exists, so that whatever a crt killed from here on leaves, `delete`
+   * finds and removes. */
+  {
+    cleanup_state_record crt_state_record rec = { 0 };
+    fill_record (&rec, id, spec, bundle, rootfs, 0, path);
+    if (crt_state_write (u->dirfd, &rec, err) < 0)
+      return -1;
+  }
   if (crt_cgroup_create (path, cgroup_fd, err) < 0)
     return -1;
   u->cgroup_path = crt_steal_ptr (&path);
@@ -360,7 +369,7 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
   state_dir = crt_state_dir_path (ctx, id);
   if (crt_write_file_at (dirfd, CRT_CONFIG_COPY, config_text, strlen (config_text), 0600, err) < 0
       || crt_notify_prepare (spec, dirfd, state_dir, &notify_host, err) < 0
-      || make_cgroup (ctx, spec, id, &undo, &cgroup_fd, err) < 0)
+      || make_cgroup (ctx, spec, id, bundle, rootfs, &undo, &cgroup_fd, err) < 0)
     goto fail;
   /* Made here, before the clone, so the init holds it whatever user it
    * becomes and wherever its root is. */

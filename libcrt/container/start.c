@@ -55,8 +55,10 @@ crt_release_init (int dirfd, const char *id, crt_error **err)
   if (s < 0)
     return crt_error_errno (err, "socket");
   start_socket_addr (dirfd, &addr);
-  if (connect (s, (struct sockaddr *) &addr, sizeof (addr)) < 0)
+  while (connect (s, (struct sockaddr *) &addr, sizeof (addr)) < 0)
     {
+      if (errno == EINTR)
+        continue;
       /* Nobody listening: the init is gone. */
       if (errno == ECONNREFUSED)
         return crt_error_with_code (err, ESRCH,

@@ -313,7 +313,7 @@ crt_proc_stat (pid_t pid, unsigned long long *start_time, char *run_state)
   fd = open (path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return -1;
-  r = read (fd, buf, sizeof (buf) - 1);
+  r = crt_read_all (fd, buf, sizeof (buf) - 1);
   if (r <= 0)
     return -1;
   buf[r] = '\0';
