@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,6 +319,33 @@ adopt_init (int sync_fd, pid_t *pid, int *pidfd, crt_error **err)
   return 0;
 }
 
+/* The init hung up without a word (it reports every failure it sees):
+ * it was killed. Say so rather than "the other side went away". Its
+ * status is only peeked at (WNOWAIT): the undo reaps it. */
+static void
+explain_silent_init (int pidfd, crt_error **err)
+{
+  struct pollfd p = { .fd = pidfd, .events = POLLIN };
+  siginfo_t si;
+
+  if (pidfd < 0 || *err == NULL || (*err)->errnum != EPIPE)
+    return;
+  /* Its end of the socket closes a moment before it is a zombie. */
+  if (poll (&p, 1, 1000) <= 0)
+    return;
+  memset (&si, 0, sizeof (si));
+  if (waitid ((idtype_t) P_PIDFD, (id_t) pidfd, &si, WEXITED | WNOHANG | WNOWAIT) < 0
+      || si.si_pid == 0)
+    return;
+  crt_error_free (err);
+  if (si.si_code == CLD_EXITED)
+    crt_error_set (err, 0, "the container process exited with status %d during its setup",
+                   si.si_status);
+  else
+    crt_error_set (err, 0, "the container process was killed by signal %d (%s) during its setup",
+                   si.si_status, strsignal (si.si_status));
+}
+
 static int
 write_pid_file (const char *path, pid_t pid, crt_error **err)
 {
@@ -425,7 +453,10 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
                         .pid = pid, .sync_fd = sync_parent, .pty_master = &out->pty_master };
     if ((cgroup_fd >= 0 && !in_cgroup && crt_cgroup_enter (cgroup_fd, pid, err) < 0)
         || parent_setup (&plan, &peer, err) < 0)
-      goto fail;
+      {
+        explain_silent_init (pidfd, err);
+        goto fail;
+      }
   }
   fill_record (&out->rec, id, spec, bundle, rootfs, pid, undo.cgroup_path);
   out->rec.notify_socket = crt_steal_ptr (&notify_host);

@@ -296,3 +296,69 @@ def test_eintr_is_retried(crt, bundle_factory, test_dirs, phase):
                      for p in check_state(crt) + cleanup(crt, bundle, test_dirs)]
     print(f"eintr {phase}: {total} cases")
     assert not problems, "\n".join(problems)
+
+
+# --------------------------------------------------------------------------
+# the container's init: crt's code too, in the new namespaces
+# --------------------------------------------------------------------------
+
+PID_LINE = re.compile(r"^(\d+)\s+(\w+)\(")
+
+
+def init_syscall_calls(crt, test_dirs, bundle):
+    """{syscall: (0, calls)} of the syscalls only the init makes (strace
+    -f counts the calls of each process on its own) in one `run`."""
+    rc, stderr, text = run_traced(crt, test_dirs, phase_argv("run", bundle), ["-f"], "dry-f")
+    assert rc == 0, stderr
+    per = {}
+    for line in text.splitlines():
+        m = PID_LINE.match(line)
+        if m:
+            calls = per.setdefault(int(m.group(1)), {})
+            calls[m.group(2)] = calls.get(m.group(2), 0) + 1
+    parent = min(per)   # pids do not wrap within one run of a test
+    ours = set(per[parent])
+    init = {}
+    for pid, calls in per.items():
+        if pid != parent:
+            for sc, n in calls.items():
+                if sc not in ours and sc not in IGNORED:
+                    init[sc] = (0, max(n, init.get(sc, (0, 0))[1]))
+    cleanup(crt, bundle, test_dirs)
+    return init
+
+
+@pytest.mark.parametrize("fault", ["SIGKILL", "error"])
+def test_init_faults(crt, bundle_factory, test_dirs, fault):
+    """The init killed, or one of its syscalls failing, at every step of
+    its setup: `run` fails with one line (or, killed once `start` let it
+    go, ends as a program killed by SIGKILL would: 137), and nothing is
+    left."""
+    bundle = bundle_factory(["true"])
+    counts = init_syscall_calls(crt, test_dirs, bundle)
+    assert {"mount", "pivot_root", "accept4"} <= set(counts), counts
+    problems, fired, total = [], 0, 0
+    for i, (sc, k, n) in enumerate(cases(counts)):
+        total += 1
+        errno_name = ERRNOS[i % len(ERRNOS)]
+        action = "signal=SIGKILL" if fault == "SIGKILL" else f"error={errno_name}"
+        rc, stderr, trace = run_traced(
+            crt, test_dirs, phase_argv("run", bundle),
+            ["-f", "-e", f"trace={sc}", f"--inject={sc}:{action}:when={n}"], f"f-{sc}-{k}")
+        if "INJECTED" in trace or "killed by SIGKILL" in trace:
+            fired += 1
+        what = f"init: {action} at {sc} #{k}"
+        found = []
+        if rc == 137 and fault == "SIGKILL":
+            if stderr:
+                found.append(f"exit 137 with a message: {stderr!r}")
+        elif rc != 0:
+            if rc != 1:
+                found.append(f"exit {rc}")
+            found += one_line_error(stderr, "run")
+        found += [f"after run: {x}" for x in leftovers(crt, bundle)]
+        found += cleanup(crt, bundle, test_dirs)
+        problems += [f"{what}: {p}" for p in found]
+    print(f"init {fault}: {total} cases, {fired} fired")
+    assert not problems, "\n".join(problems)
+    assert fired >= total * 0.8, (fired, total)
