@@ -1,6 +1,6 @@
-"""Fixtures for the security tests: those of tests/integration/conftest.py,
-loaded under another module name (two modules named `conftest` would
-clash) and re-exported, so both directories share one implementation."""
+"""The security tests use the integration tests' fixtures and helpers:
+tests/integration/conftest.py, loaded under another module name (two
+modules named `conftest` would clash) and re-exported from here."""
 
 import importlib.util
 import os
@@ -14,7 +14,6 @@ _spec.loader.exec_module(_base)
 pytest_configure = _base.pytest_configure
 pytest_collection_modifyitems = _base.pytest_collection_modifyitems
 
-# fixtures
 bundle_factory = _base.bundle_factory
 bundle = _base.bundle
 crt = _base.crt
@@ -23,15 +22,5 @@ _leak_check = _base._leak_check
 crt_path = _base.crt_path
 template_rootfs = _base.template_rootfs
 
-# helpers
-Bundle = _base.Bundle
-Crt = _base.Crt
-default_config = _base.default_config
-wait_for = _base.wait_for
-read_line = _base.read_line
-pid_alive = _base.pid_alive
-APP_UID = _base.APP_UID
-APP_GID = _base.APP_GID
-CRT = _base.CRT
-BUSYBOX = _base.BUSYBOX
-DEFAULT_TIMEOUT = _base.DEFAULT_TIMEOUT
+for _name in _base.__all__:
+    globals()[_name] = getattr(_base, _name)

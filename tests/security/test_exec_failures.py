@@ -14,12 +14,11 @@ it still held itself.
 
 import json
 import os
-import re
 import shutil
 
 import pytest
 
-from conftest import BUSYBOX
+BUSYBOX = shutil.which("busybox", path="/bin:/usr/bin:/sbin:/usr/sbin")
 
 BIG = 200_000  # over the kernel's MAX_ARG_STRLEN (32 pages: 128 KiB)
 

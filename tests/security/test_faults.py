@@ -27,7 +27,9 @@ import time
 
 import pytest
 
-from conftest import DEFAULT_TIMEOUT, pid_alive
+from conftest import pid_alive
+
+DEFAULT_TIMEOUT = 30
 
 STRACE = shutil.which("strace")
 CGROUP_ROOTS = ("/sys/fs/cgroup/unified", "/sys/fs/cgroup")

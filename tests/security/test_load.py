@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import DEFAULT_TIMEOUT
+DEFAULT_TIMEOUT = 30
 
 SOAK_RUNS = int(os.environ.get("CRT_SOAK_RUNS", "200"))
 EXEC_CHECKS = int(os.environ.get("CRT_SOAK_EXECS", "500"))
