@@ -52,8 +52,7 @@ run_ps (char **args, char **out, crt_error **err)
     }
   close (fds[0]);
   buf[len] = '\0';
-  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
-    ;
+  crt_waitpid (pid, &status, 0);
   if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
     return crt_error_set (err, 0, "ps failed (exit status %d)",
                           WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status));

@@ -19,9 +19,7 @@ static char *cached_mountpoint;
 int
 crt_cgroup_mountpoint (const char **out, crt_error **err)
 {
-  cleanup_fclose FILE *f = NULL;
-  char *line = NULL;
-  size_t cap = 0;
+  cleanup_free char *text = NULL;
   struct statfs sfs;
 
   if (cached_mountpoint)
@@ -32,20 +30,27 @@ crt_cgroup_mountpoint (const char **out, crt_error **err)
   /* The usual place first; otherwise the first cgroup2 mount we see. */
   if (statfs ("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC)
     cached_mountpoint = crt_xstrdup ("/sys/fs/cgroup");
-  else if ((f = fopen ("/proc/self/mountinfo", "re")) != NULL)
+  /* Read whole (an EINTR is retried; stdio would end the file there). */
+  else if (crt_read_file_at (AT_FDCWD, "/proc/self/mountinfo", &text, NULL, err) == 0)
     {
-      while (cached_mountpoint == NULL && getline (&line, &cap, f) > 0)
+      char *next;
+      for (char *line = text; cached_mountpoint == NULL && line && *line; line = next)
         {
           /* id parent maj:min root mountpoint options... - fstype source opts */
-          char *sep = strstr (line, " - ");
+          char *sep;
           char mnt[4096];
+          next = strchr (line, '\n');
+          if (next)
+            *next++ = '\0';
+          sep = strstr (line, " - ");
           if (sep == NULL || strncmp (sep + 3, "cgroup2 ", 8) != 0)
             continue;
           if (sscanf (line, "%*s %*s %*s %*s %4095s", mnt) == 1)
             cached_mountpoint = crt_xstrdup (mnt);
         }
-      free (line);
     }
+  else
+    return -1;
   if (cached_mountpoint == NULL)
     return crt_error_set (err, ENOENT, "no cgroup2 hierarchy is mounted");
   *out = cached_mountpoint;
@@ -139,6 +144,7 @@ crt_cgroup_create (const char *path, int *dirfd, crt_error **err)
   cleanup_free char *copy = crt_xstrdup (path);
   cleanup_close int fd = -1;
   char *save = NULL;
+  bool made = false;
 
   if (crt_cgroup_mountpoint (&mnt, err) < 0)
     return -1;
@@ -150,23 +156,40 @@ crt_cgroup_create (const char *path, int *dirfd, crt_error **err)
     {
       int next;
       enable_controllers (fd);
-      if (mkdirat (fd, comp, 0755) < 0 && errno != EEXIST)
+      made = mkdirat (fd, comp, 0755) == 0;
+      if (!made && errno != EEXIST)
         return crt_error_errno (err, "create cgroup `%s`", path);
       next = openat (fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (next < 0)
-        return crt_error_errno (err, "open cgroup `%s`", path);
+        {
+          crt_error_errno (err, "open cgroup `%s`", path);
+          goto fail;
+        }
       close (fd);
       fd = next;
     }
   {
     cleanup_free char *procs = NULL;
     if (crt_read_file_at (fd, "cgroup.procs", &procs, NULL, err) < 0)
-      return crt_error_prefix (err, "cgroup `%s`", path);
+      {
+        crt_error_prefix (err, "cgroup `%s`", path);
+        goto fail;
+      }
     if (procs[0] != '\0')
       return crt_error_set (err, EBUSY, "cgroup `%s` is already in use by other processes", path);
   }
   *dirfd = crt_steal_fd (&fd);
   return 0;
+
+fail:
+  /* The caller undoes only a cgroup it got: one we made goes now (an
+   * rmdir, which a cgroup in use refuses). */
+  if (made)
+    {
+      cleanup_free char *dir = crt_fmt ("%s%s", mnt, path);
+      rmdir (dir);
+    }
+  return -1;
 }
 
 int

@@ -68,7 +68,7 @@ int crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts
 
 /* Release the init of a created container through its start socket
  * and wait until it has exec'd its program (or failed to). */
-int crt_release_init (int dirfd, const char *id, crt_error **err);
+int crt_release_init (int dirfd, const crt_state_record *rec, crt_error **err);
 
 /* Bind and listen on the start socket in the state directory. */
 int crt_start_socket_listen (int dirfd, int *fd, crt_error **err);

@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,15 +98,6 @@ load_config (const crt_create_options *opts, const char *bundle, char **text, cr
   if (crt_spec_read (path, "config.json", text, spec, err) < 0)
     return -1;
   return crt_spec_validate (*spec, err);
-}
-
-static void
-kill_and_reap (pid_t pid)
-{
-  int status;
-  kill (pid, SIGKILL);
-  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
-    ;
 }
 
 /* What the parent needs to answer the init's requests during setup. */
@@ -210,7 +202,7 @@ fill_record (crt_state_record *rec, const char *id, const crt_spec *spec, const 
   rec->oci_version = crt_xstrdup (spec->oci_version);
   rec->id = crt_xstrdup (id);
   rec->pid = pid;
-  rec->pid_start_time = crt_proc_start_time (pid);
+  rec->pid_start_time = pid > 0 ? crt_proc_start_time (pid) : 0;
   rec->bundle = crt_xstrdup (bundle);
   rec->rootfs = crt_xstrdup (rootfs);
   rec->created = crt_now_rfc3339 ();
@@ -244,7 +236,7 @@ static void
 undo_launch (launch_undo *u)
 {
   if (u->pid > 0)
-    kill_and_reap (u->pid);
+    crt_kill_and_reap (u->pid, NULL);
   if (u->cgroup_path)
     crt_cgroup_destroy (u->cgroup_path, NULL);
   if (u->dirfd >= 0)
@@ -258,8 +250,8 @@ undo_launch (launch_undo *u)
 }
 
 static int
-make_cgroup (crt_context *ctx, const crt_spec *spec, const char *id, launch_undo *u,
-             int *cgroup_fd, crt_error **err)
+make_cgroup (crt_context *ctx, const crt_spec *spec, const char *id, const char *bundle,
+             const char *rootfs, launch_undo *u, int *cgroup_fd, crt_error **err)
 {
   cleanup_free char *path = NULL;
 
@@ -267,6 +259,15 @@ make_cgroup (crt_context *ctx, const crt_spec *spec, const char *id, launch_undo
     return -1;
   if (path == NULL)
     return 0;
+  /* A first state (no init yet: "stopped") names the cgroup before it
+   * exists, so that whatever a crt killed from here on leaves, `delete`
+   * finds and removes. */
+  {
+    cleanup_state_record crt_state_record rec = { 0 };
+    fill_record (&rec, id, spec, bundle, rootfs, 0, path);
+    if (crt_state_write (u->dirfd, &rec, err) < 0)
+      return -1;
+  }
   if (crt_cgroup_create (path, cgroup_fd, err) < 0)
     return -1;
   u->cgroup_path = crt_steal_ptr (&path);
@@ -304,18 +305,43 @@ static int
 adopt_init (int sync_fd, pid_t *pid, int *pidfd, crt_error **err)
 {
   int32_t init_pid;
-  int status;
 
   if (crt_sync_expect_value (sync_fd, CRT_SYNC_INIT_PID, &init_pid, err) < 0)
     return -1;
-  while (waitpid (*pid, &status, 0) < 0 && errno == EINTR)
-    ;
+  crt_waitpid (*pid, NULL, 0);
   *pid = (pid_t) init_pid;
   crt_closep (pidfd);
   *pidfd = (int) syscall (SYS_pidfd_open, *pid, 0);
   if (*pidfd < 0)
     return crt_error_errno (err, "pidfd_open %d", (int) *pid);
   return 0;
+}
+
+/* The init hung up without a word (it reports every failure it sees):
+ * it was killed. Say so rather than "the other side went away". Its
+ * status is only peeked at (WNOWAIT): the undo reaps it. */
+static void
+explain_silent_init (int pidfd, crt_error **err)
+{
+  struct pollfd p = { .fd = pidfd, .events = POLLIN };
+  siginfo_t si;
+
+  if (pidfd < 0 || *err == NULL || (*err)->errnum != EPIPE)
+    return;
+  /* Its end of the socket closes a moment before it is a zombie. */
+  if (poll (&p, 1, 1000) <= 0)
+    return;
+  memset (&si, 0, sizeof (si));
+  if (waitid ((idtype_t) P_PIDFD, (id_t) pidfd, &si, WEXITED | WNOHANG | WNOWAIT) < 0
+      || si.si_pid == 0)
+    return;
+  crt_error_free (err);
+  if (si.si_code == CLD_EXITED)
+    crt_error_set (err, 0, "the container process exited with status %d during its setup",
+                   si.si_status);
+  else
+    crt_error_set (err, 0, "the container process was killed by signal %d (%s) during its setup",
+                   si.si_status, strsignal (si.si_status));
 }
 
 static int
@@ -372,7 +398,7 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
   state_dir = crt_state_dir_path (ctx, id);
   if (crt_write_file_at (dirfd, CRT_CONFIG_COPY, config_text, strlen (config_text), 0600, err) < 0
       || crt_notify_prepare (spec, dirfd, state_dir, &notify_host, err) < 0
-      || make_cgroup (ctx, spec, id, &undo, &cgroup_fd, err) < 0)
+      || make_cgroup (ctx, spec, id, bundle, rootfs, &undo, &cgroup_fd, err) < 0)
     goto fail;
   /* Made here, before the clone, so the init holds it whatever user it
    * becomes and wherever its root is. */
@@ -441,7 +467,10 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
                         .pid = pid, .sync_fd = sync_parent, .pty_master = &out->pty_master };
     if ((cgroup_fd >= 0 && !in_cgroup && crt_cgroup_enter (cgroup_fd, pid, err) < 0)
         || parent_setup (&plan, &peer, err) < 0)
-      goto fail;
+      {
+        explain_silent_init (pidfd, err);
+        goto fail;
+      }
     /* Once in its cgroup: not crt's affinity but all its cpuset allows. */
     crt_cpu_affinity_reset (pid);
   }

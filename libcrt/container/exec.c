@@ -271,10 +271,8 @@ spawn (exec_child *c, int cgroup_fd, const char *console_socket, pid_t *out_pid,
                                               err) < 0)
       || wait_for_exec (c, pid, sync_fds[0], console_socket, pty_master, err) < 0)
     {
-      int status;
       close (sync_fds[0]);
-      kill (pid, SIGKILL);
-      waitpid (pid, &status, 0);
+      crt_kill_and_reap (pid, NULL);
       return -1;
     }
   close (sync_fds[0]);

@@ -229,9 +229,8 @@ wait_hook (const hook_child *child, int *stdin_fd, hook_output *out, hook_output
   crt_closep (stdin_fd);
   if (timed_out || failed)
     kill (child->pid, SIGKILL);     /* not reaped yet: the pid is still ours */
-  while (waitpid (child->pid, status, 0) < 0)
-    if (errno != EINTR)
-      return crt_error_errno (err, "wait for pid %d", (int) child->pid);
+  if (crt_waitpid (child->pid, status, 0) < 0)
+    return crt_error_errno (err, "wait for pid %d", (int) child->pid);
   if (failed)
     return -1;
   return timed_out ? 1 : 0;
@@ -308,9 +307,7 @@ run_hook (const crt_hook *hook, const char *what, const char *state_json, crt_er
   if (pidfd < 0)
     {
       int saved = errno;
-      kill (pid, SIGKILL);
-      while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
-        ;
+      crt_kill_and_reap (pid, NULL);
       return crt_error_set (err, saved, "%s: pidfd_open", what);
     }
 
@@ -320,17 +317,14 @@ run_hook (const crt_hook *hook, const char *what, const char *state_json, crt_er
   while (n < 0 && errno == EINTR);
   if (n == (ssize_t) sizeof (child_errno))
     {
-      while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
-        ;
+      crt_waitpid (pid, NULL, 0);
       return crt_error_set (err, child_errno, "%s: exec `%s`", what, hook->path);
     }
 
   if (fcntl (stdin_w, F_SETFL, O_NONBLOCK) < 0)
     {
       int saved = errno;
-      kill (pid, SIGKILL);
-      while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
-        ;
+      crt_kill_and_reap (pid, NULL);
       return crt_error_set (err, saved, "%s: set the stdin pipe non-blocking", what);
     }
 

@@ -21,8 +21,10 @@
 static int
 open_init_pidfd (const crt_state_record *rec, crt_error **err)
 {
-  int fd = (int) syscall (SYS_pidfd_open, rec->pid, 0);
+  int fd = rec->pid > 0 ? (int) syscall (SYS_pidfd_open, rec->pid, 0) : -1;
 
+  if (rec->pid <= 0)
+    return crt_error_with_code (err, ESRCH, "container `%s` is not running", rec->id);
   if (fd < 0)
     {
       if (errno == ESRCH)

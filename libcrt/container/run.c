@@ -38,16 +38,15 @@ run_foreground (crt_context *ctx, const char *id, const crt_create_options *opts
       ret = crt_supervise (&sv, &status, err);
     }
   else
-    {
-      kill (l.pid, SIGKILL);
-      waitpid (l.pid, &status, 0);
-    }
+    crt_kill_and_reap (l.pid, &status);
   *exit_code = crt_exit_code_of (status);
   if (!opts->keep || ret < 0)
     {
-      cleanup_close int dirfd = -1;
+      /* Still ours (and locked) when start failed: opening the state
+       * dir again would wait for our own lock for ever. */
+      cleanup_close int dirfd = crt_steal_fd (&l.dirfd);
       crt_error *derr = NULL;
-      if (crt_state_dir_open (ctx, id, true, &dirfd, &derr) == 0)
+      if (dirfd >= 0 || crt_state_dir_open (ctx, id, true, &dirfd, &derr) == 0)
         crt_destroy (ctx, id, dirfd, ret < 0 ? NULL : &derr);
       if (ret == 0 && derr)
         {

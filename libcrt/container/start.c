@@ -46,8 +46,9 @@ crt_start_socket_listen (int dirfd, int *fd, crt_error **err)
 }
 
 int
-crt_release_init (int dirfd, const char *id, crt_error **err)
+crt_release_init (int dirfd, const crt_state_record *rec, crt_error **err)
 {
+  const char *id = rec->id;
   cleanup_close int s = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
   struct sockaddr_un addr;
   crt_sync_type type;
@@ -56,8 +57,10 @@ crt_release_init (int dirfd, const char *id, crt_error **err)
   if (s < 0)
     return crt_error_errno (err, "socket");
   start_socket_addr (dirfd, &addr);
-  if (connect (s, (struct sockaddr *) &addr, sizeof (addr)) < 0)
+  while (connect (s, (struct sockaddr *) &addr, sizeof (addr)) < 0)
     {
+      if (errno == EINTR)
+        continue;
       /* Nobody listening: the init is gone. */
       if (errno == ECONNREFUSED)
         return crt_error_with_code (err, ESRCH,
@@ -80,6 +83,9 @@ crt_release_init (int dirfd, const char *id, crt_error **err)
       crt_error_free (err);
       return 0;
     }
+  /* It could not exec and exits now: once we say so, the container must
+   * read as stopped, not as running for the moment it takes. */
+  crt_kill_and_wait (rec, SIGKILL, NULL);
   return -1;
 }
 
@@ -104,7 +110,7 @@ crt_start_and_notify (crt_context *ctx, int dirfd, const crt_state_record *rec, 
   if (rec->notify_socket && rec->notify_socket[0]
       && crt_notify_listen (dirfd, state_dir, notify_fd, err) < 0)
     return -1;
-  if (crt_release_init (dirfd, rec->id, err) < 0)
+  if (crt_release_init (dirfd, rec, err) < 0)
     {
       crt_closep (notify_fd);
       return -1;

@@ -298,8 +298,15 @@ crt_state_read (int dirfd, crt_state_record *rec, crt_error **err)
   cleanup_free char *text = NULL;
 
   memset (rec, 0, sizeof (*rec));
-  if (crt_read_file_at (dirfd, CRT_STATE_FILE, &text, NULL, err) < 0)
-    return -1;
+  if (crt_read_file_at (dirfd, CRT_STATE_FILE, &text, NULL, NULL) < 0)
+    {
+      /* Only a crt killed in its first steps of create leaves that. */
+      if (errno == ENOENT)
+        return crt_error_with_code (err, ENOENT,
+                                    "the container has no state: its create did not finish "
+                                    "(delete removes it)");
+      return crt_error_errno (err, "read `%s`", CRT_STATE_FILE);
+    }
   return crt_state_parse (text, rec, err);
 }
 

@@ -117,7 +117,7 @@ crt_supervise (const crt_supervision *s, int *status, crt_error **err)
 
       /* The child may be gone already (SIGCHLD was merged or came before
        * the signalfd was read): look before blocking. */
-      w = waitpid (s->pid, status, WNOHANG);
+      w = crt_waitpid (s->pid, status, WNOHANG);
       if (w == s->pid)
         {
           if (master >= 0)
@@ -125,7 +125,7 @@ crt_supervise (const crt_supervision *s, int *status, crt_error **err)
           ret = 0;
           break;
         }
-      if (w < 0 && errno != EINTR)
+      if (w < 0)
         {
           crt_error_errno (err, "wait for process %d", (int) s->pid);
           break;

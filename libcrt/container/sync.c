@@ -13,11 +13,32 @@ struct sync_msg
   char text[4000];
 };
 
+/* sendmsg, retried on EINTR (a SEQPACKET message goes whole or not). */
+static ssize_t
+send_retry (int fd, const struct msghdr *mh)
+{
+  ssize_t r;
+
+  do
+    r = sendmsg (fd, mh, MSG_NOSIGNAL);
+  while (r < 0 && errno == EINTR);
+  return r;
+}
+
+static ssize_t
+send_plain (int fd, const void *buf, size_t len)
+{
+  struct iovec iov = { .iov_base = (void *) buf, .iov_len = len };
+  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+  return send_retry (fd, &mh);
+}
+
 int
 crt_sync_send (int fd, crt_sync_type type, crt_error **err)
 {
   struct sync_msg m = { .type = type };
-  if (send (fd, &m, offsetof (struct sync_msg, text), MSG_NOSIGNAL) < 0)
+  if (send_plain (fd, &m, offsetof (struct sync_msg, text)) < 0)
     return crt_error_errno (err, "sync with the container process");
   return 0;
 }
@@ -27,7 +48,7 @@ crt_sync_send_value (int fd, crt_sync_type type, int32_t value, crt_error **err)
 {
   /* errnum carries the value: an ERROR is the only message with one. */
   struct sync_msg m = { .type = type, .errnum = value };
-  if (send (fd, &m, offsetof (struct sync_msg, text), MSG_NOSIGNAL) < 0)
+  if (send_plain (fd, &m, offsetof (struct sync_msg, text)) < 0)
     return crt_error_errno (err, "sync with the container process");
   return 0;
 }
@@ -60,6 +81,29 @@ crt_sync_expect_value (int fd, crt_sync_type expect, int32_t *value, crt_error *
   return 0;
 }
 
+/* Copy msg into buf (of size cap, NUL included), returning its length.
+ * A message that does not fit (it may quote a 100 KiB argument) keeps
+ * its start and its end, which says why: "exec \"/aaa...aaa\": File
+ * name too long". */
+static size_t
+shorten (const char *msg, char *buf, size_t cap)
+{
+  static const char cut[] = "[...]";
+  size_t len = strlen (msg), tail = 256;
+
+  if (len < cap)
+    {
+      memcpy (buf, msg, len + 1);
+      return len;
+    }
+  len = cap - 1;
+  memcpy (buf, msg, len - tail - strlen (cut));
+  memcpy (buf + len - tail - strlen (cut), cut, strlen (cut));
+  memcpy (buf + len - tail, msg + strlen (msg) - tail, tail);
+  buf[len] = '\0';
+  return len;
+}
+
 void
 crt_sync_send_error (int fd, const crt_error *e)
 {
@@ -70,13 +114,10 @@ crt_sync_send_error (int fd, const crt_error *e)
     {
       m.errnum = e->errnum;
       if (e->msg)
-        {
-          len = strnlen (e->msg, sizeof (m.text) - 1);
-          memcpy (m.text, e->msg, len);
-        }
+        len = shorten (e->msg, m.text, sizeof (m.text));
     }
   m.text[len] = '\0';
-  (void) send (fd, &m, offsetof (struct sync_msg, text) + len + 1, MSG_NOSIGNAL);
+  (void) send_plain (fd, &m, offsetof (struct sync_msg, text) + len + 1);
 }
 
 int
@@ -95,7 +136,7 @@ crt_sync_send_fd (int fd, crt_sync_type type, int payload_fd, crt_error **err)
   c->cmsg_type = SCM_RIGHTS;
   c->cmsg_len = CMSG_LEN (sizeof (int));
   memcpy (CMSG_DATA (c), &payload_fd, sizeof (int));
-  if (sendmsg (fd, &mh, MSG_NOSIGNAL) < 0)
+  if (send_retry (fd, &mh) < 0)
     return crt_error_errno (err, "pass an fd to the other side");
   return 0;
 }

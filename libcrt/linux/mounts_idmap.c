@@ -119,7 +119,6 @@ crt_idmap_userns (const crt_id_mapping *uids, size_t n_uids, const crt_id_mappin
         }
     }
   close (hold[1]);
-  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
-    ;
+  crt_waitpid (pid, &status, 0);
   return nsfd;
 }

@@ -13,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef CLONE_NEWTIME
@@ -95,9 +96,16 @@ leave_for_children (int *saved_fd, int nstype)
 {
   if (*saved_fd >= 0)
     {
-      /* Going back to our own active namespace is always allowed. */
-      if (setns (*saved_fd, nstype) < 0)
-        abort ();
+      /* Going back to our own active namespace is always allowed: only a
+       * transient failure (ENOMEM) is possible, and worth waiting out,
+       * since every child we made afterwards would be born in the
+       * container's namespace. */
+      for (int attempt = 0; setns (*saved_fd, nstype) < 0; attempt++)
+        {
+          if (attempt == 1000)
+            abort ();
+          nanosleep (&(struct timespec){ 0, 1000 * 1000 }, NULL);
+        }
       crt_closep (saved_fd);
     }
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 void
@@ -391,7 +392,7 @@ crt_proc_stat (pid_t pid, unsigned long long *start_time, char *run_state)
   fd = open (path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return -1;
-  r = read (fd, buf, sizeof (buf) - 1);
+  r = crt_read_all (fd, buf, sizeof (buf) - 1);
   if (r <= 0)
     return -1;
   buf[r] = '\0';
@@ -409,6 +410,26 @@ crt_proc_stat (pid_t pid, unsigned long long *start_time, char *run_state)
   if (start_time)
     *start_time = strtoull (p + 1, NULL, 10);
   return 0;
+}
+
+pid_t
+crt_waitpid (pid_t pid, int *status, int flags)
+{
+  pid_t r;
+
+  do
+    r = waitpid (pid, status, flags);
+  while (r < 0 && errno == EINTR);
+  return r;
+}
+
+void
+crt_kill_and_reap (pid_t pid, int *status)
+{
+  if (pid <= 0)
+    return;
+  kill (pid, SIGKILL);
+  crt_waitpid (pid, status, 0);
 }
 
 unsigned long long

@@ -100,6 +100,11 @@ ssize_t crt_read_all (int fd, void *buf, size_t len);
 /* Fields of /proc/PID/stat: start time (22) and run state ('R', 'S',
  * 'Z'...). Either pointer may be NULL. -1 if the process is gone. */
 int crt_proc_stat (pid_t pid, unsigned long long *start_time, char *run_state);
+/* waitpid(2), retried on EINTR. */
+pid_t crt_waitpid (pid_t pid, int *status, int flags);
+/* SIGKILL a child of ours and reap it (it is a zombie at worst until
+ * then, so the pid cannot have been reused). status may be NULL. */
+void crt_kill_and_reap (pid_t pid, int *status);
 /* Start time of a process (field 22 of /proc/PID/stat), 0 if it is gone. */
 unsigned long long crt_proc_start_time (pid_t pid);
 /* Every signal back to SIG_DFL and unblocked, as a freshly started
