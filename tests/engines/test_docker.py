@@ -51,7 +51,7 @@ import time
 import pytest
 
 from enginelib import (CRT, HostPaths, remove_cgroup_tree, require,  # noqa: F401
-                       rootfs_tar, unmount_under, mounts_under)
+                       rootfs_tar, unmount_under)
 
 TIMEOUT = 60
 IMAGE = "crt-busybox:latest"
