@@ -9,8 +9,8 @@
 #   3. pytest session "default": the C unit tests (make check), the
 #      integration tests (tests/integration), the attack and bad-input
 #      tests (tests/security), the host cgroup tests
-#      (tests/cgroup/test_cgroup_host.py), podman and containerd driving
-#      crt (tests/engines) against build/src/crt, the
+#      (tests/cgroup/test_cgroup_host.py), Docker, podman and containerd
+#      driving crt (tests/engines) against build/src/crt, the
 #      OCI conformance ratchet (tests/conformance/expected-pass.txt) and
 #      30 s of each libFuzzer harness (tests/fuzz, built with clang);
 #      then session "vm": tests/cgroup/test_cgroup_vm.py in a VM with a
@@ -90,7 +90,7 @@ fi
 pkgs=(autoconf automake pkg-config make gcc libc6-dev libseccomp-dev libcap-dev
 	libyajl-dev libmount-dev busybox-static python3 python3-pytest crun runc
 	libasan8 libubsan1 clang util-linux procps iproute2 bsdutils
-	qemu-system-x86 linux-image-amd64 podman conmon containerd)
+	qemu-system-x86 linux-image-amd64 podman conmon containerd docker.io)
 if [ "${CRT_NO_APT:-0}" != 1 ]; then
 	missing=()
 	for p in "${pkgs[@]}"; do
@@ -100,7 +100,17 @@ if [ "${CRT_NO_APT:-0}" != 1 ]; then
 	if [ ${#missing[@]} -gt 0 ]; then
 		say "installing: ${missing[*]}"
 		export DEBIAN_FRONTEND=noninteractive
-		if ! { apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}"; }; then
+		# No package may start its service here (docker.io would start a
+		# dockerd on the host's network, with its iptables rules): a
+		# policy-rc.d that says no, while installing, unless one exists.
+		policy=/usr/sbin/policy-rc.d added_policy=0
+		if [ ! -e "$policy" ]; then
+			printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && added_policy=1
+		fi
+		apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}"
+		rc=$?
+		[ "$added_policy" = 1 ] && rm -f "$policy"
+		if [ $rc -ne 0 ]; then
 			broken apt "apt-get install failed: ${missing[*]}"
 			finish 1
 		fi

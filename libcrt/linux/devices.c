@@ -261,9 +261,23 @@ crt_devices_setup (int rootfd, const crt_spec *spec, const crt_rootfs_options *o
   if (spec->linux_ == NULL)
     return 0;
   for (size_t i = 0; i < spec->linux_->n_devices; i++)
-    if (spec_device (rootfd, &spec->linux_->devices[i], i, opts->userns, opts->devices_fd, err)
-        < 0)
-      return -1;
+    {
+      const crt_device *d = &spec->linux_->devices[i];
+
+      /* With the default /dev, /dev/ptmx is the symlink to pts/ptmx
+       * made above, and stays it: an engine that lists every host device
+       * (docker run --privileged) lists the host's ptmx (5:2) too, whose
+       * node would bypass the container's devpts instance. runc skips
+       * it the same way. */
+      if (defaults && d->path != NULL && d->path[0] == '/')
+        {
+          cleanup_free char *clean = crt_path_clean (d->path);
+          if (strcmp (clean, "dev/ptmx") == 0)
+            continue;
+        }
+      if (spec_device (rootfd, d, i, opts->userns, opts->devices_fd, err) < 0)
+        return -1;
+    }
   return 0;
 }
 

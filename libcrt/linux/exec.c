@@ -4,6 +4,7 @@
 #include "process.h"
 #include "util/util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,20 @@ as_seen_from_cwd (const crt_process *proc, const char *path)
   if (path[0] == '/' || proc->cwd == NULL)
     return crt_xstrdup (path);
   return crt_fmt ("%s/%s", proc->cwd, path);
+}
+
+/* strerror(errnum) as runc spells it (Go's syscall.Errno texts are
+ * glibc's with a lower-case first letter): "no such file or directory",
+ * "permission denied". The engines read these texts, case-sensitively:
+ * the docker CLI turns a failed start whose message holds "no such file
+ * or directory" into exit 127 and "permission denied" into 126, any
+ * other into 125. */
+static char *
+errno_text (int errnum)
+{
+  char *s = crt_xstrdup (strerror (errnum));
+  s[0] = (char) tolower ((unsigned char) s[0]);
+  return s;
 }
 
 /* 0 if `path` is an executable regular file, else -1 with errno. We run
@@ -69,9 +84,12 @@ crt_process_find_executable (const crt_process *proc, char **out, crt_error **er
 
       if (check_executable (seen) < 0)
         {
-          if (errno == EACCES)
-            return crt_error_set (err, EACCES, "exec: \"%s\"", name);
-          return crt_error_errno (err, "exec: \"%s\": stat %s", name, name);
+          int errnum = errno;
+          cleanup_free char *why = errno_text (errnum);
+          if (errnum == EACCES)
+            return crt_error_with_code (err, EACCES, "exec: \"%s\": %s", name, why);
+          return crt_error_with_code (err, errnum, "exec: \"%s\": stat %s: %s", name, name,
+                                      why);
         }
       *out = crt_xstrdup (name);
       return 0;
@@ -165,7 +183,11 @@ crt_process_exec (const crt_process *proc, const char *exe, int preserve_fds,
     return -1;
   env = env_with_home (proc, &home);
   execve (exe, proc->args, env);
-  if (env != proc->env)
-    free (env);
-  return crt_error_errno (err, "exec \"%s\"", proc->args[0]);
+  {
+    int errnum = errno;
+    cleanup_free char *why = errno_text (errnum);
+    if (env != proc->env)
+      free (env);
+    return crt_error_with_code (err, errnum, "exec \"%s\": %s", proc->args[0], why);
+  }
 }

@@ -213,6 +213,17 @@ def test_linux_devices(crt, bundle):
     assert out.splitlines() == ["character special file 1:3 600 1001 1001", "ok"]
 
 
+def test_linux_devices_host_ptmx_keeps_the_pts_link(crt, bundle):
+    # docker run --privileged lists every host device, /dev/ptmx (5:2)
+    # included: /dev/ptmx stays the link to the container's devpts.
+    bundle.config["linux"]["devices"] = [
+        {"path": "/dev/ptmx", "type": "c", "major": 5, "minor": 2, "fileMode": 0o666},
+        {"path": "/dev//ptmx", "type": "c", "major": 5, "minor": 2, "fileMode": 0o666},
+        {"path": "/dev/mynull", "type": "c", "major": 1, "minor": 3}]
+    out = run_sh(crt, bundle, "readlink /dev/ptmx; stat -c '%t:%T' /dev/mynull")
+    assert out.splitlines() == ["pts/ptmx", "1:3"], out
+
+
 def test_masked_paths(crt, bundle):
     os.makedirs(bundle.in_rootfs("/secret-dir"))
     with open(bundle.in_rootfs("/secret-dir/key"), "w") as f:
