@@ -405,8 +405,8 @@ int
 crt_sd_bus_open (crt_sd_bus **out, crt_error **err)
 {
   *out = NULL;
-  return crt_error_set (err, ENOTSUP,
-                        "--systemd-cgroup: this crt was built without libsystemd (sd-bus), so "
+  return crt_error_with_code (err, ENOTSUP,
+                              "--systemd-cgroup: this crt was built without libsystemd (sd-bus), so "
                         "it has no systemd cgroup driver; rebuild it with libsystemd-dev "
                         "installed, or use --cgroup-manager=cgroupfs");
 }

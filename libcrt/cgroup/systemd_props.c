@@ -101,7 +101,7 @@ add_cpuset (crt_sd_props *p, const char *name, const char *list, const char *fie
   size_t n;
 
   if (crt_sd_cpuset_bits (list, &bytes, &n) < 0)
-    return crt_error_set (err, EINVAL, "%s: `%s` is not a list of numbers below %d", field, list,
+    return crt_error_set (err, 0, "%s: `%s` is not a list of numbers below %d", field, list,
                           CRT_ID_LIST_BITS);
   prop = add (p, name, "ay");
   prop->bytes = bytes;
@@ -200,7 +200,7 @@ parse_u64_or_max (const char *key, const char *v, uint64_t *out, crt_error **err
   errno = 0;
   *out = strtoull (v, &end, 10);
   if (errno || end == v || *end != '\0' || v[0] == '-')
-    return crt_error_set (err, EINVAL, "unified: %s: `%s` is not a number", key, v);
+    return crt_error_set (err, 0, "unified: %s: `%s` is not a number", key, v);
   return 0;
 }
 
@@ -227,7 +227,7 @@ from_unified (const crt_kv *kv, crt_sd_props *p, crt_error **err)
         if (parse_u64_or_max (kv->key, v, &num, err) < 0)
           return -1;
         if (strcmp (kv->key, "cpu.weight") == 0 && num == UINT64_MAX)
-          return crt_error_set (err, EINVAL, "unified: cpu.weight: `%s` is not a number", v);
+          return crt_error_set (err, 0, "unified: cpu.weight: `%s` is not a number", v);
         /* systemd refuses TasksMax=0. */
         if (strcmp (kv->key, "pids.max") == 0 && num == 0)
           num = 1;
@@ -246,7 +246,7 @@ from_unified (const crt_kv *kv, crt_sd_props *p, crt_error **err)
       if (fields < 1 || parse_u64_or_max (kv->key, quota_s, &q, err) < 0
           || (fields == 2 && (parse_u64_or_max (kv->key, period_s, &period, err) < 0
                               || period == UINT64_MAX)))
-        return crt_error_set (err, EINVAL, "unified: cpu.max: `%s` is not \"QUOTA [PERIOD]\"", v);
+        return crt_error_set (err, 0, "unified: cpu.max: `%s` is not \"QUOTA [PERIOD]\"", v);
       quota = q == UINT64_MAX ? -1 : (int64_t) q;
       add_cpu_quota (p, &quota, period);
     }
@@ -451,13 +451,13 @@ crt_sd_props_from_annotations (const crt_kv *kv, size_t n, crt_sd_props *out, cr
       if (!crt_str_has_prefix (kv[i].key, PROPERTY_PREFIX))
         continue;
       if (!valid_property_name (name))
-        return crt_error_set (err, EINVAL,
+        return crt_error_set (err, 0,
                               "config.json: annotations: %s: the property name must be 3 or "
                               "more letters",
                               kv[i].key);
       p = add (out, name, "");
       if (parse_value (kv[i].value, p) < 0)
-        return crt_error_set (err, EINVAL,
+        return crt_error_set (err, 0,
                               "config.json: annotations: %s: `%s` is not a D-Bus value "
                               "(\"uint64 5\", 5, 1.5, true, 'text')",
                               kv[i].key, kv[i].value);
@@ -469,7 +469,7 @@ crt_sd_props_from_annotations (const crt_kv *kv, size_t n, crt_sd_props *out, cr
           free (p->name);
           p->name = usec;
           if (sec_to_usec (p) < 0)
-            return crt_error_set (err, EINVAL,
+            return crt_error_set (err, 0,
                                   "config.json: annotations: %s: `%s` is not a number of "
                                   "seconds",
                                   kv[i].key, kv[i].value);

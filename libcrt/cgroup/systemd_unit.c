@@ -29,7 +29,7 @@ crt_sd_expand_slice (const char *slice, char **out, crt_error **err)
 
   *out = NULL;
   if (len <= slen || strcmp (slice + len - slen, SLICE_SUFFIX) != 0 || strchr (slice, '/'))
-    return crt_error_set (err, EINVAL, "invalid slice name `%s`", slice);
+    return crt_error_set (err, 0, "invalid slice name `%s`", slice);
   name = strndup (slice, len - slen);
   if (name == NULL)
     abort ();
@@ -45,7 +45,7 @@ crt_sd_expand_slice (const char *slice, char **out, crt_error **err)
       {
         char *next;
         if (i == start)
-          return crt_error_set (err, EINVAL, "invalid slice name `%s`", slice);
+          return crt_error_set (err, 0, "invalid slice name `%s`", slice);
         next = crt_fmt ("%s/%.*s" SLICE_SUFFIX, path, (int) i, name);
         free (path);
         path = next;
@@ -85,7 +85,7 @@ crt_sd_unit_from_path (const char *cgroups_path, const char *id, crt_sd_unit *ou
   c1 = strchr (copy, ':');
   c2 = c1 ? strchr (c1 + 1, ':') : NULL;
   if (c1 == NULL || c2 == NULL || strchr (c2 + 1, ':'))
-    return crt_error_set (err, EINVAL,
+    return crt_error_set (err, 0,
                           "config.json: linux.cgroupsPath: `%s`: the systemd cgroup driver "
                           "wants \"slice:prefix:name\" (e.g. system.slice:crt:%s)",
                           cgroups_path, id);
@@ -94,13 +94,13 @@ crt_sd_unit_from_path (const char *cgroups_path, const char *id, crt_sd_unit *ou
   prefix = c1 + 1;
   name = c2 + 1;
   if (name[0] == '\0' || !valid_unit_part (name) || !valid_unit_part (prefix))
-    return crt_error_set (err, EINVAL,
+    return crt_error_set (err, 0,
                           "config.json: linux.cgroupsPath: `%s`: prefix and name must be "
                           "non-empty unit name parts ([A-Za-z0-9_.-])",
                           cgroups_path);
   if (strlen (name) > strlen (SLICE_SUFFIX)
       && strcmp (name + strlen (name) - strlen (SLICE_SUFFIX), SLICE_SUFFIX) == 0)
-    return crt_error_set (err, ENOTSUP,
+    return crt_error_set (err, 0,
                           "config.json: linux.cgroupsPath: `%s`: a slice as the container's "
                           "unit is not supported (crt makes a scope)",
                           cgroups_path);
@@ -112,7 +112,7 @@ crt_sd_unit_from_path (const char *cgroups_path, const char *id, crt_sd_unit *ou
   if (strlen (out->unit) > 255)
     {
       crt_sd_unit_clear (out);
-      return crt_error_set (err, ENAMETOOLONG,
+      return crt_error_set (err, 0,
                             "config.json: linux.cgroupsPath: `%s`: the unit name is longer "
                             "than systemd's 255 characters",
                             cgroups_path);
