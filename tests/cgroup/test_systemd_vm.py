@@ -182,6 +182,8 @@ def test_scope_properties_limits_update_delete(crt):
     assert read(d + "/memory.max").strip() == str(128 * MiB)
     assert read(d + "/pids.max").strip() == "20"
     assert allocate(pid, 2) == 0
+    stats = json.loads(crt.cmd("events", "--stats", cid).stdout)["data"]
+    assert stats["memory"]["usage"]["limit"] == 128 * MiB and stats["pids"]["limit"] == 20
 
     # pause, ps, kill --all work on the scope's cgroup.
     crt.cmd("pause", cid)
@@ -212,6 +214,13 @@ def test_failed_create_leaves_no_unit(crt):
                        timeout=60)
     assert r.returncode == 1 and "no.such" in r.stderr, r
     assert crt_units() == []
+    # A foreground run deletes its container, and the unit with it.
+    b = crt.bundle(["sh", "-c", "cat /proc/self/cgroup; exit 3"], resources={"pids": {"limit": 5}})
+    r = subprocess.run(crt.argv("run", "--bundle", b, cid), capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 3 and r.stdout == "0::/\n", r
+    assert crt_units() == []
+    assert not os.path.exists(os.path.join(crt.root, cid))
 
 
 def test_kill_9_during_create_then_delete_force(crt, tmp_path):
