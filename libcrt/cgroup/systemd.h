@@ -108,8 +108,9 @@ void crt_sd_bus_closep (crt_sd_bus **bus);
 int crt_sd_start_scope (crt_sd_bus *bus, const crt_sd_unit *u, const char *description,
                         pid_t pid, const crt_sd_props *props, crt_error **err);
 
-/* StopUnit, waiting for the job and then until systemd forgot the unit
- * (a failed one is reset). A unit that does not exist is not an error. */
+/* SIGKILL to the unit's processes, StopUnit, waiting for the job and
+ * then until systemd forgot the unit (a failed one is reset). A unit
+ * that does not exist is not an error. */
 int crt_sd_stop_unit (crt_sd_bus *bus, const char *unit, crt_error **err);
 
 /* SetUnitProperties (runtime), the props the running systemd knows. */

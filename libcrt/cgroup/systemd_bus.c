@@ -8,6 +8,7 @@
 #include "../util/util.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -323,6 +324,10 @@ crt_sd_stop_unit (crt_sd_bus *b, const char *unit, crt_error **err)
   const char *path;
   int r;
 
+  /* Stopping a scope with processes is SIGTERM and a wait (90 s by
+   * default): they get SIGKILL first, as a container without systemd. */
+  sd_bus_call_method (b->bus, SD_DEST, SD_PATH, SD_MANAGER, "KillUnit", NULL, NULL, "ssi", unit,
+                      "all", (int32_t) SIGKILL);
   r = sd_bus_call_method (b->bus, SD_DEST, SD_PATH, SD_MANAGER, "StopUnit", &e, &reply, "ss",
                           unit, "replace");
   if (r < 0)

@@ -88,8 +88,7 @@ crt_scope_remove (int state_dirfd, const char *cgroup_path, crt_error **err)
     return 0;
   if (crt_sd_bus_open (&bus, err) < 0)
     return crt_error_prefix (err, "stop unit `%s`", unit);
-  /* Stopping a scope with processes is SIGTERM and a wait (90 s by
-   * default): the container gets SIGKILL first, as without systemd. */
+  /* Sub-cgroups the container made too (systemd kills the unit's). */
   if (cgroup_path && cgroup_path[0])
     crt_cgroup_kill (cgroup_path, SIGKILL, NULL);
   return crt_sd_stop_unit (bus, unit, err);
