@@ -144,13 +144,14 @@ gen_linux (yajl_gen g)
   key_names (g, "namespaces", crt_ns_type_names, true);
   gen_capabilities (g);
 
-  /* The cgroup module drives the unified hierarchy through cgroupfs
-   * only; it has an rdma controller but no v1 or systemd manager. */
+  /* The cgroup module drives the unified hierarchy, through cgroupfs or
+   * (where built with libsystemd) systemd's system instance; it has an
+   * rdma controller but no v1 and no systemd user-instance manager. */
   crt_gen_str (g, "cgroup");
   yajl_gen_map_open (g);
   key_bool (g, "v1", false);
   key_bool (g, "v2", true);
-  key_bool (g, "systemd", false);
+  key_bool (g, "systemd", crt_systemd_built_in ());
   key_bool (g, "systemdUser", false);
   key_bool (g, "rdma", true);
   yajl_gen_map_close (g);

@@ -67,12 +67,13 @@ print_version (void)
   const struct scmp_version *sv = seccomp_version ();
 
   printf ("crt version %s\ncommit: %s\nspec: %s\n", PACKAGE_VERSION, CRT_COMMIT, CRT_OCI_VERSION);
-  /* What this build has, in crun's words: every library is required by
-   * configure, so the list is fixed. SELINUX and APPARMOR: process labels
-   * and profiles are applied where the host enables the module (refused
-   * elsewhere). No SYSTEMD (the systemd cgroup manager is refused), no
+  /* What this build has, in crun's words. SYSTEMD: the systemd cgroup
+   * driver (libsystemd is optional at build time; without it the driver
+   * is refused). SELINUX and APPARMOR: process labels and profiles are
+   * applied where the host enables the module (refused elsewhere). No
    * CRIU (no checkpoint/restore). */
-  printf ("+SELINUX +APPARMOR +CAP +SECCOMP +EBPF +YAJL\n");
+  printf ("%cSYSTEMD +SELINUX +APPARMOR +CAP +SECCOMP +EBPF +YAJL\n",
+          crt_systemd_built_in () ? '+' : '-');
   if (sv != NULL)
     printf ("libseccomp: %u.%u.%u\n", sv->major, sv->minor, sv->micro);
 }

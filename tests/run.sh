@@ -14,7 +14,9 @@
 #      OCI conformance ratchet (tests/conformance/expected-pass.txt) and
 #      30 s of each libFuzzer harness (tests/fuzz, built with clang);
 #      then session "vm": tests/cgroup/test_cgroup_vm.py in a VM with a
-#      pure cgroup v2 hierarchy (../shared/vm/run-in-vm.sh);
+#      pure cgroup v2 hierarchy (../shared/vm/run-in-vm.sh), and session
+#      "vm-systemd": tests/cgroup/test_systemd_vm.py, the systemd cgroup
+#      driver, in the same VM booted with systemd as PID 1 (-s);
 #   4. builds an ASan+UBSan crt in build-asan/ and runs the unit and
 #      integration tests again against it; any sanitizer report (a leak
 #      included) fails the test that caused it;
@@ -24,7 +26,7 @@
 #
 # PYTEST_ARGS go to the default and asan sessions (e.g. -k lifecycle, -x).
 # Environment: JOBS (make -j, default 2), CRT_SKIP_ASAN=1 (skip step 4),
-# CRT_SKIP_VM=1 (skip the VM session), CRT_CONFORMANCE=0 (skip the
+# CRT_SKIP_VM=1 (skip the VM sessions), CRT_CONFORMANCE=0 (skip the
 # conformance suite), CRT_NO_APT=1 (skip step 1).
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
@@ -42,7 +44,7 @@ import os, sys, xml.etree.ElementTree as ET
 results, secs, rc = sys.argv[1], sys.argv[2], int(sys.argv[3])
 tot = {"passed": 0, "failed": 0, "errors": 0, "skipped": 0}
 parts = []
-for name in ("default", "vm", "asan"):
+for name in ("default", "vm", "vm-systemd", "asan"):
     path = os.path.join(results, name + ".xml")
     if not os.path.exists(path):
         continue
@@ -88,9 +90,9 @@ fi
 
 # --- 1. dependencies -------------------------------------------------------
 pkgs=(autoconf automake pkg-config make gcc libc6-dev libseccomp-dev libcap-dev
-	libyajl-dev libmount-dev busybox-static python3 python3-pytest crun runc
+	libyajl-dev libmount-dev libsystemd-dev busybox-static python3 python3-pytest crun runc
 	libasan8 libubsan1 clang util-linux procps iproute2 bsdutils
-	qemu-system-x86 linux-image-amd64 podman conmon containerd docker.io)
+	qemu-system-x86 linux-image-amd64 systemd dbus podman conmon containerd docker.io)
 if [ "${CRT_NO_APT:-0}" != 1 ]; then
 	missing=()
 	for p in "${pkgs[@]}"; do
@@ -197,9 +199,33 @@ vm_session() {
 	fi
 }
 
+# The systemd driver against a real systemd: one -s boot (systemd as
+# PID 1 with D-Bus) for the whole file; about 2-3 minutes under TCG.
+vm_systemd_session() {
+	local vm=$repo/../shared/vm/run-in-vm.sh xml=$repo/build/vm-systemd.xml
+	if [ "${CRT_SKIP_VM:-0}" = 1 ]; then
+		return
+	fi
+	if [ ! -x "$vm" ]; then
+		broken vm-systemd "no VM script at $vm (shared/ missing?)"
+		return
+	fi
+	say "systemd cgroup driver tests in a VM with systemd"
+	rm -f "$xml"
+	"$vm" -s -t 600 -e CRT_BINARY="$repo/build/src/crt" "$repo" -- \
+		"$python" -m pytest -p no:cacheprovider -q -rfEs --junitxml="$xml" \
+		-o junit_suite_name=vm-systemd tests/cgroup/test_systemd_vm.py
+	local rc=$?
+	[ -f "$xml" ] && cp "$xml" "$results/vm-systemd.xml"
+	if [ $rc -gt 1 ] || [ ! -f "$xml" ]; then
+		broken vm-systemd "the VM session exited $rc"
+	fi
+}
+
 if build "$repo/build"; then
 	session default build -- "$@"
 	vm_session
+	vm_systemd_session
 fi
 
 # --- 4. sanitizers -------------------------------------------------------------

@@ -57,14 +57,15 @@ crt_cgroup_mountpoint (const char **out, crt_error **err)
   return 0;
 }
 
-/* crt's own cgroup from the "0::" line of /proc/self/cgroup. */
-static int
-own_cgroup (char **out, crt_error **err)
+int
+crt_cgroup_of_pid (pid_t pid, char **out, crt_error **err)
 {
+  cleanup_free char *file = pid ? crt_fmt ("/proc/%d/cgroup", (int) pid)
+                                : crt_xstrdup ("/proc/self/cgroup");
   cleanup_free char *text = NULL;
   char *line;
 
-  if (crt_read_file_at (AT_FDCWD, "/proc/self/cgroup", &text, NULL, err) < 0)
+  if (crt_read_file_at (AT_FDCWD, file, &text, NULL, err) < 0)
     return -1;
   for (line = text; line && *line; line = strchr (line, '\n') ? strchr (line, '\n') + 1 : NULL)
     if (crt_str_has_prefix (line, "0::"))
@@ -75,7 +76,7 @@ own_cgroup (char **out, crt_error **err)
         *out = crt_xstrdup (line + 3);
         return 0;
       }
-  return crt_error_set (err, ENOENT, "crt is not in the cgroup v2 hierarchy");
+  return crt_error_set (err, ENOENT, "%s: not in the cgroup v2 hierarchy", file);
 }
 
 static bool
@@ -96,10 +97,10 @@ crt_cgroup_path_for (const crt_context *ctx, const crt_spec *spec, const char *i
   cleanup_free char *base = NULL;
 
   *out = NULL;
-  if (ctx->cgroup_manager == CRT_CGROUP_MANAGER_DISABLED)
+  /* systemd makes the cgroup, for the init (container/systemd_scope.c). */
+  if (ctx->cgroup_manager == CRT_CGROUP_MANAGER_DISABLED
+      || ctx->cgroup_manager == CRT_CGROUP_MANAGER_SYSTEMD)
     return 0;
-  if (ctx->cgroup_manager == CRT_CGROUP_MANAGER_SYSTEMD)
-    return crt_error_set (err, ENOTSUP, "the systemd cgroup manager is not supported yet");
   if (want == NULL || want[0] == '\0')
     {
       *out = crt_fmt ("/crt/%s", id);
@@ -112,7 +113,7 @@ crt_cgroup_path_for (const crt_context *ctx, const crt_spec *spec, const char *i
       *out = crt_xstrdup (want);
       return 0;
     }
-  if (own_cgroup (&base, err) < 0)
+  if (crt_cgroup_of_pid (0, &base, err) < 0)
     return -1;
   *out = crt_fmt ("%s%s%s", base, strcmp (base, "/") == 0 ? "" : "/", want);
   return 0;

@@ -18,9 +18,14 @@ int crt_cgroup_mountpoint (const char **out, crt_error **err);
 /* The container's cgroup, relative to the hierarchy root, starting with
  * '/': linux.cgroupsPath when absolute; under crt's own cgroup when
  * relative; "/crt/<id>" when unset. NULL (and 0) when cgroups are
- * disabled by --cgroup-manager=disabled. */
+ * disabled by --cgroup-manager=disabled, and with the systemd driver
+ * (systemd makes the cgroup: cgroup/systemd.h). */
 int crt_cgroup_path_for (const crt_context *ctx, const crt_spec *spec, const char *id,
                          char **out, crt_error **err);
+
+/* The cgroup pid is in (0: crt itself), from the "0::" line of
+ * /proc/PID/cgroup. */
+int crt_cgroup_of_pid (pid_t pid, char **out, crt_error **err);
 
 /* Make the cgroup (and its parents), enable the available controllers
  * in the parents, and return an O_DIRECTORY fd of it for

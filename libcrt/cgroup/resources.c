@@ -159,10 +159,8 @@ memory_bytes (int64_t v, const char *field, crt_error **err)
   return 0;
 }
 
-/* memory.swap in the spec is memory+swap; v2's memory.swap.max is swap
- * alone. Returns via *out: -1 max, >= 0 bytes; *skip when nothing to do. */
-static int
-swap_value (int64_t swap, bool swap_set, int64_t limit, int64_t *out, bool *skip,
+int
+cg_swap_value (int64_t swap, bool swap_set, int64_t limit, int64_t *out, bool *skip,
             crt_error **err)
 {
   *skip = false;
@@ -209,7 +207,7 @@ apply_memory (const cg_target *t, const crt_memory *m, crt_error **err)
   /* update --memory-swap alone: the swap is relative to the current limit. */
   if (limit == 0 && t->update && m->swap.set && read_value (t->dirfd, "memory.max", &limit, err) < 0)
     return -1;
-  if (swap_value (m->swap.value, m->swap.set, limit, &swap, &skip_swap, err) < 0)
+  if (cg_swap_value (m->swap.value, m->swap.set, limit, &swap, &skip_swap, err) < 0)
     return -1;
   if (!skip_swap)
     {
@@ -249,10 +247,8 @@ apply_memory (const cg_target *t, const crt_memory *m, crt_error **err)
   return 0;
 }
 
-/* runc's and crun's map of cpu.shares (2..262144, default 1024) onto
- * cpu.weight (1..10000, default 100). */
-static uint64_t
-shares_to_weight (uint64_t shares)
+uint64_t
+cg_shares_to_weight (uint64_t shares)
 {
   if (shares < 2)
     shares = 2;
@@ -320,7 +316,7 @@ apply_cpu (const cg_target *t, const crt_cpu *c, crt_error **err)
       /* An idle group has no weight: the kernel refuses one. */
       if (c->shares.set && c->shares.value != 0 && !idle)
         {
-          cleanup_free char *v = crt_fmt ("%" PRIu64, shares_to_weight (c->shares.value));
+          cleanup_free char *v = crt_fmt ("%" PRIu64, cg_shares_to_weight (c->shares.value));
           if (cg_write (t->dirfd, "cpu.weight", v, err) < 0)
             return -1;
         }

@@ -33,6 +33,18 @@ char *cg_num_or_max (int64_t v);
  * the number otherwise (0 included: runtime-spec 1.3). */
 char *crt_cgroup_pids_max (int64_t limit);
 
+/* The conversions the cgroup files and the systemd driver's unit
+ * properties share. memory.swap in the spec is memory+swap, v2's
+ * memory.swap.max is swap alone: *out gets -1 (max) or bytes, *skip is
+ * set when there is nothing to write. */
+int cg_swap_value (int64_t swap, bool swap_set, int64_t limit, int64_t *out, bool *skip,
+                   crt_error **err);
+/* runc's and crun's map of cpu.shares (2..262144, default 1024) onto
+ * cpu.weight (1..10000, default 100). */
+uint64_t cg_shares_to_weight (uint64_t shares);
+/* The spec's 10..1000 blkio weight onto io.weight's 1..10000, as runc. */
+uint64_t cg_blkio_to_io_weight (uint32_t w);
+
 /* crt update: like crt_cgroup_apply_resources, but only what r sets
  * changes (a new period keeps the quota, no device rules keep the
  * program) and memory.checkBeforeUpdate is honoured. */

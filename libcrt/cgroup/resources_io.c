@@ -11,9 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The spec's 10..1000 blkio weight onto io.weight's 1..10000, as runc. */
-static uint64_t
-blkio_to_io_weight (uint32_t w)
+uint64_t
+cg_blkio_to_io_weight (uint32_t w)
 {
   return 1 + ((uint64_t) w - 10) * 9999 / 990;
 }
@@ -48,7 +47,7 @@ apply_weights (const cg_target *t, const crt_block_io *b, crt_error **err)
       if (check_weight (b->weight.value, "weight", err) < 0)
         return -1;
       v = bfq ? crt_fmt ("%" PRIu32, b->weight.value)
-              : crt_fmt ("default %" PRIu64, blkio_to_io_weight (b->weight.value));
+              : crt_fmt ("default %" PRIu64, cg_blkio_to_io_weight (b->weight.value));
       if (cg_write (t->dirfd, file, v, err) < 0)
         return -1;
     }
@@ -66,7 +65,7 @@ apply_weights (const cg_target *t, const crt_block_io *b, crt_error **err)
         return -1;
       v = bfq ? crt_fmt ("%" PRId64 ":%" PRId64 " %" PRIu32, d->major, d->minor, d->weight.value)
               : crt_fmt ("%" PRId64 ":%" PRId64 " %" PRIu64, d->major, d->minor,
-                         blkio_to_io_weight (d->weight.value));
+                         cg_blkio_to_io_weight (d->weight.value));
       if (cg_write (t->dirfd, file, v, err) < 0)
         return -1;
     }

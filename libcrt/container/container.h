@@ -43,6 +43,10 @@ typedef struct crt_init_args
   int preserve_fds;
   bool no_pivot;
   bool no_new_keyring;
+  /* The systemd driver: wait for CGROUP_READY before anything else, and
+   * make the cgroup namespace only then (rooted in the scope). */
+  bool wait_cgroup;
+  bool unshare_cgroupns;
 } crt_init_args;
 
 /* The container's init: sets everything up, reports READY, waits for

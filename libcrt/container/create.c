@@ -11,6 +11,7 @@
 #include "hooks.h"
 #include "notify.h"
 #include "sync.h"
+#include "systemd_scope.h"
 #include "../cgroup/cgroup.h"
 #include "../linux/devices.h"
 #include "../linux/lsm.h"
@@ -24,6 +25,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,6 +231,7 @@ typedef struct launch_undo
   const char *id;
   int dirfd;                    /* state dir made and locked */
   char *cgroup_path;            /* cgroup made */
+  crt_scope *scope;             /* the systemd driver's (unit maybe started) */
   pid_t pid;                    /* init cloned */
 } launch_undo;
 
@@ -237,6 +240,8 @@ undo_launch (launch_undo *u)
 {
   if (u->pid > 0)
     crt_kill_and_reap (u->pid, NULL);
+  if (u->scope)
+    crt_scope_abandon (u->scope);
   if (u->cgroup_path)
     crt_cgroup_destroy (u->cgroup_path, NULL);
   if (u->dirfd >= 0)
@@ -277,6 +282,22 @@ make_cgroup (crt_context *ctx, const crt_spec *spec, const char *id, const char 
                                   err) < 0)
     return crt_error_prefix (err, "config.json: linux.resources");
   return 0;
+}
+
+/* The systemd driver, once the init exists (and waits): systemd makes
+ * the scope for it, the rest of linux.resources goes to the scope's
+ * files, then the init may go on. */
+static int
+enter_scope (crt_scope *s, int dirfd, const char *id, pid_t pid, const crt_spec *spec,
+             int sync_fd, char **path, crt_error **err)
+{
+  cleanup_close int fd = -1;
+
+  if (crt_scope_start (s, dirfd, id, pid, path, err) < 0 || crt_cgroup_open (*path, &fd, err) < 0)
+    return -1;
+  if (crt_cgroup_apply_resources (fd, spec->linux_ ? spec->linux_->resources : NULL, err) < 0)
+    return crt_error_prefix (err, "config.json: linux.resources");
+  return crt_sync_send (sync_fd, CRT_SYNC_CGROUP_READY, err);
 }
 
 /* Socket activation, as runc: fds 3..3+LISTEN_FDS-1 that systemd gave
@@ -357,12 +378,14 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
             crt_launched *out, crt_error **err)
 {
   cleanup_free char *bundle = NULL, *rootfs = NULL, *config_text = NULL;
-  cleanup_free char *state_dir = NULL, *notify_host = NULL;
+  cleanup_free char *state_dir = NULL, *notify_host = NULL, *scope_cgroup = NULL;
   cleanup_spec crt_spec *spec = NULL;
   cleanup_close int dirfd = -1, start_fd = -1, pidfd = -1, cgroup_fd = -1;
   cleanup_seccomp_filter crt_seccomp_filter *seccomp = NULL;
   cleanup_close int sync_parent = -1, sync_child = -1, devices_fd = -1;
   launch_undo undo = { .ctx = ctx, .id = id, .dirfd = -1 };
+  bool use_systemd = ctx->cgroup_manager == CRT_CGROUP_MANAGER_SYSTEMD;
+  crt_scope scope;
   crt_ns_plan plan;
   crt_init_args args;
   struct stat bundle_st;
@@ -388,8 +411,17 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
     return -1;
   for (char *const *name = crt_seccomp_filter_skipped (seccomp); name && *name; name++)
     crt_log (ctx, CRT_LOG_DEBUG, "seccomp: syscall `%s` unknown here, skipped", *name);
-  if (crt_ns_plan_make (spec, &plan, err) < 0)
+  /* systemd reachable, the unit named and its properties valid, before
+   * anything exists. */
+  if (use_systemd && crt_scope_prepare (spec, id, &scope, err) < 0)
     return -1;
+  if (crt_ns_plan_make (spec, &plan, err) < 0)
+    {
+      if (use_systemd)
+        crt_scope_release (&scope);
+      return -1;
+    }
+  undo.scope = use_systemd ? &scope : NULL;
 
   /* From here on, every failure undoes what was made. */
   if (crt_state_dir_create (ctx, id, &dirfd, err) < 0)
@@ -425,6 +457,14 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
   args.preserve_fds = opts->preserve_fds + socket_activation_fds (spec->process);
   args.no_pivot = opts->no_pivot;
   args.no_new_keyring = opts->no_new_keyring;
+  /* systemd moves the init into its scope after the clone: the cgroup
+   * namespace it would be born with would be rooted in crt's cgroup. */
+  args.wait_cgroup = use_systemd;
+  if (use_systemd && plan.join_fd[CRT_NS_USER] < 0 && (plan.clone_flags & CLONE_NEWCGROUP))
+    {
+      plan.clone_flags &= ~CLONE_NEWCGROUP;
+      args.unshare_cgroupns = true;
+    }
   args.devices_fd = -1;
   if (plan.new_userns)
     {
@@ -454,6 +494,9 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
       crt_init_run (&args);
     }
   undo.pid = pid;
+  if (use_systemd
+      && enter_scope (&scope, dirfd, id, pid, spec, sync_parent, &scope_cgroup, err) < 0)
+    goto fail;
   if (plan.pid_after_join && adopt_init (sync_parent, &pid, &pidfd, err) < 0)
     goto fail;
   undo.pid = pid;
@@ -474,7 +517,8 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
     /* Once in its cgroup: not crt's affinity but all its cpuset allows. */
     crt_cpu_affinity_reset (pid);
   }
-  fill_record (&out->rec, id, spec, bundle, rootfs, pid, undo.cgroup_path);
+  fill_record (&out->rec, id, spec, bundle, rootfs, pid,
+               undo.cgroup_path ? undo.cgroup_path : scope_cgroup);
   out->rec.notify_socket = crt_steal_ptr (&notify_host);
   if (crt_state_write (dirfd, &out->rec, err) < 0
       || (opts->pid_file && write_pid_file (opts->pid_file, pid, err) < 0)
@@ -484,6 +528,8 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
       goto fail;
     }
   free (undo.cgroup_path);
+  if (use_systemd)
+    crt_scope_release (&scope);
   crt_ns_plan_release (&plan);
   out->spec = crt_steal_ptr (&spec);
   out->dirfd = crt_steal_fd (&dirfd);

@@ -2,6 +2,7 @@
 #include "config.h"
 #include "container.h"
 #include "hooks.h"
+#include "systemd_scope.h"
 #include "../cgroup/cgroup.h"
 #include "../util/util.h"
 
@@ -53,7 +54,11 @@ crt_destroy (crt_context *ctx, const char *id, int dirfd, crt_error **err)
   if (crt_read_file_at (dirfd, CRT_CONFIG_COPY, &config_text, NULL, NULL) == 0)
     crt_spec_parse (config_text, "config.json", &spec, NULL);
   /* The cgroup goes first: while it exists, so does the state that
-   * names it, and a failed delete can be retried. */
+   * names it, and a failed delete can be retried. With the systemd
+   * driver, systemd removes it with the unit (also after a create that
+   * died before writing the state). */
+  if (crt_scope_remove (dirfd, have_rec ? rec.cgroup_path : NULL, err) < 0)
+    return -1;
   if (have_rec && rec.cgroup_path && rec.cgroup_path[0]
       && crt_cgroup_destroy (rec.cgroup_path, err) < 0)
     return -1;

@@ -156,6 +156,13 @@ crt_init_run (const crt_init_args *a)
   /* The state dir's flock belongs to the open file we inherited: keep it
    * and `start` would wait for the lock as long as we wait for `start`. */
   close (a->state_dirfd);
+  if (a->wait_cgroup && crt_sync_expect (a->sync_fd, CRT_SYNC_CGROUP_READY, &err) < 0)
+    _exit (1);
+  if (a->unshare_cgroupns && unshare (CLONE_NEWCGROUP) < 0)
+    {
+      crt_error_errno (&err, "create the cgroup namespace");
+      die (a, &err);
+    }
   if (a->plan->new_userns && become_root_in_new_userns (a, &err) < 0)
     die (a, &err);
   if (crt_ns_join_paths (a->plan, &err) < 0)

@@ -5,6 +5,7 @@
 #include "cgroup_ops.h"
 #include "../cgroup/cgroup.h"
 #include "../cgroup/resources.h"
+#include "systemd_scope.h"
 #include "../spec/json.h"
 #include "../util/json_gen.h"
 #include "../util/util.h"
@@ -466,7 +467,9 @@ crt_container_update (crt_context *ctx, const char *id, const crt_update_options
   cgroup_fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (cgroup_fd < 0)
     return crt_error_errno (err, "open cgroup `%s`", rec.cgroup_path);
-  if (crt_cgroup_update_resources (cgroup_fd, r, err) < 0)
+  /* systemd's properties first: they may round the CPU quota. */
+  if (crt_scope_update (dirfd, cgroup_fd, r, err) < 0
+      || crt_cgroup_update_resources (cgroup_fd, r, err) < 0)
     return -1;
   if (record_resources (dirfd, opts, r, err) < 0)
     return crt_error_prefix (err, "the new resources are in force, but recording them failed");
