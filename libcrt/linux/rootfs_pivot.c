@@ -59,8 +59,8 @@ attach (int tree, int target)
 }
 
 /* The empty read-only tmpfs that covers every masked directory: made
- * once per container, detached, and cloned onto each directory (one
- * superblock for all, as runc and crun do now: issue #15). */
+ * once per container, attached to the first and cloned onto the others
+ * (one superblock for all, as runc and crun do now: issue #15). */
 static int
 empty_tmpfs (int *shared, const char *path, crt_error **err)
 {
@@ -100,8 +100,17 @@ mask_path (int rootfd, const char *path, int *shared, crt_error **err)
 
   if (S_ISDIR (st.st_mode))
     {
-      if (empty_tmpfs (shared, path, err) < 0)
-        return -1;
+      if (*shared < 0)
+        {
+          /* The first directory gets the new mount itself, the others
+           * clones of it once it is attached: kernels before 6.15 (Debian
+           * 12's 6.1) refuse to clone a detached mount with EINVAL. */
+          if (empty_tmpfs (shared, path, err) < 0)
+            return -1;
+          if (attach (*shared, target) < 0)
+            return crt_error_errno (err, "maskedPaths `%s`", path);
+          return 0;
+        }
       tree = open_tree (*shared, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
       if (tree < 0)
         return crt_error_errno (err, "maskedPaths `%s`: clone the empty tmpfs", path);
