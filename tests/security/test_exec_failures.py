@@ -21,19 +21,22 @@ import pytest
 BUSYBOX = shutil.which("busybox", path="/bin:/usr/bin:/sbin:/usr/sbin")
 
 BIG = 200_000  # over the kernel's MAX_ARG_STRLEN (32 pages: 128 KiB)
+# Under MAX_ARG_STRLEN each, over ARG_MAX (a quarter of the 8 MiB stack
+# limit) together: only execve itself can find that.
+MANY = [f"MANY{i}=" + "x" * 100_000 for i in range(30)]
 
-# name: (args, extra env, reason, found by the lookup before READY)
+# name: (args, extra env, reason, found by the lookup before READY); the
+# reasons are runc's lower-case texts (the docker CLI matches them).
 CASES = {
-    "e2big": (["/bin/sh", "-c", "true"], [f"BIG{i}=" + "x" * BIG for i in range(3)],
-              "Argument list too long", False),
-    "enoexec": (["/garbage"], [], "Exec format error", False),
-    "eacces_mode": (["/not-executable"], [], "Permission denied", True),
-    "eacces_noexec": (["/noexec/busybox", "true"], [], "Permission denied", False),
-    "enoent": (["/nonexistent"], [], "No such file or directory", True),
+    "e2big": (["/bin/sh", "-c", "true"], MANY, "argument list too long", False),
+    "enoexec": (["/garbage"], [], "exec format error", False),
+    "eacces_mode": (["/not-executable"], [], "permission denied", True),
+    "eacces_noexec": (["/noexec/busybox", "true"], [], "permission denied", False),
+    "enoent": (["/nonexistent"], [], "no such file or directory", True),
     "enoent_path": (["nonexistent"], [], "executable file not found in $PATH", True),
-    "enoent_interpreter": (["/no-interpreter"], [], "No such file or directory", False),
-    "eloop": (["/loop"], [], "Too many levels of symbolic links", True),
-    "enametoolong": (["/" + "a" * BIG], [], "File name too long", True),
+    "enoent_interpreter": (["/no-interpreter"], [], "no such file or directory", False),
+    "eloop": (["/loop"], [], "too many levels of symbolic links", True),
+    "enametoolong": (["/" + "a" * 5000], [], "file name too long", True),
 }
 
 
@@ -92,6 +95,21 @@ def container_pids(bundle, init_pid):
 def assert_gone(crt, cid):
     r = crt("state", cid)
     assert r.returncode == 1 and "does not exist" in r.stderr, r
+
+
+def test_strings_over_the_kernel_limit_are_a_config_error(crt, bundle):
+    """The issue's case, three 200,000-byte variables: no string may pass
+    MAX_ARG_STRLEN, so config.json is refused up front, naming the field,
+    one line, exit 1 (crt used to hang; runc reports E2BIG at exec)."""
+    bundle.config["process"]["env"] += [f"BIG{i}=" + "x" * BIG for i in range(3)]
+    n = len(bundle.config["process"]["env"]) - 3
+    bundle.save()
+    r = crt("run", "--bundle", bundle.path, "c1", timeout=20)
+    assert r.returncode == 1, r
+    assert r.stderr.splitlines() == [
+        f"crt: run c1: config.json: process.env[{n}]: longer than 131071 bytes, "
+        "the kernel's limit for one variable"], r
+    assert_gone(crt, "c1")
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

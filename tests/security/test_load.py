@@ -189,7 +189,7 @@ def test_ten_creates_of_one_id(crt, bundle):
     assert len(winners) == 1, results
     for r in losers:
         assert r.returncode == 1, r
-        assert r.stderr == "crt: create c1: container `c1` already exists\n", r
+        assert r.stderr == "crt: create c1: container with given ID already exists\n", r
     # The winner's container is whole: its state, its start, its delete.
     state = crt.state("c1")
     assert state["status"] == "created" and state["pid"] > 0
