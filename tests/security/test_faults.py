@@ -33,16 +33,18 @@ from crt_integration_conftest import pid_alive
 # work: LeakSanitizer refuses to run under ptrace (it aborts), and errors
 # injected into mmap & co. would hit the sanitizer's own allocator. The
 # default session runs them against the plain build.
-pytestmark = pytest.mark.skipif(bool(os.environ.get("CRT_SAN_LOGS")),
-                                reason="strace fault injection cannot run over an ASan build "
-                                       "(LeakSanitizer aborts under ptrace)")
+ASAN_BUILD = bool(os.environ.get("CRT_SAN_LOGS"))
 
 DEFAULT_TIMEOUT = 30
 
 STRACE = shutil.which("strace")
 CGROUP_ROOTS = ("/sys/fs/cgroup/unified", "/sys/fs/cgroup")
 
-pytestmark = pytest.mark.skipif(STRACE is None, reason="strace not installed")
+pytestmark = [
+    pytest.mark.skipif(STRACE is None, reason="strace not installed"),
+    pytest.mark.skipif(ASAN_BUILD, reason="strace fault injection cannot run over an ASan "
+                                          "build (LeakSanitizer aborts under ptrace)"),
+]
 
 # Memory management, signal masks and exit: faults there are not crt's
 # logic (an allocation failure aborts by design).
