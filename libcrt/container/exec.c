@@ -162,7 +162,8 @@ exec_child_run (exec_child *c)
   /* Once in the container's namespaces nothing that is not the
    * container's may stay open: the namespace fds, the cgroup dir, what
    * our caller leaked (CVE-2024-21626). */
-  if (crt_oom_score_adj_apply (0, p, &err) < 0
+  if (crt_sync_expect (c->sync_fd, CRT_SYNC_PLACED, &err) < 0
+      || crt_oom_score_adj_apply (0, p, &err) < 0
       || crt_ns_join_paths (&c->plan, &err) < 0
       || (c->plan.join_fd[CRT_NS_MOUNT] >= 0 && chdir ("/") < 0
           && crt_error_errno (&err, "chdir /") < 0)
@@ -266,9 +267,13 @@ spawn (exec_child *c, int cgroup_fd, const char *console_socket, pid_t *out_pid,
   entered = cgroup_fd < 0 || in_cgroup || crt_cgroup_enter (cgroup_fd, pid, err) == 0;
   if (entered && (affinity == NULL || (affinity->initial == NULL && affinity->final == NULL)))
     crt_cpu_affinity_reset (pid);
+  /* The child waits for this: without CLONE_INTO_CGROUP (older kernels)
+   * it must not run the program before it is in the container's cgroup,
+   * nor with the wrong affinity. */
   if (!entered
       || (affinity && crt_cpu_affinity_apply (pid, affinity->final, "process.execCPUAffinity.final",
                                               err) < 0)
+      || crt_sync_send (sync_fds[0], CRT_SYNC_PLACED, err) < 0
       || wait_for_exec (c, pid, sync_fds[0], console_socket, pty_master, err) < 0)
     {
       close (sync_fds[0]);

@@ -24,6 +24,7 @@ typedef enum
   CRT_SYNC_SECCOMP_FD,          /* init -> parent: the seccomp notify listener (SCM_RIGHTS),
                                    for linux.seccomp.listenerPath */
   CRT_SYNC_START,               /* start -> init (start socket): exec the program */
+  CRT_SYNC_PLACED,              /* parent -> exec child: in the cgroup, affinity set: go on */
   CRT_SYNC_CGROUP_READY,        /* parent -> init: systemd's scope holds you now (the
                                    systemd driver only; the init's first message) */
 } crt_sync_type;
