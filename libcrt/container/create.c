@@ -175,6 +175,12 @@ parent_setup (const crt_ns_plan *plan, const setup_peer *p, crt_error **err)
           crt_closep (&passed);
           r = crt_netdev_move_all (p->spec->linux_, p->pid, err);
           break;
+        case CRT_SYNC_TIME_UNSHARED:
+          crt_closep (&passed);
+          r = crt_ns_write_time_offsets (p->pid, p->spec->linux_, err);
+          if (r == 0)
+            r = crt_sync_send (p->sync_fd, CRT_SYNC_TIME_OFFSETS_DONE, err);
+          break;
         case CRT_SYNC_RUN_CREATE_HOOKS:
           crt_closep (&passed);
           r = run_create_runtime_hooks (p, err);

@@ -171,7 +171,11 @@ crt_init_run (const crt_init_args *a)
     fork_into_new_pid_namespace (a);
   if ((a->plan->clone_flags & CLONE_NEWNET) && crt_netdev_loopback_up (&err) < 0)
     die (a, &err);
-  if (a->plan->new_timens && crt_ns_enter_new_time (spec->linux_, &err) < 0)
+  if (a->plan->new_timens
+      && (crt_ns_unshare_time (&err) < 0
+          || crt_sync_send (a->sync_fd, CRT_SYNC_TIME_UNSHARED, &err) < 0
+          || crt_sync_expect (a->sync_fd, CRT_SYNC_TIME_OFFSETS_DONE, &err) < 0
+          || crt_ns_enter_unshared_time (&err) < 0))
     die (a, &err);
   if (spec->linux_ && spec->linux_->n_net_devices
       && crt_sync_send (a->sync_fd, CRT_SYNC_NAMESPACES_READY, &err) < 0)

@@ -24,6 +24,8 @@ typedef enum
   CRT_SYNC_SECCOMP_FD,          /* init -> parent: the seccomp notify listener (SCM_RIGHTS),
                                    for linux.seccomp.listenerPath */
   CRT_SYNC_START,               /* start -> init (start socket): exec the program */
+  CRT_SYNC_TIME_UNSHARED,       /* init -> parent: write the time offsets now */
+  CRT_SYNC_TIME_OFFSETS_DONE,   /* parent -> init: written, enter the time namespace */
   CRT_SYNC_PLACED,              /* parent -> exec child: in the cgroup, affinity set: go on */
   CRT_SYNC_CGROUP_READY,        /* parent -> init: systemd's scope holds you now (the
                                    systemd driver only; the init's first message) */

@@ -241,28 +241,51 @@ crt_ns_join_paths (const crt_ns_plan *plan, crt_error **err)
   return 0;
 }
 
-int
-crt_ns_enter_new_time (const crt_linux *linux_, crt_error **err)
+/* "monotonic 864000 0\n..." for /proc/PID/timens_offsets. */
+static int
+format_time_offsets (const crt_linux *linux_, char *buf, size_t size, size_t *used,
+                     crt_error **err)
 {
-  cleanup_close int fd = -1;
-  char buf[256];
-  size_t used = 0;
-
-  if (unshare (CLONE_NEWTIME) < 0)
-    return crt_error_errno (err, "create time namespace");
+  *used = 0;
   for (size_t i = 0; linux_ && i < linux_->n_time_offsets; i++)
     {
       const crt_time_offset *o = &linux_->time_offsets[i];
-      int w = snprintf (buf + used, sizeof (buf) - used, "%s %lld %u\n", o->clock,
+      int w = snprintf (buf + *used, size - *used, "%s %lld %u\n", o->clock,
                         (long long) o->secs, o->nanosecs);
-      if (w < 0 || (size_t) w >= sizeof (buf) - used)
+      if (w < 0 || (size_t) w >= size - *used)
         return crt_error_set (err, E2BIG, "linux.timeOffsets");
-      used += (size_t) w;
+      *used += (size_t) w;
     }
-  /* Offsets can only be set before any process is in the namespace. */
-  if (used > 0 && crt_write_file_at (AT_FDCWD, "/proc/self/timens_offsets", buf, used, 0, err) < 0)
+  return 0;
+}
+
+int
+crt_ns_unshare_time (crt_error **err)
+{
+  if (unshare (CLONE_NEWTIME) < 0)
+    return crt_error_errno (err, "create time namespace");
+  return 0;
+}
+
+int
+crt_ns_write_time_offsets (pid_t pid, const crt_linux *linux_, crt_error **err)
+{
+  cleanup_free char *path = crt_fmt ("/proc/%d/timens_offsets", (int) pid);
+  char buf[256];
+  size_t used;
+
+  if (format_time_offsets (linux_, buf, sizeof (buf), &used, err) < 0)
+    return -1;
+  if (used > 0 && crt_write_file_at (AT_FDCWD, path, buf, used, 0, err) < 0)
     return crt_error_prefix (err, "linux.timeOffsets");
-  fd = open ("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
+  return 0;
+}
+
+int
+crt_ns_enter_unshared_time (crt_error **err)
+{
+  cleanup_close int fd = open ("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
+
   if (fd < 0)
     return crt_error_errno (err, "open /proc/self/ns/time_for_children");
   if (setns (fd, CLONE_NEWTIME) < 0)

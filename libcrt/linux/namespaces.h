@@ -45,7 +45,13 @@ int crt_ns_write_id_maps (pid_t pid, const crt_linux *linux_, crt_error **err);
  * namespace then applies to our children (plan->pid_after_join: fork). */
 int crt_ns_join_paths (const crt_ns_plan *plan, crt_error **err);
 
-/* Child: create the time namespace with linux.timeOffsets and enter it. */
-int crt_ns_enter_new_time (const crt_linux *linux_, crt_error **err);
+/* A new time namespace in three steps: the init unshares one (for its
+ * children), crt writes linux.timeOffsets into /proc/PID/timens_offsets
+ * (the init's /proc files belong to the host's root once it is in a new
+ * user namespace: it is non-dumpable), then the init enters it; offsets
+ * can only be set before any process is in it. */
+int crt_ns_unshare_time (crt_error **err);
+int crt_ns_write_time_offsets (pid_t pid, const crt_linux *linux_, crt_error **err);
+int crt_ns_enter_unshared_time (crt_error **err);
 
 #endif

@@ -133,3 +133,22 @@ def test_oom_score_adj_in_a_user_namespace(crt, bundle_factory):
         assert own.stdout == "123\n", own
     finally:
         crt("delete", "--force", "oomns")
+
+
+def test_time_offsets_in_a_user_namespace(crt, bundle_factory):
+    """linux.timeOffsets with a new user namespace: the init's /proc files
+    belong to the host's root there, so crt writes the offsets itself
+    between the init's unshare and its entry (crt 05a0bc6 failed with
+    EACCES on /proc/self/timens_offsets)."""
+    day = 86400
+    b = bundle_factory(("sh", "-c", "cut -d' ' -f1 /proc/uptime; cat /proc/self/timens_offsets"))
+    b.config["linux"]["namespaces"] += [{"type": "user"}, {"type": "time"}]
+    b.config["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    b.config["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    b.config["linux"]["timeOffsets"] = {"boottime": {"secs": 10 * day}}
+    b.save()
+    r = crt("run", "--bundle", b.path, "timens")
+    assert r.returncode == 0, r
+    lines = r.stdout.splitlines()
+    assert float(lines[0]) >= 10 * day, r.stdout
+    assert ["boottime", "864000", "0"] in [line.split() for line in lines[1:]], r.stdout
