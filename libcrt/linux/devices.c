@@ -59,11 +59,13 @@ adjust_node (int dirfd, const char *name, const node_spec *n, bool userns, crt_e
   return 0;
 }
 
-/* In a user namespace: an empty file with the host's node mounted on it. */
+/* Where a node is bound in a user namespace (mknod is not allowed
+ * there): an empty file at name in dirfd, made if missing; what is there
+ * already must be such a file or the node itself. Returns an O_PATH fd. */
 static int
-bind_host_node (int dirfd, const char *name, const node_spec *n, crt_error **err)
+node_mount_point (int dirfd, const char *name, const node_spec *n, crt_error **err)
 {
-  cleanup_close int file = -1, target = -1, tree = -1;
+  cleanup_close int file = -1, target = -1;
   struct stat st;
 
   file = openat (dirfd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0000);
@@ -74,7 +76,18 @@ bind_host_node (int dirfd, const char *name, const node_spec *n, crt_error **err
     return crt_error_errno (err, "device `%s`", n->display);
   if (!S_ISREG (st.st_mode) && !node_matches (&st, n))
     return crt_error_set (err, 0, "device `%s`: a different file exists there", n->display);
+  return crt_steal_fd (&target);
+}
 
+/* In a user namespace: an empty file with the host's node mounted on it. */
+static int
+bind_host_node (int dirfd, const char *name, const node_spec *n, crt_error **err)
+{
+  cleanup_close int target = node_mount_point (dirfd, name, n, err), tree = -1;
+  struct stat st;
+
+  if (target < 0)
+    return -1;
   tree = open_tree (AT_FDCWD, n->host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
   if (tree < 0 || fstat (tree, &st) < 0)
     return crt_error_errno (err, "device `%s`: bind host `%s`", n->display, n->host);
@@ -168,18 +181,11 @@ bind_prepared_node (int dirfd, const char *name, int nodes_fd, size_t index,
                     const node_spec *n, crt_error **err)
 {
   char node[32];
-  cleanup_close int file = -1, target = -1, tree = -1;
-  struct stat st;
+  cleanup_close int target = node_mount_point (dirfd, name, n, err), tree = -1;
 
+  if (target < 0)
+    return -1;
   snprintf (node, sizeof (node), "%zu", index);
-  file = openat (dirfd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0000);
-  if (file < 0 && errno != EEXIST)
-    return crt_error_errno (err, "device `%s`: create the mount point", n->display);
-  target = openat (dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-  if (target < 0 || fstat (target, &st) < 0)
-    return crt_error_errno (err, "device `%s`", n->display);
-  if (!S_ISREG (st.st_mode) && !node_matches (&st, n))
-    return crt_error_set (err, 0, "device `%s`: a different file exists there", n->display);
   tree = open_tree (nodes_fd, node, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
   if (tree < 0)
     return crt_error_errno (err, "device `%s`: bind the node made for it", n->display);
