@@ -155,3 +155,19 @@ def counter(pid):
 
 
 COUNTER = ["sh", "-c", "i=0; while :; do i=$((i+1)); echo $i > /tmp/count; usleep 20000; done"]
+
+# A container that allocates 48 MiB each time /tmp/go appears and writes
+# dd's status to /tmp/rN: the memory-limit tests of both VM sessions.
+ALLOCATOR = ["sh", "-c",
+             "n=0; while :; do if [ -e /tmp/go ]; then rm /tmp/go; n=$((n+1)); "
+             "dd if=/dev/zero of=/dev/null bs=48M count=1 2>/dev/null; echo $? > /tmp/r$n; "
+             "fi; usleep 20000; done"]
+
+
+def allocate(pid, n):
+    """Ask the ALLOCATOR container for its n-th allocation; dd's status."""
+    with open(f"/proc/{pid}/root/tmp/go", "w"):
+        pass
+    result = f"/proc/{pid}/root/tmp/r{n}"
+    assert wait_for(lambda: os.path.exists(result) and read(result).strip(), timeout=60)
+    return int(read(result))

@@ -21,7 +21,8 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cgutil  # noqa: E402
-from cgutil import COUNTER, cgroup_dir, counter, procs, read, wait_for  # noqa: E402
+from cgutil import (ALLOCATOR, COUNTER, allocate, cgroup_dir, counter, procs, read,  # noqa: E402
+                    wait_for)
 
 NEEDED = {"memory", "pids", "cpu", "cpuset"}
 
@@ -43,10 +44,6 @@ pytestmark = [
 MiB = 2 ** 20
 # Runs `dd` with a 48 MiB buffer (it touches all of it) each time the host
 # drops /tmp/go into the container, and records dd's exit status.
-ALLOCATOR = ["sh", "-c",
-             "n=0; while :; do if [ -e /tmp/go ]; then rm /tmp/go; n=$((n+1)); "
-             "dd if=/dev/zero of=/dev/null bs=48M count=1 2>/dev/null; echo $? > /tmp/r$n; "
-             "fi; usleep 20000; done"]
 
 
 @pytest.fixture(scope="module")
@@ -63,15 +60,6 @@ def crt(env):
     yield env
     env.cleanup()
     env.ids.clear()
-
-
-def allocate(pid, n):
-    """Ask the ALLOCATOR container for its n-th allocation; dd's status."""
-    with open(f"/proc/{pid}/root/tmp/go", "w"):
-        pass
-    result = f"/proc/{pid}/root/tmp/r{n}"
-    assert wait_for(lambda: os.path.exists(result) and read(result).strip(), timeout=60)
-    return int(read(result))
 
 
 def test_oom_kill_and_events(crt):

@@ -20,7 +20,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cgutil  # noqa: E402
-from cgutil import CRT, read, wait_for  # noqa: E402
+from cgutil import ALLOCATOR, CRT, allocate, read, wait_for  # noqa: E402
 
 
 def systemd_is_pid1():
@@ -48,10 +48,6 @@ pytestmark = [
 
 MiB = 2 ** 20
 # As in test_cgroup_vm.py: a 48 MiB dd each time /tmp/go appears.
-ALLOCATOR = ["sh", "-c",
-             "n=0; while :; do if [ -e /tmp/go ]; then rm /tmp/go; n=$((n+1)); "
-             "dd if=/dev/zero of=/dev/null bs=48M count=1 2>/dev/null; echo $? > /tmp/r$n; "
-             "fi; usleep 20000; done"]
 
 
 class SystemdCrt(cgutil.Crt):
@@ -104,14 +100,6 @@ def crt(env):
     env.cleanup()
     env.ids.clear()
     assert crt_units() == []
-
-
-def allocate(pid, n):
-    with open(f"/proc/{pid}/root/tmp/go", "w"):
-        pass
-    result = f"/proc/{pid}/root/tmp/r{n}"
-    assert wait_for(lambda: os.path.exists(result) and read(result).strip(), timeout=60)
-    return int(read(result))
 
 
 def test_scope_properties_limits_update_delete(crt):

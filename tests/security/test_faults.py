@@ -27,7 +27,7 @@ import time
 
 import pytest
 
-from crt_integration_conftest import pid_alive
+from crt_integration_conftest import _remove_cgroup, pid_alive
 
 # Under the sanitizer build (tests/run.sh's asan session) these cannot
 # work: LeakSanitizer refuses to run under ptrace (it aborts), and errors
@@ -184,25 +184,9 @@ def cleanup(crt, bundle, test_dirs):
     problems += leftovers(crt, bundle)
     # Clear what was left, so that one problem is reported once.
     for d in cgroup_dirs(bundle):
-        remove_cgroup(d)
+        _remove_cgroup(d)
     shutil.rmtree(os.path.join(crt.root, "c1"), ignore_errors=True)
     return problems
-
-
-def remove_cgroup(d):
-    try:
-        with open(os.path.join(d, "cgroup.kill"), "w") as f:
-            f.write("1")
-    except OSError:
-        pass
-    for _ in range(100):
-        try:
-            os.rmdir(d)
-            return
-        except FileNotFoundError:
-            return
-        except OSError:
-            time.sleep(0.02)
 
 
 def check_state(crt):
