@@ -190,3 +190,12 @@ def rootfs_tar(tmp_path_factory):
     if BUSYBOX is None:
         pytest.skip("busybox not found (apt-get install busybox-static)")
     return build_rootfs_tar(str(tmp_path_factory.mktemp("engine-image") / "rootfs.tar"))
+
+
+def systemd_units(*patterns):
+    """Units matching PATTERNS that systemd still knows, in any state
+    (a transient scope that ended cleanly is gone from the list). Empty
+    where systemd is not running."""
+    r = subprocess.run(["systemctl", "list-units", "--all", "--plain", "--no-legend", *patterns],
+                       capture_output=True, text=True)
+    return [line.split()[0] for line in r.stdout.splitlines() if line.strip()]
