@@ -13,10 +13,13 @@
 #      driving crt (tests/engines) against build/src/crt, the
 #      OCI conformance ratchet (tests/conformance/expected-pass.txt) and
 #      30 s of each libFuzzer harness (tests/fuzz, built with clang);
-#      then session "vm": tests/cgroup/test_cgroup_vm.py in a VM with a
-#      pure cgroup v2 hierarchy (../shared/vm/run-in-vm.sh), and session
-#      "vm-systemd": tests/cgroup/test_systemd_vm.py, the systemd cgroup
-#      driver, in the same VM booted with systemd as PID 1 (-s);
+#      then session "vm": tests/cgroup/test_cgroup_vm.py and
+#      tests/criu/test_criu_vm.py in a VM with a pure cgroup v2 hierarchy
+#      (../shared/vm/run-in-vm.sh), and session "vm-systemd": the systemd
+#      cgroup driver (tests/cgroup/test_systemd_vm.py, rootless in
+#      tests/cgroup/test_rootless_systemd_vm.py) and the engines in their
+#      systemd configuration (tests/engines/test_engines_systemd_vm.py) in
+#      the same VM booted with systemd as PID 1 (-s);
 #   4. builds an ASan+UBSan crt in build-asan/ and runs the unit and
 #      integration tests again against it; any sanitizer report (a leak
 #      included) fails the test that caused it;
@@ -178,55 +181,45 @@ session() { # session NAME BUILD_DIR [env assignments...] -- pytest args
 # --- 3b. cgroup v2 in a VM ----------------------------------------------------
 # memory, cpu, cpuset, pids and io are cgroup v1 on these hosts: those
 # tests run in a small VM with a pure v2 hierarchy (../shared/vm), one
-# boot for the whole module. The VM shares the repo read-write.
-vm_session() {
-	local vm=$repo/../shared/vm/run-in-vm.sh xml=$repo/build/vm.xml
-	if [ "${CRT_SKIP_VM:-0}" = 1 ]; then
-		return
-	fi
-	if [ ! -x "$vm" ]; then
-		broken vm "no VM script at $vm (shared/ missing?)"
-		return
-	fi
-	say "cgroup v2 tests in a VM"
-	rm -f "$xml"
-	"$vm" -t 900 -e CRT_BINARY="$repo/build/src/crt" "$repo" -- \
-		"$python" -m pytest -p no:cacheprovider -q -rfEs --junitxml="$xml" \
-		-o junit_suite_name=vm tests/cgroup/test_cgroup_vm.py
-	local rc=$?
-	[ -f "$xml" ] && cp "$xml" "$results/vm.xml"
-	if [ $rc -gt 1 ] || [ ! -f "$xml" ]; then
-		broken vm "the VM session exited $rc"
-	fi
-}
+# boot per session. The VM shares the repo read-write.
+#   vm:          pure cgroup v2, no systemd (cgroupfs limits, CRIU);
+#   vm-systemd:  systemd as PID 1 with D-Bus (-s): the systemd cgroup
+#                driver, and podman, Docker and containerd in their
+#                systemd configuration.
+vm_paths=(tests/cgroup/test_cgroup_vm.py tests/criu/test_criu_vm.py)
+vm_flags=(-t 900)
+vm_systemd_paths=(tests/cgroup/test_systemd_vm.py tests/cgroup/test_rootless_systemd_vm.py
+	tests/engines/test_engines_systemd_vm.py)
+vm_systemd_flags=(-s -t 900)
 
-# The systemd driver against a real systemd: one -s boot (systemd as
-# PID 1 with D-Bus) for the whole file; about 2-3 minutes under TCG.
-vm_systemd_session() {
-	local vm=$repo/../shared/vm/run-in-vm.sh xml=$repo/build/vm-systemd.xml
+vm_session() { # vm_session NAME: the files of NAME_paths in one VM boot
+	local name=$1 vm=$repo/../shared/vm/run-in-vm.sh xml=$repo/build/$1.xml
+	local -n files=${name//-/_}_paths flags=${name//-/_}_flags
+	local present=()
 	if [ "${CRT_SKIP_VM:-0}" = 1 ]; then
 		return
 	fi
 	if [ ! -x "$vm" ]; then
-		broken vm-systemd "no VM script at $vm (shared/ missing?)"
+		broken "$name" "no VM script at $vm (shared/ missing?)"
 		return
 	fi
-	say "systemd cgroup driver tests in a VM with systemd"
+	for f in "${files[@]}"; do [ -f "$f" ] && present+=("$f"); done
+	say "VM session '$name': ${present[*]}"
 	rm -f "$xml"
-	"$vm" -s -t 600 -e CRT_BINARY="$repo/build/src/crt" "$repo" -- \
+	"$vm" "${flags[@]}" -e CRT_BINARY="$repo/build/src/crt" "$repo" -- \
 		"$python" -m pytest -p no:cacheprovider -q -rfEs --junitxml="$xml" \
-		-o junit_suite_name=vm-systemd tests/cgroup/test_systemd_vm.py
+		-o junit_suite_name="$name" "${present[@]}"
 	local rc=$?
-	[ -f "$xml" ] && cp "$xml" "$results/vm-systemd.xml"
+	[ -f "$xml" ] && cp "$xml" "$results/$name.xml"
 	if [ $rc -gt 1 ] || [ ! -f "$xml" ]; then
-		broken vm-systemd "the VM session exited $rc"
+		broken "$name" "the VM session '$name' exited $rc"
 	fi
 }
 
 if build "$repo/build"; then
 	session default build -- "$@"
-	vm_session
-	vm_systemd_session
+	vm_session vm
+	vm_session vm-systemd
 fi
 
 # --- 4. sanitizers -------------------------------------------------------------
