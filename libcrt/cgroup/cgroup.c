@@ -203,6 +203,30 @@ crt_cgroup_enter (int dirfd, pid_t pid, crt_error **err)
   return 0;
 }
 
+/* Hands the cgroup to the container's root (a new user namespace whose 0
+ * is host uid:gid): the directory and the files the kernel lists as safe
+ * to delegate (/sys/kernel/cgroup/delegate: cgroup.procs, .threads,
+ * .subtree_control, memory.oom.group, ...), as systemd's Delegate=yes,
+ * crun and runc (cgroup v2, user namespace) do. The container can then
+ * make sub-cgroups and move its processes among them; the limits on this
+ * cgroup itself stay root's. */
+int
+crt_cgroup_delegate (int dirfd, uid_t uid, gid_t gid, crt_error **err)
+{
+  cleanup_free char *names = NULL;
+  char *name, *save = NULL;
+
+  if (fchown (dirfd, uid, gid) < 0)
+    return crt_error_errno (err, "delegate the cgroup to %u:%u", (unsigned) uid, (unsigned) gid);
+  if (crt_read_file_at (AT_FDCWD, "/sys/kernel/cgroup/delegate", &names, NULL, NULL) < 0)
+    names = crt_xstrdup ("cgroup.procs\ncgroup.threads\ncgroup.subtree_control\n");
+  for (name = strtok_r (names, "\n", &save); name; name = strtok_r (NULL, "\n", &save))
+    if (fchownat (dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != ENOENT)
+      return crt_error_errno (err, "delegate the cgroup to %u:%u: %s", (unsigned) uid,
+                              (unsigned) gid, name);
+  return 0;
+}
+
 static char *
 full_path (const char *path, crt_error **err)
 {

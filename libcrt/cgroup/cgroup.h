@@ -43,6 +43,8 @@ int crt_cgroup_open (const char *path, int *dirfd, crt_error **err);
 
 /* Put pid into the cgroup (when the clone could not). */
 int crt_cgroup_enter (int dirfd, pid_t pid, crt_error **err);
+/* chown of the cgroup and its delegatable files to uid:gid. */
+int crt_cgroup_delegate (int dirfd, uid_t uid, gid_t gid, crt_error **err);
 
 /* Remove the cgroup once its processes are gone, killing stragglers
  * first; retries briefly while the kernel finishes their exit. */

@@ -290,6 +290,34 @@ make_cgroup (crt_context *ctx, const crt_spec *spec, const char *id, const char 
   return 0;
 }
 
+/* With a new user namespace whose root is mapped, the container's root
+ * gets its cgroup delegated (crt_cgroup_delegate). Rootless, the cgroup
+ * already is the user's, and no other owner is the user's to give. */
+static int
+delegate_cgroup (const crt_spec *spec, int cgroup_fd, const char *scope_cgroup,
+                 crt_error **err)
+{
+  cleanup_close int fd = -1;
+  const crt_linux *lx = spec->linux_;
+  int64_t uid, gid;
+
+  if (geteuid () != 0 || lx == NULL)
+    return 0;
+  uid = crt_id_map_host (lx->uid_mappings, lx->n_uid_mappings, geteuid (), 0);
+  gid = crt_id_map_host (lx->gid_mappings, lx->n_gid_mappings, getegid (), 0);
+  if (uid < 0 || gid < 0)
+    return 0;
+  if (cgroup_fd < 0)
+    {
+      if (scope_cgroup == NULL)
+        return 0;
+      if (crt_cgroup_open (scope_cgroup, &fd, err) < 0)
+        return -1;
+      cgroup_fd = fd;
+    }
+  return crt_cgroup_delegate (cgroup_fd, (uid_t) uid, (gid_t) gid, err);
+}
+
 /* The systemd driver, once the init exists (and waits): systemd makes
  * the scope for it, the rest of linux.resources goes to the scope's
  * files, then the init may go on. */
@@ -515,6 +543,7 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
     setup_peer peer = { .ctx = ctx, .spec = spec, .opts = opts, .id = id, .bundle = bundle,
                         .pid = pid, .sync_fd = sync_parent, .pty_master = &out->pty_master };
     if ((cgroup_fd >= 0 && !in_cgroup && crt_cgroup_enter (cgroup_fd, pid, err) < 0)
+        || (plan.new_userns && delegate_cgroup (spec, cgroup_fd, scope_cgroup, err) < 0)
         || parent_setup (&plan, &peer, err) < 0)
       {
         explain_silent_init (pidfd, err);

@@ -1,6 +1,7 @@
 /* Device nodes and /dev links; see devices.h. */
 #include "config.h"
 #include "devices.h"
+#include "namespaces.h"
 #include "paths.h"
 #include "util/util.h"
 
@@ -287,19 +288,6 @@ crt_devices_setup (int rootfd, const crt_spec *spec, const crt_rootfs_options *o
   return 0;
 }
 
-/* The host id that container id `id` maps to (the default map without
- * mappings: 0 is `own`), or -1 when it is not mapped. */
-static int64_t
-host_id (const crt_id_mapping *maps, size_t n, uint32_t own, uint32_t id)
-{
-  if (n == 0)
-    return id == 0 ? (int64_t) own : -1;
-  for (size_t i = 0; i < n; i++)
-    if (id >= maps[i].container_id && id - maps[i].container_id < maps[i].size)
-      return (int64_t) maps[i].host_id + (id - maps[i].container_id);
-  return -1;
-}
-
 int
 crt_devices_prepare (const crt_spec *spec, crt_error **err)
 {
@@ -323,9 +311,9 @@ crt_devices_prepare (const crt_spec *spec, crt_error **err)
       const crt_device *d = &lx->devices[i];
       mode_t type = d->type == 'b' ? S_IFBLK : S_IFCHR;
       mode_t perm = d->file_mode.set ? (d->file_mode.value & 07777) : 0666;
-      int64_t uid = host_id (lx->uid_mappings, lx->n_uid_mappings, geteuid (),
+      int64_t uid = crt_id_map_host (lx->uid_mappings, lx->n_uid_mappings, geteuid (),
                              d->uid.set ? d->uid.value : 0);
-      int64_t gid = host_id (lx->gid_mappings, lx->n_gid_mappings, getegid (),
+      int64_t gid = crt_id_map_host (lx->gid_mappings, lx->n_gid_mappings, getegid (),
                              d->gid.set ? d->gid.value : 0);
       char name[32];
 

@@ -167,6 +167,41 @@ do_bind (const mount_plan *p, int target, crt_error **err)
   return finish_mount (p, tree, err);
 }
 
+/* The filesystem made detached (fsopen, fsconfig, fsmount) and moved onto
+ * the target. For a cgroup2 whose destination already is a mount of the
+ * same superblock: with a user namespace but no network namespace, /sys
+ * is the host's /sys bound recursively, /sys/fs/cgroup in it the host's
+ * cgroup2, and mount(2) refuses the same superblock on the root of a
+ * mount of it (EBUSY); move_mount has no such rule. The new mount's root
+ * still is the container's cgroup namespace root. */
+static int
+new_fs_moved (const mount_plan *p, int target, crt_error **err)
+{
+  cleanup_close int fs = -1, mnt = -1;
+  cleanup_free char *data = p->o.data ? crt_xstrdup (p->o.data) : NULL;
+  char *opt, *save = NULL;
+
+  fs = fsopen (p->fstype, FSOPEN_CLOEXEC);
+  if (fs < 0)
+    return mount_fail (p, errno, "fsopen", err);
+  for (opt = data ? strtok_r (data, ",", &save) : NULL; opt; opt = strtok_r (NULL, ",", &save))
+    {
+      char *value = strchr (opt, '=');
+      if (value)
+        *value++ = '\0';
+      if (fsconfig (fs, value ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, opt, value, 0) < 0)
+        return mount_fail (p, errno, "fsconfig", err);
+    }
+  if (fsconfig (fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+    return mount_fail (p, errno, NULL, err);
+  mnt = fsmount (fs, FSMOUNT_CLOEXEC, (unsigned int) p->o.attr_set);
+  if (mnt < 0)
+    return mount_fail (p, errno, "fsmount", err);
+  if (move_mount (mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return mount_fail (p, errno, NULL, err);
+  return finish_mount (p, mnt, err);
+}
+
 static int
 do_new_fs (const mount_plan *p, int rootfd, int target, crt_error **err)
 {
@@ -193,7 +228,11 @@ do_new_fs (const mount_plan *p, int rootfd, int target, crt_error **err)
       flags &= ~(unsigned long) MS_RDONLY;
     }
   if (mount (display_source (p->m), crt_fd_path (target, buf), p->fstype, flags, p->o.data) < 0)
-    return mount_fail (p, errno, NULL, err);
+    {
+      if (errno == EBUSY && strcmp (p->fstype, "cgroup2") == 0)
+        return new_fs_moved (p, target, err);
+      return mount_fail (p, errno, NULL, err);
+    }
 
   /* On the root itself, rootfd still is the covered directory: the new
    * mount is found from the rootfs path (a host path, not inside it). */

@@ -174,6 +174,17 @@ crt_ns_clone (const crt_ns_plan *plan, int cgroup_fd, int *pidfd, bool *in_cgrou
   return pid;
 }
 
+int64_t
+crt_id_map_host (const crt_id_mapping *maps, size_t n, uint32_t own, uint32_t id)
+{
+  if (n == 0)
+    return id == 0 ? (int64_t) own : -1;
+  for (size_t i = 0; i < n; i++)
+    if (id >= maps[i].container_id && id - maps[i].container_id < maps[i].size)
+      return (int64_t) maps[i].host_id + (id - maps[i].container_id);
+  return -1;
+}
+
 static int
 write_map (pid_t pid, const char *file, const crt_id_mapping *maps, size_t n, crt_error **err)
 {

@@ -4,6 +4,7 @@
 #define CRT_NAMESPACES_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "../spec/spec.h"
@@ -35,6 +36,10 @@ void crt_ns_plan_release (crt_ns_plan *plan);
  * kernel put the child into the cgroup (else the caller must). */
 pid_t crt_ns_clone (const crt_ns_plan *plan, int cgroup_fd, int *pidfd, bool *in_cgroup,
                     crt_error **err);
+
+/* The host id that container id `id` maps to through `maps` (without
+ * mappings, crt's default map: 0 is `own`), or -1 when it is unmapped. */
+int64_t crt_id_map_host (const crt_id_mapping *maps, size_t n, uint32_t own, uint32_t id);
 
 /* Parent: write uid_map and gid_map of the child's new user namespace. */
 int crt_ns_write_id_maps (pid_t pid, const crt_linux *linux_, crt_error **err);

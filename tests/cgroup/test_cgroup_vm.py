@@ -330,3 +330,58 @@ def test_block_io_weights_with_bfq(crt, loop_device):
     cid = crt.run_detached(crt.bundle(["sleep", "1000"], resources=res), crt.new_id("cg2"))
     lines = read(cgroup_dir(f"/crt/{cid}") + "/io.bfq.weight").splitlines()
     assert "default 500" in lines and f"{major}:{minor} 300" in lines, lines
+
+
+def test_userns_cgroup2_mount_without_netns_is_delegated(crt):
+    # A new user and cgroup namespace but the host's network namespace:
+    # /sys is the host's, bound (sysfs cannot be mounted there), so
+    # /sys/fs/cgroup already is a mount of the cgroup2 superblock and
+    # mount(2) of a new one on it fails with EBUSY (crt did, runc 1.1.5
+    # does). crt mounts it detached and moves it there; the cgroup is the
+    # container root's (crun's behaviour): it makes a sub-cgroup and
+    # moves itself into it. delete removes the sub-cgroup too.
+    def mutate(c):
+        lin = c["linux"]
+        lin["namespaces"] = [n for n in lin["namespaces"] if n["type"] != "network"]
+        lin["namespaces"].append({"type": "user"})
+        lin["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+        lin["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+        c["mounts"] = [m for m in c["mounts"] if m["destination"] != "/sys/fs/cgroup"]
+        c["mounts"].append({"destination": "/sys/fs/cgroup", "type": "cgroup2",
+                            "source": "cgroup", "options": ["nosuid", "noexec", "nodev"]})
+
+    # The shared rootfs under pytest's 0700 directories: uid 100000 must
+    # be able to reach it (and only traverse the directories on the way).
+    modes = {}
+    d = crt.rootfs
+    while d != "/tmp":
+        d = os.path.dirname(d)
+        modes[d] = stat.S_IMODE(os.stat(d).st_mode)
+        os.chmod(d, modes[d] | 0o111)
+    b = crt.bundle(["sh", "-c", "grep ' /sys/fs/cgroup ' /proc/self/mountinfo | tail -1; "
+                                "mkdir /sys/fs/cgroup/sub && echo $$ > /sys/fs/cgroup/sub/cgroup.procs"
+                                " && cat /proc/self/cgroup; touch /tmp/done; sleep 1000"],
+                   mutate=mutate)
+    try:
+        cid = crt.run_detached(b)
+    finally:
+        for d, mode in modes.items():
+            os.chmod(d, mode)
+    pid = crt.state(cid)["pid"]
+    assert wait_for(lambda: os.path.exists(f"/proc/{pid}/root/tmp/done"))
+    out = read(os.path.join(crt.workdir, cid + ".out")).splitlines()
+    fields = out[0].split()
+    assert fields[3:5] == ["/", "/sys/fs/cgroup"] and "cgroup2" in fields, out
+    assert out[1:] == ["0::/sub"], out
+    with open(f"/proc/{pid}/cgroup") as f:
+        cg = cgroup_dir(f.read().strip()[3:])
+    assert cg.endswith("/sub"), cg
+    parent = os.path.dirname(cg)
+    st = os.stat(parent)
+    assert (st.st_uid, st.st_gid) == (100000, 100000)
+    # The limits stay root's, the delegated files are the container's.
+    assert os.stat(os.path.join(parent, "cgroup.procs")).st_uid == 100000
+    assert os.stat(os.path.join(parent, "memory.max")).st_uid == 0
+    crt.cmd("delete", "--force", cid)
+    crt.ids.remove(cid)
+    assert not os.path.exists(parent)
