@@ -12,7 +12,8 @@
 #      (tests/cgroup/test_cgroup_host.py), Docker, podman and containerd
 #      driving crt (tests/engines) against build/src/crt, the
 #      OCI conformance ratchet (tests/conformance/expected-pass.txt) and
-#      30 s of each libFuzzer harness (tests/fuzz, built with clang);
+#      15 s of each libFuzzer harness (tests/fuzz, built with clang;
+#      CRT_FUZZ_SECONDS to change it);
 #      then session "vm": tests/cgroup/test_cgroup_vm.py and
 #      tests/criu/test_criu_vm.py in a VM with a pure cgroup v2 hierarchy
 #      (../shared/vm/run-in-vm.sh), and session "vm-systemd": the systemd
@@ -152,7 +153,7 @@ if [ ! -x configure ]; then
 fi
 
 # The test paths of each pytest session, and its time limit in seconds.
-# The fuzz harnesses (a clang build, then 30 s each) test libcrt, not the
+# The fuzz harnesses (a clang build, then 15 s each) test libcrt, not the
 # crt binary: the asan session has nothing to add to them.
 default_paths=(tests/integration tests/security tests/cgroup/test_cgroup_host.py tests/engines tests/fuzz)
 default_timeout=1800
@@ -217,7 +218,7 @@ vm_session() { # vm_session NAME: the files of NAME_paths in one VM boot
 }
 
 if build "$repo/build"; then
-	session default build -- "$@"
+	session default build CRT_FUZZ_SECONDS="${CRT_FUZZ_SECONDS:-15}" -- "$@"
 	vm_session vm
 	vm_session vm-systemd
 fi
