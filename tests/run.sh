@@ -155,9 +155,12 @@ fi
 # The test paths of each pytest session, and its time limit in seconds.
 # The fuzz harnesses (a clang build, then 15 s each) test libcrt, not the
 # crt binary: the asan session has nothing to add to them.
-default_paths=(tests/integration tests/security tests/cgroup/test_cgroup_host.py tests/engines tests/fuzz)
+# (tests/engines/test_engines_systemd_vm.py runs in the vm-systemd session.)
+default_paths=(tests/integration tests/security tests/cgroup/test_cgroup_host.py tests/engines tests/fuzz
+	--ignore=tests/engines/test_engines_systemd_vm.py)
 default_timeout=1800
-asan_paths=(tests/integration tests/security tests/cgroup/test_cgroup_host.py tests/engines)
+asan_paths=(tests/integration tests/security tests/cgroup/test_cgroup_host.py tests/engines
+	--ignore=tests/engines/test_engines_systemd_vm.py)
 asan_timeout=1200
 
 session() { # session NAME BUILD_DIR [env assignments...] -- pytest args

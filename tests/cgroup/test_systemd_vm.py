@@ -19,31 +19,18 @@ import time
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "engines"))
 import cgutil  # noqa: E402
+from enginelib import crt_has_systemd, systemd_is_pid1  # noqa: E402
 from cgutil import ALLOCATOR, CRT, allocate, read, wait_for  # noqa: E402
-
-
-def systemd_is_pid1():
-    try:
-        with open("/proc/1/comm") as f:
-            return f.read().strip() == "systemd"
-    except OSError:
-        return False
-
-
-def built_in():
-    try:
-        return "+SYSTEMD" in subprocess.run([CRT, "--version"], capture_output=True,
-                                            text=True).stdout
-    except OSError:
-        return False
 
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
     pytest.mark.skipif(not systemd_is_pid1(),
                        reason="needs systemd as PID 1 (run in ../shared/vm with -s)"),
-    pytest.mark.skipif(not built_in(), reason="crt built without libsystemd"),
+    pytest.mark.skipif(not crt_has_systemd(CRT), reason="crt built without libsystemd"),
 ]
 
 MiB = 2 ** 20

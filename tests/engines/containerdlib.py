@@ -28,8 +28,7 @@ import subprocess
 import tempfile
 import time
 
-from enginelib import (CRT, HostPaths, build_oci_archive, remove_cgroup_tree, require,
-                       systemd_units, unmount_under)
+from enginelib import (CRT, HostPaths, build_oci_archive, cgroups_left, remove_base, require)
 
 TIMEOUT = 60
 IMAGE = "localhost/crt-busybox:latest"
@@ -184,15 +183,7 @@ def containerd_session(rootfs_tar, systemd=False):
                 c.crt("delete", "--force", st["id"])
             c("image", "rm", IMAGE)
             c.stop()
-            if systemd:
-                units = systemd_units("cri-containerd-*.scope")
-                if units:
-                    problems.append(f"systemd units left: {units}")
-            else:
-                problems += remove_cgroup_tree(c.cgroup_parent)
-        mounts = unmount_under(base)
-        if mounts:
-            problems.append(f"mounts left under {base}: {mounts}")
-        subprocess.run(["rm", "-rf", "--one-file-system", base])
+            problems += cgroups_left(systemd, "cri-containerd-*.scope", c.cgroup_parent)
+        problems += remove_base(base)
         host_paths.cleanup()
     assert not problems, "containerd session left things behind:\n" + "\n".join(problems)

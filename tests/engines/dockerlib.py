@@ -44,8 +44,7 @@ import time
 
 import pytest
 
-from enginelib import (CRT, HostPaths, remove_cgroup_tree, require, systemd_units,
-                       unmount_under)
+from enginelib import CRT, HostPaths, cgroups_left, remove_base, require, wait_until
 
 TIMEOUT = 60
 IMAGE = "crt-busybox:latest"
@@ -180,14 +179,7 @@ class Docker:
         return os.path.join(cgroup2_mount(), self.cgroup_parent.lstrip("/"), cid)
 
     def wait_for(self, what, probe, timeout=30):
-        deadline = time.monotonic() + timeout
-        while True:
-            value = probe()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{what}: not after {timeout}s")
-            time.sleep(0.2)
+        return wait_until(what, probe, timeout)
 
     def stop(self):
         if self.proc.poll() is None:
@@ -256,16 +248,8 @@ def docker_session(rootfs_tar, systemd=False):
                         except OSError:
                             pass
                 os.close(d.netns_fd)
-            if systemd:
-                units = systemd_units("docker-*.scope")
-                if units:
-                    problems.append(f"systemd units left: {units}")
-            else:
-                problems += remove_cgroup_tree(d.cgroup_parent)
-        mounts = unmount_under(base)
-        if mounts:
-            problems.append(f"mounts left under {base}: {mounts}")
-        subprocess.run(["rm", "-rf", "--one-file-system", base])
+            problems += cgroups_left(systemd, "docker-*.scope", d.cgroup_parent)
+        problems += remove_base(base)
         host_paths.cleanup()
         if not key_existed and os.path.lexists("/etc/docker/key.json"):
             problems.append("dockerd wrote /etc/docker/key.json")

@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import tarfile
+import time
 
 import pytest
 
@@ -199,3 +200,50 @@ def systemd_units(*patterns):
     r = subprocess.run(["systemctl", "list-units", "--all", "--plain", "--no-legend", *patterns],
                        capture_output=True, text=True)
     return [line.split()[0] for line in r.stdout.splitlines() if line.strip()]
+
+
+def cgroups_left(systemd, unit_pattern, cgroup_parent):
+    """What an engine session left of its cgroups: systemd scopes matching
+    UNIT_PATTERN, or (cgroupfs) the directories under CGROUP_PARENT, which
+    are removed when empty."""
+    if systemd:
+        units = systemd_units(unit_pattern)
+        return [f"systemd units left: {units}"] if units else []
+    return remove_cgroup_tree(cgroup_parent)
+
+
+def remove_base(base):
+    """Unmount what is left under an engine's private BASE directory and
+    remove it; the mounts that were left, as problems."""
+    mounts = unmount_under(base)
+    subprocess.run(["rm", "-rf", "--one-file-system", base])
+    return [f"mounts left under {base}: {mounts}"] if mounts else []
+
+
+def wait_until(what, probe, timeout=30):
+    """PROBE's first true value, polled every 0.2 s; fails naming WHAT."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not after {timeout}s")
+        time.sleep(0.2)
+
+
+def systemd_is_pid1():
+    try:
+        with open("/proc/1/comm") as f:
+            return f.read().strip() == "systemd"
+    except OSError:
+        return False
+
+
+def crt_has_systemd(crt=CRT):
+    """crt was built with the systemd driver (+SYSTEMD in --version)."""
+    try:
+        return "+SYSTEMD" in subprocess.run([crt, "--version"], capture_output=True,
+                                            text=True).stdout
+    except OSError:
+        return False

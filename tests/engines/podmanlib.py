@@ -37,8 +37,7 @@ import subprocess
 import tempfile
 import time
 
-from enginelib import (CGROUP_ROOT, CRT, HostPaths, remove_cgroup_tree, require,
-                       systemd_units, unmount_under)
+from enginelib import (CGROUP_ROOT, CRT, HostPaths, cgroups_left, remove_base, require)
 
 TIMEOUT = 60
 IMAGE = "localhost/crt-busybox:latest"
@@ -167,15 +166,7 @@ def podman_session(rootfs_tar, systemd=False):
         for cid in crt_containers_in(base):
             problems.append(f"crt still has container {cid}")
             p.crt("delete", "--force", cid)
-        mounts = unmount_under(base)
-        if mounts:
-            problems.append(f"mounts left under {base}: {mounts}")
-        subprocess.run(["rm", "-rf", "--one-file-system", base])
-        if systemd:
-            units = systemd_units("libpod-*.scope")
-            if units:
-                problems.append(f"systemd units left: {units}")
-        else:
-            problems += remove_cgroup_tree(p.cgroup_parent)
+        problems += remove_base(base)
+        problems += cgroups_left(systemd, "libpod-*.scope", p.cgroup_parent)
         host_paths.cleanup()
     assert not problems, "podman session left things behind:\n" + "\n".join(problems)

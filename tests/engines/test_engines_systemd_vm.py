@@ -31,27 +31,12 @@ import pytest
 from containerdlib import containerd_session
 from dockerlib import IMAGE as DOCKER_IMAGE
 from dockerlib import docker_session
-from enginelib import CRT, rootfs_tar, systemd_units  # noqa: F401
+from enginelib import (crt_has_systemd, rootfs_tar, systemd_is_pid1,  # noqa: F401
+                       systemd_units, wait_until)
 from podmanlib import IMAGE as PODMAN_IMAGE
 from podmanlib import podman_session
 
 MiB = 2 ** 20
-
-
-def systemd_is_pid1():
-    try:
-        with open("/proc/1/comm") as f:
-            return f.read().strip() == "systemd"
-    except OSError:
-        return False
-
-
-def crt_has_systemd():
-    try:
-        return "+SYSTEMD" in subprocess.run([CRT, "--version"], capture_output=True,
-                                            text=True).stdout
-    except OSError:
-        return False
 
 
 def pure_cgroup2():
@@ -78,20 +63,9 @@ def read(path):
         return f.read().strip()
 
 
-def wait_for(what, probe, timeout=60):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not after {timeout}s")
-        time.sleep(0.2)
-
-
 def wait_gone(unit):
     """A stopped transient scope leaves systemd's list: delete waited for it."""
-    wait_for(f"{unit} gone", lambda: systemd_units(unit) == [], timeout=20)
+    wait_until(f"{unit} gone", lambda: systemd_units(unit) == [], timeout=20)
 
 
 # PID 1 traps TERM and exits 0; "ready" once it runs. It forks nothing
@@ -146,7 +120,7 @@ def test_podman_default_config(podman):
         assert r.returncode != 0 and "all-forked" not in r.stdout, r
         assert int(read(f"{cg}/pids.current")) <= 32
         assert int(read(f"{cg}/pids.events").split()[-1]) > 0  # "max N": forks refused
-        wait_for("the sleeps ended", lambda: int(read(f"{cg}/pids.current")) <= 2)
+        wait_until("the sleeps ended", lambda: int(read(f"{cg}/pids.current")) <= 2)
 
         # pause/unpause freeze the scope's cgroup.
         assert pm("pause", "lim").returncode == 0
@@ -200,7 +174,7 @@ def test_docker_systemd_driver(docker):
     cid = r.stdout.strip()
     unit = f"docker-{cid}.scope"
     try:
-        dk.wait_for("web ready", lambda: "ready" in dk("logs", "web").stdout)
+        dk.wait_until("web ready", lambda: "ready" in dk("logs", "web").stdout)
         props = show(unit, "MemoryMax", "TasksMax", "CPUQuotaPerSecUSec", "Delegate", "Slice")
         assert props == {"MemoryMax": str(64 * MiB), "TasksMax": "32",
                          "CPUQuotaPerSecUSec": "500ms", "Delegate": "yes",
@@ -211,7 +185,7 @@ def test_docker_systemd_driver(docker):
         assert read(f"{cg}/cpu.max").split() == ["50000", "100000"]
         # The health check runs through `crt exec` every second.
         try:
-            dk.wait_for("web healthy",
+            dk.wait_until("web healthy",
                         lambda: dk.inspect("web", "{{.State.Health.Status}}") == "healthy",
                         timeout=60)
         finally:
@@ -279,7 +253,7 @@ def test_containerd_systemd_cgroup(ctd):
     r = ctd.run(cid, "sh", "-c", TRAP, flags=("-d", "--memory-limit", str(64 * MiB)))
     assert r.returncode == 0, r
     try:
-        wait_for("task running", lambda: ctd.tasks().get(cid) == "RUNNING")
+        wait_until("task running", lambda: ctd.tasks().get(cid) == "RUNNING")
         props = show(unit, "MemoryMax", "Delegate", "Slice", "ControlGroup")
         assert props == {"MemoryMax": str(64 * MiB), "Delegate": "yes",
                          "Slice": "kubepods-besteffort.slice",
@@ -299,7 +273,7 @@ def test_containerd_systemd_cgroup(ctd):
         assert data["pids"]["current"] >= 1, m
 
         assert ctd("task", "kill", "-s", "SIGTERM", cid).returncode == 0
-        wait_for("task stopped", lambda: ctd.tasks().get(cid) == "STOPPED")
+        wait_until("task stopped", lambda: ctd.tasks().get(cid) == "STOPPED")
         r = ctd("task", "rm", cid)
         assert r.returncode == 0, r
         wait_gone(unit)
