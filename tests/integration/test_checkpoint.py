@@ -227,3 +227,18 @@ def test_restore_refusals(crt, bundle_factory, tmp_path, change, args, message):
             "c1")
     assert r.returncode == 1 and message in r.stderr, r
     no_container_left(crt)
+
+
+def test_host_dev_null_stdio_becomes_the_containers(crt, bundle_factory):
+    """An engine's /dev/null stdin (conmon's) is reopened from the
+    container's /dev, as runc does: a file of a mount outside the
+    container is what criu cannot dump ("Can't lookup mount")."""
+    script = ("for fd in 0 1; do m=$(grep mnt_id /proc/self/fdinfo/$fd | tr -dc 0-9); "
+              "grep \"^$m \" /proc/self/mountinfo | cut -d' ' -f5; done")
+    b = bundle_factory(("sh", "-c", script))
+    r = crt("run", "-b", b.path, "c1")         # stdin: the host's /dev/null
+    assert r.returncode == 0, r
+    lines = r.stdout.split("\n")
+    assert lines[0] == "/dev", r
+    # Other streams are left as they are (stdout: a file of the test's).
+    assert lines[1] != "/dev", r
