@@ -233,6 +233,10 @@ plan_restore (const crt_restore_options *opts, const crt_spec *spec, const char 
       o->cg_root[0].val = cgroup_path;
       o->n_cg_root = 1;
     }
+  else if (o->manage_cgroups_mode == CRT_CRIU_CG_UNSET)
+    /* --cgroup-manager=disabled: no cgroup of crt's for criu to make
+     * (it would recreate the dumped one, which nothing removes). */
+    o->manage_cgroups_mode = CRT_CRIU_CG_IGNORE;
   if (crt_criu_ext_mounts (spec, bundle, o, &j->owned, err) < 0
       || inherit_stdio (j->image_fd, o, &j->owned, err) < 0
       || inherit_netns (spec, o, &j->netns_fd, err) < 0)
