@@ -250,3 +250,32 @@ def test_podman_checkpoint_restore(podman):
     # (--leave-running and exec are the crt tests' above: podman is slow
     # under TCG, and the VM budget is tight.)
     pm("rm", "-f", "-t", "0", "cr")
+
+
+def test_joined_netns_is_handed_back(crt, bundle_factory, tmp_path):
+    """A network namespace joined by path is external to the dump (criu
+    does not copy it) and the restored container is in that same one."""
+    if shutil.which("ip") is None:
+        pytest.skip("ip not installed (apt-get install iproute2)")
+    name = f"crt-criu-{os.getpid()}"
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        path = f"/run/netns/{name}"
+        b = bundle_factory(("sh", "-c", COUNTER))
+        b.config["linux"]["namespaces"] = [
+            {"type": t} for t in ("pid", "ipc", "uts", "mount")] + [
+            {"type": "network", "path": path}]
+        b.save()
+        assert crt("run", "-d", "-b", b.path, "c1").returncode == 0
+        counting(b, 3)
+        checkpoint(crt, "c1", tmp_path / "img")
+        assert crt("delete", "c1").returncode == 0
+        r = crt("restore", "-d", "-b", b.path, "--image-path", str(tmp_path / "img"), "c1",
+                timeout=120)
+        assert r.returncode == 0, r
+        pid = crt.state("c1")["pid"]
+        assert os.stat(f"/proc/{pid}/ns/net").st_ino == os.stat(path).st_ino
+        counting(b, counter(b))
+        assert crt("delete", "-f", "c1").returncode == 0
+    finally:
+        subprocess.run(["ip", "netns", "del", name])
