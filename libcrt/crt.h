@@ -155,6 +155,49 @@ int crt_container_kill (crt_context *ctx, const char *id, int sig, bool all, crt
 /* Remove a stopped (or created) container; force kills a running one first. */
 int crt_container_delete (crt_context *ctx, const char *id, bool force, crt_error **err);
 
+/* ---- checkpoint / restore (through CRIU) ---- */
+typedef struct crt_checkpoint_options
+{
+  const char *image_path;       /* default: ./checkpoint (made if missing) */
+  const char *work_path;        /* criu's log and work files; default: image_path */
+  const char *parent_path;      /* a previous pre-dump, relative to image_path */
+  const char *manage_cgroups_mode;  /* soft, full, strict, ignore; NULL: criu's (soft) */
+  bool leave_running;
+  bool tcp_established;
+  bool file_locks;
+  bool pre_dump;
+} crt_checkpoint_options;
+
+/* Dump a running container into opts->image_path; unless leave_running
+ * (or pre_dump) its processes are killed, and it is then stopped. */
+int crt_container_checkpoint (crt_context *ctx, const char *id,
+                              const crt_checkpoint_options *opts, crt_error **err);
+
+typedef struct crt_restore_options
+{
+  const char *image_path;       /* default: ./checkpoint */
+  const char *work_path;        /* default: image_path */
+  const char *bundle;           /* default: cwd */
+  const char *pid_file;
+  const char *console_socket;
+  const char *manage_cgroups_mode;
+  bool detach;
+  bool tcp_established;
+  bool file_locks;
+} crt_restore_options;
+
+/* Make container id again from its bundle and a checkpoint: state, cgroup
+ * and the processes criu restores (children of crt). In the foreground
+ * (!detach) this then waits for it as `run` does (forwarding signals,
+ * deleting it after) and stores its exit code in *exit_code. */
+int crt_container_restore (crt_context *ctx, const char *id, const crt_restore_options *opts,
+                           int *exit_code, crt_error **err);
+
+/* Whether a usable criu is installed (found in PATH, answers a VERSION
+ * request); *version as MAJOR*10000+MINOR*100+SUBLEVEL when it is. For
+ * `crt --version` and `crt features`: no kernel check is made. */
+bool crt_criu_usable (int *version);
+
 /* ---- cgroup: pause, resume, update, ps, events ---- */
 /* Freeze every process of a running container (cgroup.freeze), waiting
  * until the kernel reports it frozen; resume thaws a paused one. */

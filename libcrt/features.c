@@ -218,6 +218,13 @@ crt_features_json (void)
       crt_gen_str (g, "io.github.seccomp.libseccomp.version");
       crt_gen_str (g, v);
     }
+  /* runc's key has crt's prefix: checkpoint/restore work only with a
+   * criu that answers (no kernel check here: `criu check` is slow). */
+  if (crt_criu_usable (NULL))
+    {
+      crt_gen_str (g, "io.github.crt.checkpoint.enabled");
+      crt_gen_str (g, "true");
+    }
   yajl_gen_map_close (g);
   yajl_gen_map_close (g);
   return crt_gen_finish (g);

@@ -52,12 +52,14 @@ void cli_print_error (const crt_context *ctx, const crt_error *err);
   { "preserve-fds", 0, CLI_FLAG_UINT, &(o)->preserve_fds, "N",                                \
     "pass fds 3 to 3+N-1 on to the container" }
 
+extern const cli_command cli_checkpoint;
 extern const cli_command cli_create;
 extern const cli_command cli_delete;
 extern const cli_command cli_exec;
 extern const cli_command cli_features;
 extern const cli_command cli_kill;
 extern const cli_command cli_list;
+extern const cli_command cli_restore;
 extern const cli_command cli_run;
 extern const cli_command cli_spec;
 extern const cli_command cli_start;

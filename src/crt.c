@@ -13,6 +13,7 @@
 /* Adding a command: its file, its declaration in commands.h, one line
  * here (in alphabetical order: `crt --help` lists them as they are). */
 static const cli_command *const commands[] = {
+  &cli_checkpoint,
   &cli_create,
   &cli_delete,
   &cli_events,
@@ -22,6 +23,7 @@ static const cli_command *const commands[] = {
   &cli_list,
   &cli_pause,
   &cli_ps,
+  &cli_restore,
   &cli_resume,
   &cli_run,
   &cli_spec,
@@ -70,10 +72,11 @@ print_version (void)
   /* What this build has, in crun's words. SYSTEMD: the systemd cgroup
    * driver (libsystemd is optional at build time; without it the driver
    * is refused). SELINUX and APPARMOR: process labels and profiles are
-   * applied where the host enables the module (refused elsewhere). No
-   * CRIU (no checkpoint/restore). */
-  printf ("%cSYSTEMD +SELINUX +APPARMOR +CAP +SECCOMP +EBPF +YAJL\n",
-          crt_systemd_built_in () ? '+' : '-');
+   * applied where the host enables the module (refused elsewhere).
+   * CRIU: checkpoint/restore, when a criu answers its version (not
+   * whether the kernel lets it work: that is `criu check`). */
+  printf ("%cSYSTEMD +SELINUX +APPARMOR +CAP +SECCOMP +EBPF +YAJL %cCRIU\n",
+          crt_systemd_built_in () ? '+' : '-', crt_criu_usable (NULL) ? '+' : '-');
   if (sv != NULL)
     printf ("libseccomp: %u.%u.%u\n", sv->major, sv->minor, sv->micro);
 }

@@ -94,4 +94,21 @@ int crt_kill_and_wait (const crt_state_record *rec, int sig, crt_error **err);
 /* Remove a stopped container's state (and, later, its cgroup). */
 int crt_destroy (crt_context *ctx, const char *id, int dirfd, crt_error **err);
 
+/* Pieces of create that restore uses too (create.c). */
+/* config_path (NULL: <bundle>/config.json) read, parsed and validated. */
+int crt_load_config (const char *config_path, const char *bundle, char **text, crt_spec **spec,
+                     crt_error **err);
+/* root.path, resolved against the bundle: an existing directory. */
+int crt_resolve_rootfs (const char *bundle, const crt_spec *spec, char **rootfs,
+                        crt_error **err);
+/* The state record of a container whose init is pid (0: none yet). */
+void crt_fill_record (crt_state_record *rec, const char *id, const crt_spec *spec,
+                      const char *bundle, const char *rootfs, pid_t pid, const char *cgroup_path);
+/* The container's cgroup (none with --cgroup-manager=disabled: *made
+ * stays NULL), named first in a state record in dirfd so that `delete`
+ * finds it whatever happens next, with linux.resources applied. */
+int crt_make_cgroup (crt_context *ctx, const crt_spec *spec, const char *id, const char *bundle,
+                     const char *rootfs, int dirfd, char **made, int *cgroup_fd, crt_error **err);
+int crt_write_pid_file (const char *path, pid_t pid, crt_error **err);
+
 #endif

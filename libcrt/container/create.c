@@ -74,8 +74,8 @@ check_supported (const crt_spec *spec, const crt_create_options *opts, bool fore
   return 0;
 }
 
-static int
-resolve_rootfs (const char *bundle, const crt_spec *spec, char **rootfs, crt_error **err)
+int
+crt_resolve_rootfs (const char *bundle, const crt_spec *spec, char **rootfs, crt_error **err)
 {
   cleanup_free char *joined = spec->root->path[0] == '/'
                                   ? crt_xstrdup (spec->root->path)
@@ -91,12 +91,12 @@ resolve_rootfs (const char *bundle, const crt_spec *spec, char **rootfs, crt_err
   return 0;
 }
 
-static int
-load_config (const crt_create_options *opts, const char *bundle, char **text, crt_spec **spec,
+int
+crt_load_config (const char *config_path, const char *bundle, char **text, crt_spec **spec,
              crt_error **err)
 {
-  cleanup_free char *path = opts->config_path ? crt_xstrdup (opts->config_path)
-                                              : crt_fmt ("%s/config.json", bundle);
+  cleanup_free char *path = config_path ? crt_xstrdup (config_path)
+                                         : crt_fmt ("%s/config.json", bundle);
   if (crt_spec_read (path, "config.json", text, spec, err) < 0)
     return -1;
   return crt_spec_validate (*spec, err);
@@ -203,8 +203,8 @@ parent_setup (const crt_ns_plan *plan, const setup_peer *p, crt_error **err)
     }
 }
 
-static void
-fill_record (crt_state_record *rec, const char *id, const crt_spec *spec, const char *bundle,
+void
+crt_fill_record (crt_state_record *rec, const char *id, const crt_spec *spec, const char *bundle,
              const char *rootfs, pid_t pid, const char *cgroup_path)
 {
   rec->oci_version = crt_xstrdup (spec->oci_version);
@@ -260,9 +260,9 @@ undo_launch (launch_undo *u)
     }
 }
 
-static int
-make_cgroup (crt_context *ctx, const crt_spec *spec, const char *id, const char *bundle,
-             const char *rootfs, launch_undo *u, int *cgroup_fd, crt_error **err)
+int
+crt_make_cgroup (crt_context *ctx, const crt_spec *spec, const char *id, const char *bundle,
+                 const char *rootfs, int dirfd, char **made, int *cgroup_fd, crt_error **err)
 {
   cleanup_free char *path = NULL;
 
@@ -275,13 +275,13 @@ make_cgroup (crt_context *ctx, const crt_spec *spec, const char *id, const char 
    * finds and removes. */
   {
     cleanup_state_record crt_state_record rec = { 0 };
-    fill_record (&rec, id, spec, bundle, rootfs, 0, path);
-    if (crt_state_write (u->dirfd, &rec, err) < 0)
+    crt_fill_record (&rec, id, spec, bundle, rootfs, 0, path);
+    if (crt_state_write (dirfd, &rec, err) < 0)
       return -1;
   }
   if (crt_cgroup_create (path, cgroup_fd, err) < 0)
     return -1;
-  u->cgroup_path = crt_steal_ptr (&path);
+  *made = crt_steal_ptr (&path);
   /* Even without linux.resources: the device program (deny all but the
    * default devices) is installed, as runc does. */
   if (crt_cgroup_apply_resources (*cgroup_fd, spec->linux_ ? spec->linux_->resources : NULL,
@@ -399,8 +399,8 @@ explain_silent_init (int pidfd, crt_error **err)
                    si.si_status, strsignal (si.si_status));
 }
 
-static int
-write_pid_file (const char *path, pid_t pid, crt_error **err)
+int
+crt_write_pid_file (const char *path, pid_t pid, crt_error **err)
 {
   char buf[32];
   int n = snprintf (buf, sizeof (buf), "%d", (int) pid);
@@ -436,8 +436,8 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
     return crt_error_errno (err, "bundle `%s`", opts->bundle ? opts->bundle : ".");
   if (stat (bundle, &bundle_st) < 0 || !S_ISDIR (bundle_st.st_mode))
     return crt_error_set (err, ENOTDIR, "bundle `%s`", opts->bundle ? opts->bundle : ".");
-  if (load_config (opts, bundle, &config_text, &spec, err) < 0
-      || check_supported (spec, opts, foreground, err) < 0 || resolve_rootfs (bundle, spec, &rootfs, err) < 0)
+  if (crt_load_config (opts->config_path, bundle, &config_text, &spec, err) < 0
+      || check_supported (spec, opts, foreground, err) < 0 || crt_resolve_rootfs (bundle, spec, &rootfs, err) < 0)
     return -1;
   /* A bad profile fails here, naming its JSON path, before anything
    * exists; the init only loads the compiled program. */
@@ -464,7 +464,7 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
   state_dir = crt_state_dir_path (ctx, id);
   if (crt_write_file_at (dirfd, CRT_CONFIG_COPY, config_text, strlen (config_text), 0600, err) < 0
       || crt_notify_prepare (spec, dirfd, state_dir, &notify_host, err) < 0
-      || make_cgroup (ctx, spec, id, bundle, rootfs, &undo, &cgroup_fd, err) < 0)
+      || crt_make_cgroup (ctx, spec, id, bundle, rootfs, dirfd, &undo.cgroup_path, &cgroup_fd, err) < 0)
     goto fail;
   /* Made here, before the clone, so the init holds it whatever user it
    * becomes and wherever its root is. */
@@ -552,11 +552,11 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
     /* Once in its cgroup: not crt's affinity but all its cpuset allows. */
     crt_cpu_affinity_reset (pid);
   }
-  fill_record (&out->rec, id, spec, bundle, rootfs, pid,
+  crt_fill_record (&out->rec, id, spec, bundle, rootfs, pid,
                undo.cgroup_path ? undo.cgroup_path : scope_cgroup);
   out->rec.notify_socket = crt_steal_ptr (&notify_host);
   if (crt_state_write (dirfd, &out->rec, err) < 0
-      || (opts->pid_file && write_pid_file (opts->pid_file, pid, err) < 0)
+      || (opts->pid_file && crt_write_pid_file (opts->pid_file, pid, err) < 0)
       || crt_sync_send (sync_parent, CRT_SYNC_DETACH, err) < 0)
     {
       crt_state_record_clear (&out->rec);

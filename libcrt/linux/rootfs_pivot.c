@@ -159,6 +159,36 @@ readonly_path (int rootfd, const char *path, crt_error **err)
   return 0;
 }
 
+/* Standard streams that are the host's /dev/null (an engine's stdin)
+ * become the container's own /dev/null, as runc does: an open file of a
+ * mount outside the container is what criu cannot checkpoint. A
+ * container without a null device keeps what it has. */
+static int
+reopen_dev_null_stdio (crt_error **err)
+{
+  cleanup_close int rootfd = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  cleanup_close int null = -1;
+  struct stat nst, st;
+
+  if (rootfd < 0)
+    return crt_error_errno (err, "open `/`");
+  null = crt_path_open (rootfd, "/dev/null", O_RDWR | O_NOCTTY, 0);
+  if (null < 0 || fstat (null, &nst) < 0 || !S_ISCHR (nst.st_mode)
+      || nst.st_rdev != makedev (1, 3))
+    return 0;
+  for (int fd = 0; fd < 3; fd++)
+    if (fstat (fd, &st) == 0 && S_ISCHR (st.st_mode) && st.st_rdev == nst.st_rdev)
+      {
+        /* The same access mode as the stream had. */
+        int flags = fcntl (fd, F_GETFL);
+        cleanup_close int mine = crt_path_open (rootfd, "/dev/null",
+                                                (flags & O_ACCMODE) | O_NOCTTY, 0);
+        if (mine < 0 || dup3 (mine, fd, 0) < 0)
+          return crt_error_errno (err, "reopen /dev/null as fd %d", fd);
+      }
+  return 0;
+}
+
 int
 crt_rootfs_pivot (const crt_spec *spec, const crt_rootfs_options *opts, crt_error **err)
 {
@@ -187,7 +217,7 @@ crt_rootfs_pivot (const crt_spec *spec, const crt_rootfs_options *opts, crt_erro
   if ((propagation & ~MS_REC) != MS_PRIVATE && (propagation & ~MS_REC) != MS_SLAVE
       && mount (NULL, "/", NULL, propagation, NULL) < 0)
     return crt_error_errno (err, "set the propagation of the rootfs");
-  return 0;
+  return reopen_dev_null_stdio (err);
 }
 
 int

@@ -32,6 +32,7 @@ HARNESSES = {
     "seccomp": "json.dict",
     "mount_opts": "mount_opts.dict",
     "parse": "parse.dict",
+    "criu_resp": "criu_resp.dict",
 }
 
 # What ASan, LSan, UBSan and libFuzzer print when they find something.
