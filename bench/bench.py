@@ -207,7 +207,7 @@ def make_runtimes(args, work):
     if crun:
         rts += [RT("crun-off", "crun", crun, ["--cgroup-manager=disabled"], "off"),
                 RT("crun-on", "crun", crun, ["--cgroup-manager=cgroupfs"], "on")]
-    if runc:
+    if runc and args.runc:
         # runc has no way to run without cgroups: the same runc serves as
         # the "cgroups on" column of both tables.
         rts.append(RT("runc", "runc", runc, [], "on", "cgroups on: runc cannot turn them off"))
@@ -906,6 +906,7 @@ def main():
     ap.add_argument("--no-scale", action="store_true")
     ap.add_argument("--no-strace", action="store_true")
     ap.add_argument("--no-seccomp", dest="seccomp", action="store_false")
+    ap.add_argument("--no-runc", dest="runc", action="store_false")
     ap.add_argument("--seed", type=int, default=12)
     ap.add_argument("--info", default="")
     ap.add_argument("crt")

@@ -2,7 +2,7 @@
 # crt benchmark: every lifecycle path of crt, crun and runc, interleaved.
 #
 # Usage: bench/run.sh [-n N] [-w FILE] [--scale] [--no-scale] [--no-strace]
-#                     [--no-seccomp] [--seed S] [CRT_BINARY]     (as root)
+#                     [--no-seccomp] [--no-runc] [--seed S] [CRT_BINARY]     (as root)
 #   -n N          iterations of the main loop (default 100)
 #   -w FILE       also write the report as markdown (e.g. bench/RESULTS.md)
 #   --scale       the big scale counts: list/state with 1, 100 and 1,000
@@ -10,6 +10,7 @@
 #                 100; 20; 100, so a default run stays under ~3 minutes)
 #   --no-scale, --no-strace   skip those parts
 #   --no-seccomp  bundle without the small seccomp filter
+#   --no-runc     leave runc out (a quicker loop when comparing crt and crun)
 #   CRT_BINARY    default: build/src/crt
 #
 # What it measures (the driver is bench/bench.py; every command is started
@@ -49,8 +50,8 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	-n | --seed) args+=("$1" "$2"); shift ;;
 	-w) args+=(-w "$(realpath -m "$2")"); shift ;;
-	--scale | --no-scale | --no-strace | --no-seccomp) args+=("$1") ;;
-	-h | --help) sed -n '2,42p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--scale | --no-scale | --no-strace | --no-seccomp | --no-runc) args+=("$1") ;;
+	-h | --help) sed -n '2,43p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "bench: unknown option $1 (-h for help)" >&2; exit 2 ;;
 	*) crt=$1 ;;
 	esac

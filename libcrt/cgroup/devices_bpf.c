@@ -23,15 +23,23 @@
 /* dst = *(u32 *) (src + off) */
 #define LDX_W(dst, src, off) INSN (BPF_LDX | BPF_MEM | BPF_W, dst, src, off, 0)
 #define ALU32_IMM(op, dst, imm) INSN (BPF_ALU | (op) | BPF_K, dst, 0, 0, imm)
-#define MOV32_REG(dst, src) INSN (BPF_ALU | BPF_MOV | BPF_X, dst, src, 0, 0)
 #define MOV64_IMM(dst, imm) INSN (BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm)
 /* 32-bit compares: majors and minors are u32 and imm is a signed s32. */
 #define JMP32_IMM(op, dst, imm, off) INSN (BPF_JMP32 | (op) | BPF_K, dst, 0, off, imm)
 #define JA(off) INSN (BPF_JMP | BPF_JA, 0, 0, off, 0)
 #define EXIT() INSN (BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
 
-/* Registers: R1 the context, then what the program reads from it. */
-enum { R0 = 0, R1 = 1, R_TYPE = 2, R_ACCESS = 3, R_MAJOR = 4, R_MINOR = 5, R_TMP = 6 };
+/* Registers: R0 the verdict, R1 the context, R_TMP the one field being
+ * compared. Every compare reads its field from the context afresh: a
+ * register that kept a value known on some paths (the one they matched)
+ * would make the verifier's states differ where the paths join, and it
+ * would walk every combination of rules of the three access bits (a
+ * quarter of crt run's CPU time with cgroups on). With R_TMP dead at
+ * every join, the paths are pruned there. */
+enum { R0 = 0, R1 = 1, R_TMP = 2 };
+
+/* struct bpf_cgroup_dev_ctx: access_type (access << 16 | type), major, minor */
+enum { CTX_ACCESS_TYPE = 0, CTX_MAJOR = 4, CTX_MINOR = 8 };
 
 #define WILDCARD (-1)
 
@@ -138,7 +146,8 @@ emit_bit (program *p, const dev_rule *rules, size_t n, int bit, crt_error **err)
   size_t n_done = 0;
   bool decided = false;
 
-  emit (p, MOV32_REG (R_TMP, R_ACCESS));
+  emit (p, LDX_W (R_TMP, R1, CTX_ACCESS_TYPE));
+  emit (p, ALU32_IMM (BPF_RSH, R_TMP, 16));
   emit (p, ALU32_IMM (BPF_AND, R_TMP, bit));
   to_done[n_done++] = emit (p, JMP32_IMM (BPF_JEQ, R_TMP, 0, 0));
   for (size_t i = n; i-- > 0 && !decided;)
@@ -150,11 +159,21 @@ emit_bit (program *p, const dev_rule *rules, size_t n, int bit, crt_error **err)
       if (!(r->access & bit))
         continue;
       if (r->type != 0)
-        to_next[n_next++] = emit (p, JMP32_IMM (BPF_JNE, R_TYPE, r->type, 0));
+        {
+          emit (p, LDX_W (R_TMP, R1, CTX_ACCESS_TYPE));
+          emit (p, ALU32_IMM (BPF_AND, R_TMP, 0xffff));
+          to_next[n_next++] = emit (p, JMP32_IMM (BPF_JNE, R_TMP, r->type, 0));
+        }
       if (r->major != WILDCARD)
-        to_next[n_next++] = emit (p, JMP32_IMM (BPF_JNE, R_MAJOR, (int32_t) (uint32_t) r->major, 0));
+        {
+          emit (p, LDX_W (R_TMP, R1, CTX_MAJOR));
+          to_next[n_next++] = emit (p, JMP32_IMM (BPF_JNE, R_TMP, (int32_t) (uint32_t) r->major, 0));
+        }
       if (r->minor != WILDCARD)
-        to_next[n_next++] = emit (p, JMP32_IMM (BPF_JNE, R_MINOR, (int32_t) (uint32_t) r->minor, 0));
+        {
+          emit (p, LDX_W (R_TMP, R1, CTX_MINOR));
+          to_next[n_next++] = emit (p, JMP32_IMM (BPF_JNE, R_TMP, (int32_t) (uint32_t) r->minor, 0));
+        }
       /* A rule for every device ends the walk: earlier rules never count. */
       decided = n_next == 0;
       if (r->allow && !decided)
@@ -184,13 +203,6 @@ build (const dev_rule *rules, size_t n, program *p, crt_error **err)
 {
   static const int bits[] = { BPF_DEVCG_ACC_MKNOD, BPF_DEVCG_ACC_READ, BPF_DEVCG_ACC_WRITE };
 
-  /* struct bpf_cgroup_dev_ctx: access_type = access << 16 | type, major, minor */
-  emit (p, LDX_W (R_TYPE, R1, 0));
-  emit (p, ALU32_IMM (BPF_AND, R_TYPE, 0xffff));
-  emit (p, LDX_W (R_ACCESS, R1, 0));
-  emit (p, ALU32_IMM (BPF_RSH, R_ACCESS, 16));
-  emit (p, LDX_W (R_MAJOR, R1, 4));
-  emit (p, LDX_W (R_MINOR, R1, 8));
   for (size_t b = 0; b < CRT_ARRAY_SIZE (bits); b++)
     if (emit_bit (p, rules, n, bits[b], err) < 0)
       return -1;

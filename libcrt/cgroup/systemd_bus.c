@@ -1,7 +1,8 @@
 /* The systemd driver's side of D-Bus: StartTransientUnit for the scope,
  * StopUnit, SetUnitProperties, each waiting for systemd's job to finish
- * (the JobRemoved signal). With sd-bus from libsystemd; without it every
- * call is refused, naming what the build lacks. */
+ * (the JobRemoved signal). With sd-bus from libsystemd, loaded on the
+ * first open (systemd_lib.c); in a build without it every call is
+ * refused, naming what the build lacks. */
 #include "config.h"
 #include "systemd.h"
 #include "../crt.h"
@@ -14,12 +15,16 @@
 #include <time.h>
 
 #ifdef HAVE_LIBSYSTEMD
-#include <systemd/sd-bus.h>
+#include "systemd_lib.h"
 
 #define SD_DEST "org.freedesktop.systemd1"
 #define SD_PATH "/org/freedesktop/systemd1"
 #define SD_MANAGER "org.freedesktop.systemd1.Manager"
 #define JOB_TIMEOUT_USEC (30ULL * 1000 * 1000)
+
+/* libsystemd's functions, loaded by the first crt_sd_bus_open; every
+ * other function here runs on a bus it opened. */
+static const crt_sd_api *sd;
 
 struct crt_sd_bus
 {
@@ -61,7 +66,7 @@ on_job_removed (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
   const char *path, *unit, *result;
   uint32_t id;
 
-  if (sd_bus_message_read (m, "uoss", &id, &path, &unit, &result) < 0)
+  if (sd->sd_bus_message_read (m, "uoss", &id, &path, &unit, &result) < 0)
     return 0;
   if (b->job && strcmp (path, b->job) == 0 && b->result == NULL)
     b->result = crt_xstrdup (result);
@@ -77,20 +82,25 @@ crt_sd_bus_open (crt_sd_bus **out, crt_error **err)
   int r;
 
   *out = NULL;
-  r = sd_bus_open_system (&b->bus);
+  if (crt_sd_api_load (&sd, err) < 0)
+    {
+      free (b);
+      return -1;
+    }
+  r = sd->sd_bus_open_system (&b->bus);
   if (r < 0)
     {
       free (b);
       return unreachable (err, strerror (-r));
     }
   /* The first call tells whether anyone (and systemd) is there. */
-  r = sd_bus_get_property_string (b->bus, SD_DEST, SD_PATH, SD_MANAGER, "Version", &e, &version);
+  r = sd->sd_bus_get_property_string (b->bus, SD_DEST, SD_PATH, SD_MANAGER, "Version", &e, &version);
   if (r < 0)
     {
-      cleanup_free char *why = crt_xstrdup (sd_bus_error_is_set (&e) ? e.message : strerror (-r));
-      bool no_systemd = sd_bus_error_has_name (&e, SD_BUS_ERROR_SERVICE_UNKNOWN)
-                        || sd_bus_error_has_name (&e, SD_BUS_ERROR_NAME_HAS_NO_OWNER);
-      sd_bus_error_free (&e);
+      cleanup_free char *why = crt_xstrdup (sd->sd_bus_error_is_set (&e) ? e.message : strerror (-r));
+      bool no_systemd = sd->sd_bus_error_has_name (&e, SD_BUS_ERROR_SERVICE_UNKNOWN)
+                        || sd->sd_bus_error_has_name (&e, SD_BUS_ERROR_NAME_HAS_NO_OWNER);
+      sd->sd_bus_error_free (&e);
       crt_sd_bus_close (b);
       if (no_systemd)
         return crt_error_set (err, 0,
@@ -101,7 +111,7 @@ crt_sd_bus_open (crt_sd_bus **out, crt_error **err)
     }
   /* "252.39-1~deb12u2", "v245.4-1.fc32": the leading number. */
   b->version = (unsigned) strtoul (version + (version[0] == 'v'), NULL, 10);
-  r = sd_bus_match_signal (b->bus, NULL, SD_DEST, SD_PATH, SD_MANAGER, "JobRemoved",
+  r = sd->sd_bus_match_signal (b->bus, NULL, SD_DEST, SD_PATH, SD_MANAGER, "JobRemoved",
                            on_job_removed, b);
   if (r < 0)
     {
@@ -109,7 +119,7 @@ crt_sd_bus_open (crt_sd_bus **out, crt_error **err)
       return crt_error_set (err, -r, "--systemd-cgroup: watch systemd's jobs");
     }
   /* systemd sends job signals to subscribed clients. */
-  sd_bus_call_method (b->bus, SD_DEST, SD_PATH, SD_MANAGER, "Subscribe", NULL, NULL, "");
+  sd->sd_bus_call_method (b->bus, SD_DEST, SD_PATH, SD_MANAGER, "Subscribe", NULL, NULL, "");
   *out = b;
   return 0;
 }
@@ -119,7 +129,7 @@ crt_sd_bus_close (crt_sd_bus *b)
 {
   if (b == NULL)
     return;
-  sd_bus_flush_close_unref (b->bus);
+  sd->sd_bus_flush_close_unref (b->bus);
   free (b->result);
   free (b);
 }
@@ -129,31 +139,31 @@ append_prop (sd_bus_message *m, const crt_sd_prop *p)
 {
   int r;
 
-  if ((r = sd_bus_message_open_container (m, 'r', "sv")) < 0
-      || (r = sd_bus_message_append (m, "s", p->name)) < 0
-      || (r = sd_bus_message_open_container (m, 'v', p->sig)) < 0)
+  if ((r = sd->sd_bus_message_open_container (m, 'r', "sv")) < 0
+      || (r = sd->sd_bus_message_append (m, "s", p->name)) < 0
+      || (r = sd->sd_bus_message_open_container (m, 'v', p->sig)) < 0)
     return r;
   if (strcmp (p->sig, "ay") == 0)
-    r = sd_bus_message_append_array (m, 'y', p->bytes, p->n_bytes);
+    r = sd->sd_bus_message_append_array (m, 'y', p->bytes, p->n_bytes);
   else if (strcmp (p->sig, "au") == 0)
-    r = sd_bus_message_append (m, "au", 1, (uint32_t) p->u64);
+    r = sd->sd_bus_message_append (m, "au", 1, (uint32_t) p->u64);
   else
     switch (p->sig[0])
       {
-      case 't': r = sd_bus_message_append (m, "t", p->u64); break;
-      case 'x': r = sd_bus_message_append (m, "x", p->i64); break;
-      case 'u': r = sd_bus_message_append (m, "u", (uint32_t) p->u64); break;
-      case 'i': r = sd_bus_message_append (m, "i", (int32_t) p->i64); break;
+      case 't': r = sd->sd_bus_message_append (m, "t", p->u64); break;
+      case 'x': r = sd->sd_bus_message_append (m, "x", p->i64); break;
+      case 'u': r = sd->sd_bus_message_append (m, "u", (uint32_t) p->u64); break;
+      case 'i': r = sd->sd_bus_message_append (m, "i", (int32_t) p->i64); break;
       case 'q': case 'n': case 'y': case 'b':
-        r = sd_bus_message_append (m, p->sig, (int) p->i64);
+        r = sd->sd_bus_message_append (m, p->sig, (int) p->i64);
         break;
-      case 'd': r = sd_bus_message_append (m, "d", p->dbl); break;
-      case 's': r = sd_bus_message_append (m, "s", p->str); break;
+      case 'd': r = sd->sd_bus_message_append (m, "d", p->dbl); break;
+      case 's': r = sd->sd_bus_message_append (m, "s", p->str); break;
       default: r = -EINVAL;
       }
-  if (r < 0 || (r = sd_bus_message_close_container (m)) < 0)
+  if (r < 0 || (r = sd->sd_bus_message_close_container (m)) < 0)
     return r;
-  return sd_bus_message_close_container (m);
+  return sd->sd_bus_message_close_container (m);
 }
 
 static int
@@ -188,7 +198,7 @@ wait_job (crt_sd_bus *b, const char *job, const char *what, crt_error **err)
   while (b->result == NULL)
     {
       uint64_t t;
-      r = sd_bus_process (b->bus, NULL);
+      r = sd->sd_bus_process (b->bus, NULL);
       if (r < 0)
         {
           b->job = NULL;
@@ -204,7 +214,7 @@ wait_job (crt_sd_bus *b, const char *job, const char *what, crt_error **err)
           return crt_error_set (err, ETIMEDOUT, "--systemd-cgroup: %s: no answer from systemd",
                                 what);
         }
-      r = sd_bus_wait (b->bus, deadline - t);
+      r = sd->sd_bus_wait (b->bus, deadline - t);
       if (r < 0 && r != -EINTR)
         {
           b->job = NULL;
@@ -218,7 +228,7 @@ wait_job (crt_sd_bus *b, const char *job, const char *what, crt_error **err)
 static void
 reset_failed (crt_sd_bus *b, const char *unit)
 {
-  sd_bus_call_method (b->bus, SD_DEST, SD_PATH, SD_MANAGER, "ResetFailedUnit", NULL, NULL, "s",
+  sd->sd_bus_call_method (b->bus, SD_DEST, SD_PATH, SD_MANAGER, "ResetFailedUnit", NULL, NULL, "s",
                       unit);
 }
 
@@ -226,8 +236,8 @@ static int
 call_failed (crt_error **err, int r, sd_bus_error *e, const char *what)
 {
   crt_error_set (err, 0, "--systemd-cgroup: %s: %s", what,
-                 sd_bus_error_is_set (e) ? e->message : strerror (-r));
-  sd_bus_error_free (e);
+                 sd->sd_bus_error_is_set (e) ? e->message : strerror (-r));
+  sd->sd_bus_error_free (e);
   return -1;
 }
 
@@ -244,14 +254,14 @@ crt_sd_start_scope (crt_sd_bus *b, const crt_sd_unit *u, const char *description
       const char *path;
       int r;
 
-      r = sd_bus_message_new_method_call (b->bus, &m, SD_DEST, SD_PATH, SD_MANAGER,
+      r = sd->sd_bus_message_new_method_call (b->bus, &m, SD_DEST, SD_PATH, SD_MANAGER,
                                           "StartTransientUnit");
       if (r >= 0)
-        r = sd_bus_message_append (m, "ss", u->unit, "replace");
+        r = sd->sd_bus_message_append (m, "ss", u->unit, "replace");
       if (r >= 0)
-        r = sd_bus_message_open_container (m, 'a', "(sv)");
+        r = sd->sd_bus_message_open_container (m, 'a', "(sv)");
       if (r >= 0)
-        r = sd_bus_message_append (
+        r = sd->sd_bus_message_append (
             m, "(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)", "Description", "s", description, "Slice",
             "s", u->slice, "Delegate", "b", 1, "PIDs", "au", 1, (uint32_t) pid,
             "MemoryAccounting", "b", 1, "CPUAccounting", "b", 1, "IOAccounting", "b", 1,
@@ -259,31 +269,31 @@ crt_sd_start_scope (crt_sd_bus *b, const crt_sd_unit *u, const char *description
       if (r >= 0)
         r = append_props (b, m, props);
       if (r >= 0)
-        r = sd_bus_message_close_container (m);
+        r = sd->sd_bus_message_close_container (m);
       if (r >= 0)
-        r = sd_bus_message_append (m, "a(sa(sv))", 0);
+        r = sd->sd_bus_message_append (m, "a(sa(sv))", 0);
       if (r < 0)
         {
-          sd_bus_message_unref (m);
+          sd->sd_bus_message_unref (m);
           return crt_error_set (err, -r, "--systemd-cgroup: %s: build the request", what);
         }
-      r = sd_bus_call (b->bus, m, 0, &e, &reply);
-      sd_bus_message_unref (m);
+      r = sd->sd_bus_call (b->bus, m, 0, &e, &reply);
+      sd->sd_bus_message_unref (m);
       if (r < 0)
         {
           /* A failed unit of that name stays until reset: once. */
-          if (attempt == 0 && sd_bus_error_has_name (&e, "org.freedesktop.systemd1.UnitExists"))
+          if (attempt == 0 && sd->sd_bus_error_has_name (&e, "org.freedesktop.systemd1.UnitExists"))
             {
-              sd_bus_error_free (&e);
+              sd->sd_bus_error_free (&e);
               reset_failed (b, u->unit);
               continue;
             }
           return call_failed (err, r, &e, what);
         }
-      r = sd_bus_message_read (reply, "o", &path);
+      r = sd->sd_bus_message_read (reply, "o", &path);
       if (r >= 0)
         job = crt_xstrdup (path);
-      sd_bus_message_unref (reply);
+      sd->sd_bus_message_unref (reply);
       if (r < 0)
         return crt_error_set (err, -r, "--systemd-cgroup: %s: bad reply", what);
       if (wait_job (b, job, what, err) < 0)
@@ -306,11 +316,11 @@ unit_exists (crt_sd_bus *b, const char *unit)
 {
   sd_bus_error e = SD_BUS_ERROR_NULL;
   sd_bus_message *reply = NULL;
-  int r = sd_bus_call_method (b->bus, SD_DEST, SD_PATH, SD_MANAGER, "GetUnit", &e, &reply, "s",
+  int r = sd->sd_bus_call_method (b->bus, SD_DEST, SD_PATH, SD_MANAGER, "GetUnit", &e, &reply, "s",
                               unit);
-  bool gone = r < 0 && sd_bus_error_has_name (&e, "org.freedesktop.systemd1.NoSuchUnit");
-  sd_bus_error_free (&e);
-  sd_bus_message_unref (reply);
+  bool gone = r < 0 && sd->sd_bus_error_has_name (&e, "org.freedesktop.systemd1.NoSuchUnit");
+  sd->sd_bus_error_free (&e);
+  sd->sd_bus_message_unref (reply);
   return !gone;
 }
 
@@ -326,22 +336,22 @@ crt_sd_stop_unit (crt_sd_bus *b, const char *unit, crt_error **err)
 
   /* Stopping a scope with processes is SIGTERM and a wait (90 s by
    * default): they get SIGKILL first, as a container without systemd. */
-  sd_bus_call_method (b->bus, SD_DEST, SD_PATH, SD_MANAGER, "KillUnit", NULL, NULL, "ssi", unit,
+  sd->sd_bus_call_method (b->bus, SD_DEST, SD_PATH, SD_MANAGER, "KillUnit", NULL, NULL, "ssi", unit,
                       "all", (int32_t) SIGKILL);
-  r = sd_bus_call_method (b->bus, SD_DEST, SD_PATH, SD_MANAGER, "StopUnit", &e, &reply, "ss",
+  r = sd->sd_bus_call_method (b->bus, SD_DEST, SD_PATH, SD_MANAGER, "StopUnit", &e, &reply, "ss",
                           unit, "replace");
   if (r < 0)
     {
-      if (!sd_bus_error_has_name (&e, "org.freedesktop.systemd1.NoSuchUnit"))
+      if (!sd->sd_bus_error_has_name (&e, "org.freedesktop.systemd1.NoSuchUnit"))
         return call_failed (err, r, &e, what);
-      sd_bus_error_free (&e);
+      sd->sd_bus_error_free (&e);
     }
   else
     {
-      r = sd_bus_message_read (reply, "o", &path);
+      r = sd->sd_bus_message_read (reply, "o", &path);
       if (r >= 0)
         job = crt_xstrdup (path);
-      sd_bus_message_unref (reply);
+      sd->sd_bus_message_unref (reply);
       if (job && wait_job (b, job, what, err) < 0)
         return -1;
     }
@@ -367,24 +377,24 @@ crt_sd_set_properties (crt_sd_bus *b, const char *unit, const crt_sd_props *prop
 
   if (props == NULL || props->n == 0)
     return 0;
-  r = sd_bus_message_new_method_call (b->bus, &m, SD_DEST, SD_PATH, SD_MANAGER,
+  r = sd->sd_bus_message_new_method_call (b->bus, &m, SD_DEST, SD_PATH, SD_MANAGER,
                                       "SetUnitProperties");
   if (r >= 0)
-    r = sd_bus_message_append (m, "sb", unit, 1);
+    r = sd->sd_bus_message_append (m, "sb", unit, 1);
   if (r >= 0)
-    r = sd_bus_message_open_container (m, 'a', "(sv)");
+    r = sd->sd_bus_message_open_container (m, 'a', "(sv)");
   if (r >= 0)
     r = append_props (b, m, props);
   if (r >= 0)
-    r = sd_bus_message_close_container (m);
+    r = sd->sd_bus_message_close_container (m);
   if (r < 0)
     {
-      sd_bus_message_unref (m);
+      sd->sd_bus_message_unref (m);
       return crt_error_set (err, -r, "--systemd-cgroup: set properties of `%s`", unit);
     }
-  r = sd_bus_call (b->bus, m, 0, &e, &reply);
-  sd_bus_message_unref (m);
-  sd_bus_message_unref (reply);
+  r = sd->sd_bus_call (b->bus, m, 0, &e, &reply);
+  sd->sd_bus_message_unref (m);
+  sd->sd_bus_message_unref (reply);
   if (r < 0)
     {
       cleanup_free char *what = crt_fmt ("set properties of `%s`", unit);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/prctl.h>
 
 /* Capabilities the running kernel knows: numbers below this. libcap
  * probes the kernel once, which also works before /proc is mounted. */
@@ -115,10 +116,29 @@ crt_caps_resolve (const crt_capabilities *caps, crt_cap_sets *out, crt_error **e
   return 0;
 }
 
+/* Whether CAP_SETPCAP is in our effective set: then dropping a
+ * capability that is gone already succeeds too. */
+static bool
+have_setpcap (void)
+{
+  cap_t caps = cap_get_proc ();
+  cap_flag_value_t v = CAP_CLEAR;
+
+  if (caps != NULL)
+    {
+      cap_get_flag (caps, CAP_SETPCAP, CAP_EFFECTIVE, &v);
+      cap_free (caps);
+    }
+  return v == CAP_SET;
+}
+
 int
 crt_caps_drop_bounding (const crt_cap_sets *sets, crt_error **err)
 {
   int count = kernel_cap_count ();
+  /* With CAP_SETPCAP (the usual root init) each drop is one prctl; a
+   * read before each would double them. */
+  bool check_first = !have_setpcap ();
 
   for (int v = 0; v < count; v++)
     {
@@ -128,7 +148,7 @@ crt_caps_drop_bounding (const crt_cap_sets *sets, crt_error **err)
         continue;
       /* Already gone (e.g. `crt exec` into a container): dropping again
        * would needlessly require CAP_SETPCAP. */
-      if (cap_get_bound (v) == 0)
+      if (check_first && cap_get_bound (v) == 0)
         continue;
       if (cap_drop_bound (v) < 0)
         return crt_error_errno (err, "drop %s from the bounding set",
@@ -178,7 +198,10 @@ crt_caps_apply (const crt_cap_sets *sets, crt_error **err)
 
   /* The ambient set is what survives execve for a non-root user; start it
    * empty so it holds exactly what was asked. */
-  if (cap_reset_ambient () < 0)
+  /* One prctl (libcap's cap_reset_ambient reads every capability first).
+   * A kernel without ambient capabilities (before 4.3) has none to clear. */
+  if (prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0
+      && !(errno == EINVAL && sets->ambient == 0))
     return crt_error_errno (err, "clear the ambient capability set");
   for (int v = 0; v < count; v++)
     {

@@ -132,8 +132,11 @@ crt_rootfs_mount_all (const crt_spec *spec, const crt_rootfs_options *opts, crt_
     goto mounts;
   if (mount (NULL, "/", NULL, propagation, NULL) < 0)
     return crt_error_errno (err, "set the propagation of `/`");
-  /* A slave rootfs must keep its master, to receive the host's mounts. */
-  if ((propagation & ~MS_REC) != MS_SLAVE && make_parent_private (opts->rootfs, err) < 0)
+  /* A slave rootfs must keep its master, to receive the host's mounts.
+   * After a recursive private `/` (the default) the parent is private
+   * already: no need to look it up in mountinfo. */
+  if ((propagation & ~MS_REC) != MS_SLAVE && propagation != (MS_PRIVATE | MS_REC)
+      && make_parent_private (opts->rootfs, err) < 0)
     return -1;
   /* The rootfs must be a mount point of its own for pivot_root. */
   if (mount (opts->rootfs, opts->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)

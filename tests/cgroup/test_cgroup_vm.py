@@ -385,3 +385,65 @@ def test_userns_cgroup2_mount_without_netns_is_delegated(crt):
     crt.cmd("delete", "--force", cid)
     crt.ids.remove(cid)
     assert not os.path.exists(parent)
+
+
+KiB = 2 ** 10
+
+
+def footprint_fits(crt, limit):
+    """A `sleep` container under memory.limit `limit` and pids.limit 4:
+    (True, "") when it starts, `crt exec` into it runs a shell command
+    and the init is still running after that; else (False, why)."""
+    cid = crt.new_id("fp")
+    b = crt.bundle(["sleep", "1000"], resources={"memory": {"limit": limit},
+                                                 "pids": {"limit": 4}})
+    out = os.path.join(crt.workdir, cid + ".out")
+    try:
+        with open(out, "w") as log:
+            r = subprocess.run([cgutil.CRT, "--root", crt.root, "run", "-d", "--bundle", b, cid],
+                               stdin=subprocess.DEVNULL, stdout=log, stderr=log, timeout=60)
+        if r.returncode != 0:
+            return False, "run: " + read(out)
+        d = cgroup_dir(f"/crt/{cid}")
+        assert read(d + "/memory.max").strip() == str(limit)
+        assert read(d + "/pids.max").strip() == "4"
+        r = crt.cmd("exec", cid, "sh", "-c", "echo in-$(hostname)", check=False)
+        if r.returncode != 0 or not r.stdout.startswith("in-"):
+            return False, f"exec ({r.returncode}): {r.stdout} {r.stderr}"
+        if crt.state(cid)["status"] != "running":
+            return False, "the init did not survive the exec"
+        return True, ""
+    finally:
+        subprocess.run([cgutil.CRT, "--root", crt.root, "delete", "--force", cid],
+                       capture_output=True, timeout=60)
+
+
+@pytest.mark.xfail(strict=True, reason="issue #12, open: the exec'd process (crt's child, "
+                   "then sh) is OOM-killed under 256 KiB; 384 KiB fits 4 times in 6, 512 KiB "
+                   "and more always (bench/RESULTS.md)")
+def test_footprint_256k_memory_4_pids_run_and_exec(crt):
+    """Issue #12's footprint goal: crt's init and an exec fit in 256 KiB
+    of memory and 4 pids (strict: passing here means the goal is met)."""
+    ok, why = footprint_fits(crt, 256 * KiB)
+    assert ok, why
+
+
+def test_footprint_1m_memory_4_pids_run_and_exec(crt):
+    """What fits now, with a margin over the measured 384-512 KiB (so it
+    cannot flake): a regression in crt's footprint fails it. With
+    CRT_FOOTPRINT_BISECT=FILE it also bisects the smallest memory limit
+    (in pages) that fits once and writes it to FILE (for
+    bench/RESULTS.md; not part of a normal run)."""
+    ok, why = footprint_fits(crt, 1024 * KiB)
+    assert ok, why
+    target = os.environ.get("CRT_FOOTPRINT_BISECT")
+    if not target:
+        return
+    page = os.sysconf("SC_PAGE_SIZE")
+    lo, hi = 1, 1024 * KiB // page         # lo pages may fail, hi pages fit
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if footprint_fits(crt, mid * page)[0] else (mid, hi)
+    with open(target, "w") as f:
+        f.write(f"smallest memory.limit that fitted: {hi * page} bytes ({hi} pages); "
+                f"{lo * page}: {footprint_fits(crt, lo * page)[1]}\n")
