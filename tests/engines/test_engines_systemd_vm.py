@@ -174,7 +174,7 @@ def test_docker_systemd_driver(docker):
     cid = r.stdout.strip()
     unit = f"docker-{cid}.scope"
     try:
-        dk.wait_until("web ready", lambda: "ready" in dk("logs", "web").stdout)
+        dk.wait_for("web ready", lambda: "ready" in dk("logs", "web").stdout)
         props = show(unit, "MemoryMax", "TasksMax", "CPUQuotaPerSecUSec", "Delegate", "Slice")
         assert props == {"MemoryMax": str(64 * MiB), "TasksMax": "32",
                          "CPUQuotaPerSecUSec": "500ms", "Delegate": "yes",
@@ -185,7 +185,7 @@ def test_docker_systemd_driver(docker):
         assert read(f"{cg}/cpu.max").split() == ["50000", "100000"]
         # The health check runs through `crt exec` every second.
         try:
-            dk.wait_until("web healthy",
+            dk.wait_for("web healthy",
                         lambda: dk.inspect("web", "{{.State.Health.Status}}") == "healthy",
                         timeout=60)
         finally:
