@@ -150,6 +150,8 @@ parent_setup (const crt_ns_plan *plan, const setup_peer *p, crt_error **err)
     return -1;
   if (plan->new_userns)
     {
+      if (plan->dumpable_until_maps && crt_sync_expect (p->sync_fd, CRT_SYNC_DUMPABLE, err) < 0)
+        return -1;
       if (crt_ns_write_id_maps (p->pid, p->spec->linux_, err) < 0)
         return -1;
       if (crt_sync_send (p->sync_fd, CRT_SYNC_ID_MAPS_DONE, err) < 0)
@@ -428,6 +430,8 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
       return -1;
     }
   undo.scope = use_systemd ? &scope : NULL;
+  /* Root's /proc files stay root's: only an unprivileged crt needs it. */
+  plan.dumpable_until_maps = plan.new_userns && geteuid () != 0;
 
   /* From here on, every failure undoes what was made. */
   if (crt_state_dir_create (ctx, id, &dirfd, err) < 0)
@@ -472,7 +476,8 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
       args.unshare_cgroupns = true;
     }
   args.devices_fd = -1;
-  if (plan.new_userns)
+  /* Unprivileged, crt cannot mknod: the init binds the host's nodes. */
+  if (plan.new_userns && !ctx->rootless)
     {
       crt_error *prep = NULL;
       devices_fd = crt_devices_prepare (spec, &prep);
