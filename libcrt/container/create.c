@@ -282,12 +282,27 @@ make_cgroup (crt_context *ctx, const crt_spec *spec, const char *id, const char 
       return -1;
   }
   if (crt_cgroup_create (path, cgroup_fd, err) < 0)
-    return -1;
+    {
+      const char *limit = crt_resources_first_limit (spec->linux_ ? spec->linux_->resources : NULL);
+      int cause = *err ? (*err)->errnum : 0;
+
+      /* Rootless, as runc: a cgroup the user cannot write (the host's
+       * tree is root's unless delegated) is skipped when no limit needs
+       * it, and refused, naming the limit, when one does. */
+      if (!ctx->rootless || (cause != EACCES && cause != EPERM && cause != EROFS))
+        return -1;
+      if (limit != NULL)
+        return crt_error_prefix (err, "config.json: %s: a rootless container needs a cgroup it "
+                                 "can write (a delegated one) for its limits", limit);
+      crt_log (ctx, CRT_LOG_DEBUG, "rootless: running without a cgroup: %s", (*err)->msg);
+      crt_error_free (err);
+      return 0;
+    }
   u->cgroup_path = crt_steal_ptr (&path);
   /* Even without linux.resources: the device program (deny all but the
-   * default devices) is installed, as runc does. */
+   * default devices) is installed, as runc does (not rootless). */
   if (crt_cgroup_apply_resources (*cgroup_fd, spec->linux_ ? spec->linux_->resources : NULL,
-                                  err) < 0)
+                                  ctx->rootless, err) < 0)
     return crt_error_prefix (err, "config.json: linux.resources");
   return 0;
 }
@@ -303,7 +318,7 @@ enter_scope (crt_scope *s, int dirfd, const char *id, pid_t pid, const crt_spec 
 
   if (crt_scope_start (s, dirfd, id, pid, path, err) < 0 || crt_cgroup_open (*path, &fd, err) < 0)
     return -1;
-  if (crt_cgroup_apply_resources (fd, spec->linux_ ? spec->linux_->resources : NULL, err) < 0)
+  if (crt_cgroup_apply_resources (fd, spec->linux_ ? spec->linux_->resources : NULL, false, err) < 0)
     return crt_error_prefix (err, "config.json: linux.resources");
   return crt_sync_send (sync_fd, CRT_SYNC_CGROUP_READY, err);
 }
