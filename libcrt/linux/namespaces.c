@@ -188,7 +188,17 @@ crt_ns_join_paths (const crt_ns_plan *plan, crt_error **err)
       if (plan->join_fd[t] < 0)
         continue;
       if (setns (plan->join_fd[t], crt_ns_clone_flag (t)) < 0)
-        return crt_error_errno (err, "join %s namespace", crt_ns_type_name (t));
+        {
+          /* Rootless, the usual cause: joining needs CAP_SYS_ADMIN over
+           * the namespace, i.e. a namespace the user's own (or the
+           * container's) user namespace owns. */
+          if (errno == EPERM)
+            return crt_error_errno (err,
+                                    "linux.namespaces: join %s namespace: not owned by a user "
+                                    "namespace crt may act in (rootless: one the user made)",
+                                    crt_ns_type_name (t));
+          return crt_error_errno (err, "join %s namespace", crt_ns_type_name (t));
+        }
       if (t == CRT_NS_USER)
         {
           int others = plan->clone_flags & ~CLONE_NEWUSER;

@@ -309,3 +309,22 @@ def test_no_writable_host_cgroupfs(rcrt, rootless_user, bundle_factory):
         r = rcrt("run", "--bundle", b.path, f"c8{int(with_cgroupns)}")
         assert r.returncode == 0, r
         assert "WRITABLE" not in r.stdout and "done" in r.stdout, r.stdout
+
+
+def test_devices_bound_from_the_host(rcrt, rootless_user, bundle_factory):
+    """No mknod in a user namespace: a linux.devices node is the host's,
+    bound (as runc); one the host lacks is an error naming it."""
+    if not os.path.exists("/dev/fuse"):
+        pytest.skip("no /dev/fuse on the host")
+    b = rootless_bundle(bundle_factory, rootless_user, ["sh", "-c", "ls -l /dev/fuse"])
+    b.config["linux"]["devices"] = [{"path": "/dev/fuse", "type": "c", "major": 10,
+                                     "minor": 229, "fileMode": 0o666}]
+    b.save()
+    r = rcrt("run", "--bundle", b.path, "c9")
+    assert r.returncode == 0, r
+    assert r.stdout.startswith("c") and "10, 229" in r.stdout, r.stdout
+    b.config["linux"]["devices"] = [{"path": "/dev/crt-no-such-node", "type": "c",
+                                     "major": 10, "minor": 229}]
+    b.save()
+    r = rcrt("run", "--bundle", b.path, "c10")
+    assert r.returncode != 0 and "/dev/crt-no-such-node" in r.stderr, r
