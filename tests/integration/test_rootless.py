@@ -328,3 +328,21 @@ def test_devices_bound_from_the_host(rcrt, rootless_user, bundle_factory):
     b.save()
     r = rcrt("run", "--bundle", b.path, "c10")
     assert r.returncode != 0 and "/dev/crt-no-such-node" in r.stderr, r
+
+
+def test_join_namespace_not_owned(rcrt, rootless_user, bundle_factory, test_dirs):
+    """A network namespace of the host's root, readable by the user: the
+    rootless container may not join it, and the error says which field."""
+    ns = os.path.join(test_dirs.tmp, "netns")
+    open(ns, "w").close()
+    os.chmod(ns, 0o444)
+    subprocess.run(["unshare", f"--net={ns}", "true"], check=True)
+    try:
+        b = rootless_bundle(bundle_factory, rootless_user, ["true"])
+        b.config["linux"]["namespaces"].append({"type": "network", "path": ns})
+        b.save()
+        r = rcrt("run", "--bundle", b.path, "c11")
+        assert r.returncode != 0
+        assert "linux.namespaces: join network namespace: not owned" in r.stderr, r
+    finally:
+        subprocess.run(["umount", ns], check=True)
