@@ -257,25 +257,27 @@ def delegated_cgroup(rootless_user, test_dirs):
             pass
 
 
+def in_launcher(rcrt, delegated, *args):
+    """crt as the user, started from the delegated cgroup's launcher."""
+    procs = os.path.join(delegated, "launcher", "cgroup.procs")
+    argv = rcrt.argv(args)
+    # Not pipes: a detached container would hold them open.
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        r = subprocess.run(["sh", "-c", f'echo $$ > {procs} && exec "$@"', "sh"] + argv,
+                           stdin=subprocess.DEVNULL, stdout=out, stderr=err, timeout=30)
+        out.seek(0)
+        err.seek(0)
+        r.stdout, r.stderr = out.read(), err.read()
+    return r
+
+
 def test_delegated_cgroup_ps_pause_kill(rcrt, rootless_user, bundle_factory, delegated_cgroup):
     if not os.path.exists(os.path.join(delegated_cgroup, "cgroup.freeze")):
         pytest.skip("the cgroup2 tree has no cgroup.freeze")
     b = rootless_bundle(bundle_factory, rootless_user, ["sleep", "1000"])
     del b.config["linux"]["cgroupsPath"]  # rootless default: below crt's own cgroup
     b.save()
-    procs = os.path.join(delegated_cgroup, "launcher", "cgroup.procs")
-
-    def in_launcher(*args):
-        argv = rcrt.argv(args)
-        # Not pipes: the detached container would hold them open.
-        with tempfile.TemporaryFile("w+") as err:
-            r = subprocess.run(["sh", "-c", f'echo $$ > {procs} && exec "$@"', "sh"] + argv,
-                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=err, timeout=30)
-            err.seek(0)
-            r.stderr = err.read()
-        return r
-    r = in_launcher("run", "-d", "--bundle", b.path, "c7")
+    r = in_launcher(rcrt, delegated_cgroup, "run", "-d", "--bundle", b.path, "c7")
     assert r.returncode == 0, r.stderr
     cg = os.path.join(delegated_cgroup, "launcher", "crt-c7")
     pid = rcrt.state("c7")["pid"]
@@ -294,21 +296,29 @@ def test_delegated_cgroup_ps_pause_kill(rcrt, rootless_user, bundle_factory, del
     assert not os.path.exists(cg)
 
 
-def test_no_writable_host_cgroupfs(rcrt, rootless_user, bundle_factory):
+def test_no_writable_host_cgroupfs(rcrt, rootless_user, bundle_factory, delegated_cgroup):
     """CVE-2023-25809: a rootless container must not get a writable host
-    /sys/fs/cgroup (with or without a cgroup namespace)."""
-    script = ("for d in /sys/fs/cgroup /sys/fs/cgroup/unified; do "
+    /sys/fs/cgroup (with or without a cgroup namespace), not even the
+    user's delegated subtree crt runs in (the user may write that one)."""
+    rel = delegated_cgroup[len("/sys/fs/cgroup"):]
+    script = ("for d in /sys/fs/cgroup /sys/fs/cgroup/unified /sys/fs/cgroup" + rel
+              + " /sys/fs/cgroup" + rel + "/launcher; do "
               "[ -d $d ] || continue; mkdir $d/crt-escape 2>/dev/null && echo WRITABLE $d; "
-              "touch $d/cgroup.procs 2>/dev/null && echo WRITABLE $d/cgroup.procs; "
+              "echo 0 2>/dev/null > $d/cgroup.procs && echo WRITABLE $d/cgroup.procs; "
               "done; echo done")
     for with_cgroupns in (True, False):
         b = rootless_bundle(bundle_factory, rootless_user, ["sh", "-c", script])
         if not with_cgroupns:
             b.drop_namespace("cgroup")
-            b.save()
-        r = rcrt("run", "--bundle", b.path, f"c8{int(with_cgroupns)}")
-        assert r.returncode == 0, r
+        if os.environ.get("CRT_TEST_WEAKEN_CGROUPFS"):  # proves the test can fail
+            b.config["mounts"].append({"destination": "/sys/fs/cgroup", "type": "bind",
+                                       "source": "/sys/fs/cgroup", "options": ["rbind", "rw"]})
+        b.save()
+        r = in_launcher(rcrt, delegated_cgroup, "run", "--bundle", b.path,
+                        f"c8{int(with_cgroupns)}")
+        assert r.returncode == 0, r.stderr
         assert "WRITABLE" not in r.stdout and "done" in r.stdout, r.stdout
+        assert not os.path.exists(os.path.join(delegated_cgroup, "launcher", "crt-escape"))
 
 
 def test_devices_bound_from_the_host(rcrt, rootless_user, bundle_factory):
