@@ -436,6 +436,12 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
     crt_log (ctx, CRT_LOG_DEBUG, "seccomp: syscall `%s` unknown here, skipped", *name);
   /* systemd reachable, the unit named and its properties valid, before
    * anything exists. */
+  /* The driver talks to the system bus's manager, which does not make
+   * scopes for an unprivileged user: refused, not half done. */
+  if (use_systemd && ctx->rootless)
+    return crt_error_set (err, 0, "--systemd-cgroup: not supported rootless yet (the user's "
+                          "systemd manager is not used): use --cgroup-manager cgroupfs, with a "
+                          "delegated cgroup for limits");
   if (use_systemd && crt_scope_prepare (spec, id, &scope, err) < 0)
     return -1;
   if (crt_ns_plan_make (spec, &plan, err) < 0)

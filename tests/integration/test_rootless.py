@@ -356,3 +356,12 @@ def test_join_namespace_not_owned(rcrt, rootless_user, bundle_factory, test_dirs
         assert "linux.namespaces: join network namespace: not owned" in r.stderr, r
     finally:
         subprocess.run(["umount", ns], check=True)
+
+
+def test_systemd_driver_refused(rcrt, rootless_user, bundle_factory):
+    """The user-manager driver is not there yet: a clear refusal, nothing made."""
+    b = rootless_bundle(bundle_factory, rootless_user, ["true"])
+    r = rcrt("run", "--bundle", b.path, "c12", global_args=["--systemd-cgroup"])
+    assert r.returncode != 0
+    assert "--systemd-cgroup: not supported rootless yet" in r.stderr, r
+    assert not os.path.exists(os.path.join(rcrt.root, "c12"))
