@@ -312,13 +312,14 @@ make_cgroup (crt_context *ctx, const crt_spec *spec, const char *id, const char 
  * files, then the init may go on. */
 static int
 enter_scope (crt_scope *s, int dirfd, const char *id, pid_t pid, const crt_spec *spec,
-             int sync_fd, char **path, crt_error **err)
+             bool rootless, int sync_fd, char **path, crt_error **err)
 {
   cleanup_close int fd = -1;
 
   if (crt_scope_start (s, dirfd, id, pid, path, err) < 0 || crt_cgroup_open (*path, &fd, err) < 0)
     return -1;
-  if (crt_cgroup_apply_resources (fd, spec->linux_ ? spec->linux_->resources : NULL, false, err) < 0)
+  if (crt_cgroup_apply_resources (fd, spec->linux_ ? spec->linux_->resources : NULL, rootless,
+                                  err) < 0)
     return crt_error_prefix (err, "config.json: linux.resources");
   return crt_sync_send (sync_fd, CRT_SYNC_CGROUP_READY, err);
 }
@@ -436,13 +437,7 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
     crt_log (ctx, CRT_LOG_DEBUG, "seccomp: syscall `%s` unknown here, skipped", *name);
   /* systemd reachable, the unit named and its properties valid, before
    * anything exists. */
-  /* The driver talks to the system bus's manager, which does not make
-   * scopes for an unprivileged user: refused, not half done. */
-  if (use_systemd && ctx->rootless)
-    return crt_error_set (err, 0, "--systemd-cgroup: not supported rootless yet (the user's "
-                          "systemd manager is not used): use --cgroup-manager cgroupfs, with a "
-                          "delegated cgroup for limits");
-  if (use_systemd && crt_scope_prepare (spec, id, &scope, err) < 0)
+  if (use_systemd && crt_scope_prepare (spec, id, ctx->rootless, &scope, err) < 0)
     return -1;
   if (crt_ns_plan_make (spec, &plan, err) < 0)
     {
@@ -527,7 +522,7 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
     }
   undo.pid = pid;
   if (use_systemd
-      && enter_scope (&scope, dirfd, id, pid, spec, sync_parent, &scope_cgroup, err) < 0)
+      && enter_scope (&scope, dirfd, id, pid, spec, ctx->rootless, sync_parent, &scope_cgroup, err) < 0)
     goto fail;
   if (plan.pid_after_join && adopt_init (sync_parent, &pid, &pidfd, err) < 0)
     goto fail;
