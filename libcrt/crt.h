@@ -40,8 +40,18 @@ typedef struct crt_context
   FILE *log;                    /* --log stream, or NULL for stderr */
   bool log_json;                /* --log-format=json */
   bool debug;                   /* --debug */
+  bool rootless;                /* --rootless, resolved (crt_context_set_rootless) */
   crt_cgroup_manager cgroup_manager;
 } crt_context;
+
+/* Resolve --rootless (NULL, "auto", "true" or "false") into ctx->rootless
+ * and, when ctx->root is NULL, pick the default state root: for an
+ * unprivileged user $XDG_RUNTIME_DIR/crt, else /run/user/UID/crt; for
+ * root CRT_DEFAULT_ROOT. auto (as runc): rootless when crt is not uid 0
+ * or runs in a user namespace. */
+int crt_context_set_rootless (crt_context *ctx, const char *rootless_flag, crt_error **err);
+/* Whether crt runs in a user namespace other than the host's. */
+bool crt_in_user_namespace (void);
 
 /* Log a line to ctx->log (or stderr), as text or JSON. DEBUG lines only
  * with ctx->debug. Safe to call with ctx == NULL (then: nothing). */

@@ -106,12 +106,8 @@ setup_context (const global_flags *g, crt_context *ctx, crt_error **err)
       return CLI_USAGE;
     }
 
-  if (g->rootless != NULL && strcmp (g->rootless, "auto") != 0 && strcmp (g->rootless, "true") != 0
-      && strcmp (g->rootless, "false") != 0)
-    {
-      crt_error_set (err, 0, "invalid --rootless \"%s\": want true, false or auto", g->rootless);
-      return CLI_USAGE;
-    }
+  if (crt_context_set_rootless (ctx, g->rootless, err) < 0)
+    return CLI_USAGE;
 
   ctx->cgroup_manager
       = g->systemd_cgroup ? CRT_CGROUP_MANAGER_SYSTEMD : CRT_CGROUP_MANAGER_CGROUPFS;
@@ -161,10 +157,11 @@ main (int argc, char **argv)
   cleanup_error crt_error *err = NULL;
   cleanup_fclose FILE *log = NULL;
   crt_context ctx = { 0 };
-  global_flags g = { .root = CRT_DEFAULT_ROOT, .log_format = "text" };
+  global_flags g = { .log_format = "text" };
   const cli_flag flags[] = {
     { "root", 0, CLI_FLAG_STRING, &g.root, "DIR",
-      "directory of the containers' state (default: " CRT_DEFAULT_ROOT ")" },
+      "directory of the containers' state (default: " CRT_DEFAULT_ROOT
+      "; unprivileged: $XDG_RUNTIME_DIR/crt, else /run/user/UID/crt)" },
     { "log", 0, CLI_FLAG_STRING, &g.log, "FILE", "append log messages and errors to FILE" },
     { "log-format", 0, CLI_FLAG_STRING, &g.log_format, "FORMAT",
       "format of log messages and errors: text (default) or json" },
@@ -174,7 +171,8 @@ main (int argc, char **argv)
     { "cgroup-manager", 0, CLI_FLAG_STRING, &g.cgroup_manager, "MANAGER",
       "cgroupfs (default), systemd or disabled" },
     { "rootless", 0, CLI_FLAG_STRING, &g.rootless, "VALUE",
-      "true, false or auto; accepted for runc compatibility and ignored" },
+      "true, false or auto (default): run without root privileges (auto: when "
+      "not uid 0 or in a user namespace)" },
     { "help", 'h', CLI_FLAG_BOOL, &g.help, NULL, "show this help" },
     { "version", 'v', CLI_FLAG_BOOL, &g.version, NULL, "print the version" },
     { NULL },

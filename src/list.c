@@ -115,6 +115,7 @@ const cli_command cli_list = {
   .args = "",
   .summary = "list the containers under the --root directory",
   .description = "List the containers whose state is under the global --root directory\n"
-                 "(default: " CRT_DEFAULT_ROOT "), sorted by id.",
+                 "(default: " CRT_DEFAULT_ROOT ", for an unprivileged user $XDG_RUNTIME_DIR/crt),\n"
+                 "sorted by id.",
   .run = run_list,
 };

@@ -103,7 +103,16 @@ crt_cgroup_path_for (const crt_context *ctx, const crt_spec *spec, const char *i
     return 0;
   if (want == NULL || want[0] == '\0')
     {
-      *out = crt_fmt ("/crt/%s", id);
+      cleanup_free char *own = NULL;
+      /* Rootless: below crt's own cgroup, the one a user may have been
+       * delegated (systemd's user@UID.service tree); it is skipped when
+       * not writable (create.c). */
+      if (!ctx->rootless)
+        *out = crt_fmt ("/crt/%s", id);
+      else if (crt_cgroup_of_pid (0, &own, err) < 0)
+        return -1;
+      else
+        *out = crt_fmt ("%s%scrt-%s", own, strcmp (own, "/") == 0 ? "" : "/", id);
       return 0;
     }
   if (!path_is_clean (want))

@@ -36,7 +36,12 @@ int crt_cgroup_create (const char *path, int *dirfd, crt_error **err);
  * and the device rules as an eBPF program (cgroup/devices_bpf.c). Fails
  * naming the controller when the hierarchy lacks it. Used by create and
  * by update. */
-int crt_cgroup_apply_resources (int dirfd, const crt_resources *r, crt_error **err);
+int crt_cgroup_apply_resources (int dirfd, const crt_resources *r, bool rootless,
+                                crt_error **err);
+/* The JSON path of the first limit r asks for ("linux.resources.memory"),
+ * or NULL when it asks none (device rules are not limits): a rootless
+ * container without a cgroup it can write may run only then. */
+const char *crt_resources_first_limit (const crt_resources *r);
 
 /* An O_DIRECTORY fd of an existing cgroup (for CLONE_INTO_CGROUP). */
 int crt_cgroup_open (const char *path, int *dirfd, crt_error **err);

@@ -369,7 +369,7 @@ apply_pids (const cg_target *t, const crt_resources *r, crt_error **err)
 }
 
 static int
-apply (int dirfd, const crt_resources *r, bool update, crt_error **err)
+apply (int dirfd, const crt_resources *r, bool update, bool rootless, crt_error **err)
 {
   cleanup_free char *controllers = NULL;
   cleanup_free char *padded = NULL;
@@ -399,19 +399,48 @@ apply (int dirfd, const crt_resources *r, bool update, crt_error **err)
    * defaults only (every container gets a device program, as in runc). */
   if (update && (r == NULL || r->n_devices == 0))
     return 0;
+  /* Rootless, as runc: no device program (attaching one needs
+   * CAP_SYS_ADMIN on the host); the user namespace already refuses
+   * mknod, and a bound host node keeps the host's permissions. */
+  if (rootless)
+    return 0;
   if (crt_devices_bpf_apply (dirfd, r ? r->devices : NULL, r ? r->n_devices : 0, err) < 0)
     return crt_error_prefix (err, "devices");
   return 0;
 }
 
 int
-crt_cgroup_apply_resources (int dirfd, const crt_resources *r, crt_error **err)
+crt_cgroup_apply_resources (int dirfd, const crt_resources *r, bool rootless, crt_error **err)
 {
-  return apply (dirfd, r, false, err);
+  return apply (dirfd, r, false, rootless, err);
+}
+
+const char *
+crt_resources_first_limit (const crt_resources *r)
+{
+  if (r == NULL)
+    return NULL;
+  if (r->memory)
+    return "linux.resources.memory";
+  if (r->cpu)
+    return "linux.resources.cpu";
+  if (r->has_pids)
+    return "linux.resources.pids";
+  if (r->block_io)
+    return "linux.resources.blockIO";
+  if (r->n_hugepage_limits)
+    return "linux.resources.hugepageLimits";
+  if (r->network)
+    return "linux.resources.network";
+  if (r->n_rdma)
+    return "linux.resources.rdma";
+  if (r->n_unified)
+    return "linux.resources.unified";
+  return NULL;
 }
 
 int
 crt_cgroup_update_resources (int dirfd, const crt_resources *r, crt_error **err)
 {
-  return apply (dirfd, r, true, err);
+  return apply (dirfd, r, true, false, err);
 }

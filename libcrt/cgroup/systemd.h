@@ -95,8 +95,10 @@ int crt_sd_cpuset_bits (const char *list, uint8_t **bytes, size_t *n);
 /* ---- the bus (systemd_bus.c) ---- */
 typedef struct crt_sd_bus crt_sd_bus;
 
-/* Connect to systemd on the system bus; the error names the socket. */
-int crt_sd_bus_open (crt_sd_bus **out, crt_error **err);
+/* Connect to systemd on the system bus, or (user_manager: rootless) to
+ * the user's own manager on the user (session) bus; the error names the
+ * socket. */
+int crt_sd_bus_open (bool user_manager, crt_sd_bus **out, crt_error **err);
 void crt_sd_bus_close (crt_sd_bus *bus);
 #define cleanup_sd_bus __attribute__ ((cleanup (crt_sd_bus_closep)))
 void crt_sd_bus_closep (crt_sd_bus **bus);

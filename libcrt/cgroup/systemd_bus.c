@@ -41,22 +41,29 @@ crt_systemd_built_in (void)
   return true;
 }
 
-/* Where sd-bus looks for the system bus, for the error message. */
+/* Where sd-bus looks for the bus, for the error message. */
 static const char *
-system_bus_address (void)
+bus_address (bool user_manager)
 {
-  const char *a = getenv ("DBUS_SYSTEM_BUS_ADDRESS");
+  static char user_bus[4200];
+  const char *a = getenv (user_manager ? "DBUS_SESSION_BUS_ADDRESS" : "DBUS_SYSTEM_BUS_ADDRESS");
+  const char *xdg = getenv ("XDG_RUNTIME_DIR");
+
   if (a && crt_str_has_prefix (a, "unix:path="))
     return a + strlen ("unix:path=");
-  return a && a[0] ? a : "/run/dbus/system_bus_socket";
+  if (a && a[0])
+    return a;
+  if (!user_manager)
+    return "/run/dbus/system_bus_socket";
+  snprintf (user_bus, sizeof (user_bus), "%s/bus", xdg ? xdg : "$XDG_RUNTIME_DIR (not set)");
+  return user_bus;
 }
 
 static int
-unreachable (crt_error **err, const char *why)
+unreachable (bool user_manager, crt_error **err, const char *why)
 {
-  return crt_error_set (err, 0,
-                        "--systemd-cgroup: cannot reach systemd on the system bus (%s): %s",
-                        system_bus_address (), why);
+  return crt_error_set (err, 0, "--systemd-cgroup: cannot reach systemd on the %s bus (%s): %s",
+                        user_manager ? "user" : "system", bus_address (user_manager), why);
 }
 
 static int
@@ -74,7 +81,7 @@ on_job_removed (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 }
 
 int
-crt_sd_bus_open (crt_sd_bus **out, crt_error **err)
+crt_sd_bus_open (bool user_manager, crt_sd_bus **out, crt_error **err)
 {
   sd_bus_error e = SD_BUS_ERROR_NULL;
   cleanup_free char *version = NULL;
@@ -87,11 +94,12 @@ crt_sd_bus_open (crt_sd_bus **out, crt_error **err)
       free (b);
       return -1;
     }
-  r = sd->sd_bus_open_system (&b->bus);
+  /* Rootless: the user's manager makes (and delegates) the scope. */
+  r = user_manager ? sd->sd_bus_open_user (&b->bus) : sd->sd_bus_open_system (&b->bus);
   if (r < 0)
     {
       free (b);
-      return unreachable (err, strerror (-r));
+      return unreachable (user_manager, err, strerror (-r));
     }
   /* The first call tells whether anyone (and systemd) is there. */
   r = sd->sd_bus_get_property_string (b->bus, SD_DEST, SD_PATH, SD_MANAGER, "Version", &e, &version);
@@ -105,9 +113,9 @@ crt_sd_bus_open (crt_sd_bus **out, crt_error **err)
       if (no_systemd)
         return crt_error_set (err, 0,
                               "--systemd-cgroup: systemd (org.freedesktop.systemd1) is not on "
-                              "the system bus (%s): %s",
-                              system_bus_address (), why);
-      return unreachable (err, why);
+                              "the %s bus (%s): %s",
+                              user_manager ? "user" : "system", bus_address (user_manager), why);
+      return unreachable (user_manager, err, why);
     }
   /* "252.39-1~deb12u2", "v245.4-1.fc32": the leading number. */
   b->version = (unsigned) strtoul (version + (version[0] == 'v'), NULL, 10);
@@ -417,8 +425,9 @@ crt_systemd_built_in (void)
 }
 
 int
-crt_sd_bus_open (crt_sd_bus **out, crt_error **err)
+crt_sd_bus_open (bool user_manager, crt_sd_bus **out, crt_error **err)
 {
+  (void) user_manager;
   *out = NULL;
   return crt_error_with_code (err, ENOTSUP,
                               "--systemd-cgroup: this crt was built without libsystemd (sd-bus), so "
@@ -436,20 +445,20 @@ int
 crt_sd_start_scope (crt_sd_bus *b, const crt_sd_unit *u, const char *description, pid_t pid,
                     const crt_sd_props *props, crt_error **err)
 {
-  return crt_sd_bus_open (&b, err);
+  return crt_sd_bus_open (false, &b, err);
 }
 
 int
 crt_sd_stop_unit (crt_sd_bus *b, const char *unit, crt_error **err)
 {
-  return crt_sd_bus_open (&b, err);
+  return crt_sd_bus_open (false, &b, err);
 }
 
 int
 crt_sd_set_properties (crt_sd_bus *b, const char *unit, const crt_sd_props *props,
                        crt_error **err)
 {
-  return crt_sd_bus_open (&b, err);
+  return crt_sd_bus_open (false, &b, err);
 }
 
 #endif

@@ -13,6 +13,7 @@
  * loader. */
 #define CRT_SD_BUS_FUNCTIONS(X)                                                          \
   X (sd_bus_open_system)                                                                 \
+  X (sd_bus_open_user)                                                                   \
   X (sd_bus_flush_close_unref)                                                           \
   X (sd_bus_get_property_string)                                                         \
   X (sd_bus_match_signal)                                                                \

@@ -150,6 +150,8 @@ parent_setup (const crt_ns_plan *plan, const setup_peer *p, crt_error **err)
     return -1;
   if (plan->new_userns)
     {
+      if (plan->dumpable_until_maps && crt_sync_expect (p->sync_fd, CRT_SYNC_DUMPABLE, err) < 0)
+        return -1;
       if (crt_ns_write_id_maps (p->pid, p->spec->linux_, err) < 0)
         return -1;
       if (crt_sync_send (p->sync_fd, CRT_SYNC_ID_MAPS_DONE, err) < 0)
@@ -280,12 +282,27 @@ crt_make_cgroup (crt_context *ctx, const crt_spec *spec, const char *id, const c
       return -1;
   }
   if (crt_cgroup_create (path, cgroup_fd, err) < 0)
-    return -1;
+    {
+      const char *limit = crt_resources_first_limit (spec->linux_ ? spec->linux_->resources : NULL);
+      int cause = *err ? (*err)->errnum : 0;
+
+      /* Rootless, as runc: a cgroup the user cannot write (the host's
+       * tree is root's unless delegated) is skipped when no limit needs
+       * it, and refused, naming the limit, when one does. */
+      if (!ctx->rootless || (cause != EACCES && cause != EPERM && cause != EROFS))
+        return -1;
+      if (limit != NULL)
+        return crt_error_prefix (err, "config.json: %s: a rootless container needs a cgroup it "
+                                 "can write (a delegated one) for its limits", limit);
+      crt_log (ctx, CRT_LOG_DEBUG, "rootless: running without a cgroup: %s", (*err)->msg);
+      crt_error_free (err);
+      return 0;
+    }
   *made = crt_steal_ptr (&path);
   /* Even without linux.resources: the device program (deny all but the
-   * default devices) is installed, as runc does. */
+   * default devices) is installed, as runc does (not rootless). */
   if (crt_cgroup_apply_resources (*cgroup_fd, spec->linux_ ? spec->linux_->resources : NULL,
-                                  err) < 0)
+                                  ctx->rootless, err) < 0)
     return crt_error_prefix (err, "config.json: linux.resources");
   return 0;
 }
@@ -323,13 +340,14 @@ delegate_cgroup (const crt_spec *spec, int cgroup_fd, const char *scope_cgroup,
  * files, then the init may go on. */
 static int
 enter_scope (crt_scope *s, int dirfd, const char *id, pid_t pid, const crt_spec *spec,
-             int sync_fd, char **path, crt_error **err)
+             bool rootless, int sync_fd, char **path, crt_error **err)
 {
   cleanup_close int fd = -1;
 
   if (crt_scope_start (s, dirfd, id, pid, path, err) < 0 || crt_cgroup_open (*path, &fd, err) < 0)
     return -1;
-  if (crt_cgroup_apply_resources (fd, spec->linux_ ? spec->linux_->resources : NULL, err) < 0)
+  if (crt_cgroup_apply_resources (fd, spec->linux_ ? spec->linux_->resources : NULL, rootless,
+                                  err) < 0)
     return crt_error_prefix (err, "config.json: linux.resources");
   return crt_sync_send (sync_fd, CRT_SYNC_CGROUP_READY, err);
 }
@@ -447,7 +465,7 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
     crt_log (ctx, CRT_LOG_DEBUG, "seccomp: syscall `%s` unknown here, skipped", *name);
   /* systemd reachable, the unit named and its properties valid, before
    * anything exists. */
-  if (use_systemd && crt_scope_prepare (spec, id, &scope, err) < 0)
+  if (use_systemd && crt_scope_prepare (spec, id, ctx->rootless, &scope, err) < 0)
     return -1;
   if (crt_ns_plan_make (spec, &plan, err) < 0)
     {
@@ -456,6 +474,8 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
       return -1;
     }
   undo.scope = use_systemd ? &scope : NULL;
+  /* Root's /proc files stay root's: only an unprivileged crt needs it. */
+  plan.dumpable_until_maps = plan.new_userns && geteuid () != 0;
 
   /* From here on, every failure undoes what was made. */
   if (crt_state_dir_create (ctx, id, &dirfd, err) < 0)
@@ -500,7 +520,8 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
       args.unshare_cgroupns = true;
     }
   args.devices_fd = -1;
-  if (plan.new_userns)
+  /* Unprivileged, crt cannot mknod: the init binds the host's nodes. */
+  if (plan.new_userns && !ctx->rootless)
     {
       crt_error *prep = NULL;
       devices_fd = crt_devices_prepare (spec, &prep);
@@ -529,7 +550,7 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
     }
   undo.pid = pid;
   if (use_systemd
-      && enter_scope (&scope, dirfd, id, pid, spec, sync_parent, &scope_cgroup, err) < 0)
+      && enter_scope (&scope, dirfd, id, pid, spec, ctx->rootless, sync_parent, &scope_cgroup, err) < 0)
     goto fail;
   if (plan.pid_after_join && adopt_init (sync_parent, &pid, &pidfd, err) < 0)
     goto fail;

@@ -57,7 +57,7 @@ crt_destroy (crt_context *ctx, const char *id, int dirfd, crt_error **err)
    * names it, and a failed delete can be retried. With the systemd
    * driver, systemd removes it with the unit (also after a create that
    * died before writing the state). */
-  if (crt_scope_remove (dirfd, have_rec ? rec.cgroup_path : NULL, err) < 0)
+  if (crt_scope_remove (dirfd, have_rec ? rec.cgroup_path : NULL, ctx->rootless, err) < 0)
     return -1;
   if (have_rec && rec.cgroup_path && rec.cgroup_path[0]
       && crt_cgroup_destroy (rec.cgroup_path, err) < 0)

@@ -243,6 +243,24 @@ spawn (exec_child *c, int cgroup_fd, const char *console_socket, pid_t *out_pid,
   /* The user namespace is joined by the child; it must not be
    * created, so no clone flags at all. */
   c->plan.clone_flags = 0;
+  /* Unprivileged, joining the container's pid namespace (for the
+   * clone) needs CAP_SYS_ADMIN in the user namespace we are in: we join
+   * the container's user namespace first, which we own. We stay
+   * non-dumpable, so nothing in it can ptrace us. From there we cannot
+   * go back to our own pid namespace for children, so we enter the
+   * container's for good: the process is the only child we make. */
+  if (geteuid () != 0 && c->plan.join_fd[CRT_NS_USER] >= 0)
+    {
+      if (setns (c->plan.join_fd[CRT_NS_USER], CLONE_NEWUSER) < 0
+          || (c->plan.join_fd[CRT_NS_PID] >= 0 && setns (c->plan.join_fd[CRT_NS_PID], CLONE_NEWPID) < 0))
+        {
+          close (sync_fds[0]);
+          close (sync_fds[1]);
+          return crt_error_errno (err, "join the container's user and pid namespaces");
+        }
+      crt_closep (&c->plan.join_fd[CRT_NS_USER]);
+      crt_closep (&c->plan.join_fd[CRT_NS_PID]);
+    }
   /* process.execCPUAffinity (config.md): `initial` is ours, the
    * child's until it is in the container's cgroup; `final` its own once
    * there (set by us: a cpuset cgroup would reset one set before). */

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <sched.h>
@@ -41,8 +42,21 @@ die (const crt_init_args *a, crt_error **err)
 static int
 become_root_in_new_userns (const crt_init_args *a, crt_error **err)
 {
+  /* Unprivileged, crt cannot open the /proc files of a non-dumpable
+   * init (they belong to root), nor can newuidmap: we are dumpable until
+   * our id maps exist, and not before we act as root (as runc's nsexec).
+   * Nothing runs in our namespaces yet to look at us. */
+  if (a->plan->dumpable_until_maps)
+    {
+      if (prctl (PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+        return crt_error_errno (err, "prctl PR_SET_DUMPABLE");
+      if (crt_sync_send (a->sync_fd, CRT_SYNC_DUMPABLE, err) < 0)
+        return -1;
+    }
   if (crt_sync_expect (a->sync_fd, CRT_SYNC_ID_MAPS_DONE, err) < 0)
     return -1;
+  if (a->plan->dumpable_until_maps && prctl (PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+    return crt_error_errno (err, "prctl PR_SET_DUMPABLE");
   /* Our ids were the host's until the maps existed; take root's now. */
   if (setresgid (0, 0, 0) < 0)
     return crt_error_errno (err, "setresgid(0) in the user namespace");

@@ -29,6 +29,8 @@ typedef enum
   CRT_SYNC_PLACED,              /* parent -> exec child: in the cgroup, affinity set: go on */
   CRT_SYNC_CGROUP_READY,        /* parent -> init: systemd's scope holds you now (the
                                    systemd driver only; the init's first message) */
+  CRT_SYNC_DUMPABLE,            /* init -> parent: dumpable now, write my id maps
+                                   (unprivileged crt only: plan.dumpable_until_maps) */
 } crt_sync_type;
 
 int crt_sync_send (int fd, crt_sync_type type, crt_error **err);

@@ -11,7 +11,8 @@
 #include <string.h>
 
 int
-crt_scope_prepare (crt_spec *spec, const char *id, crt_scope *s, crt_error **err)
+crt_scope_prepare (crt_spec *spec, const char *id, bool user_manager, crt_scope *s,
+                   crt_error **err)
 {
   crt_linux *l = spec->linux_;
 
@@ -24,7 +25,7 @@ crt_scope_prepare (crt_spec *spec, const char *id, crt_scope *s, crt_error **err
       return crt_error_prefix (err, "config.json");
     }
   if (crt_sd_props_from_annotations (spec->annotations, spec->n_annotations, &s->props, err) < 0
-      || crt_sd_bus_open (&s->bus, err) < 0)
+      || crt_sd_bus_open (user_manager, &s->bus, err) < 0)
     {
       crt_scope_release (s);
       return -1;
@@ -79,14 +80,14 @@ recorded_unit (int state_dirfd, char **unit)
 }
 
 int
-crt_scope_remove (int state_dirfd, const char *cgroup_path, crt_error **err)
+crt_scope_remove (int state_dirfd, const char *cgroup_path, bool user_manager, crt_error **err)
 {
   cleanup_free char *unit = NULL;
   cleanup_sd_bus crt_sd_bus *bus = NULL;
 
   if (!recorded_unit (state_dirfd, &unit))
     return 0;
-  if (crt_sd_bus_open (&bus, err) < 0)
+  if (crt_sd_bus_open (user_manager, &bus, err) < 0)
     return crt_error_prefix (err, "stop unit `%s`", unit);
   /* Sub-cgroups the container made too (systemd kills the unit's). */
   if (cgroup_path && cgroup_path[0])
@@ -95,7 +96,8 @@ crt_scope_remove (int state_dirfd, const char *cgroup_path, crt_error **err)
 }
 
 int
-crt_scope_update (int state_dirfd, int cgroup_fd, crt_resources *r, crt_error **err)
+crt_scope_update (int state_dirfd, int cgroup_fd, crt_resources *r, bool user_manager,
+                  crt_error **err)
 {
   cleanup_free char *unit = NULL;
   cleanup_free char *current = NULL;
@@ -112,7 +114,7 @@ crt_scope_update (int state_dirfd, int cgroup_fd, crt_resources *r, crt_error **
     return -1;
   if (props.n == 0)
     return 0;
-  if (crt_sd_bus_open (&bus, err) < 0)
+  if (crt_sd_bus_open (user_manager, &bus, err) < 0)
     return -1;
   return crt_sd_set_properties (bus, unit, &props, err);
 }

@@ -20,10 +20,13 @@ typedef struct crt_scope
   bool started;
 } crt_scope;
 
+/* user_manager (rootless): the user's systemd, on the user bus; else the
+ * system's. */
 /* Before anything is made: the unit from linux.cgroupsPath, its
  * properties (rounding spec's CPU quota as systemd will) and the bus.
  * Fails, with nothing to undo, when systemd cannot be reached. */
-int crt_scope_prepare (crt_spec *spec, const char *id, crt_scope *s, crt_error **err);
+int crt_scope_prepare (crt_spec *spec, const char *id, bool user_manager, crt_scope *s,
+                       crt_error **err);
 
 /* Record the unit's name in the state directory, have systemd make the
  * scope for pid (waiting for its job) and return the cgroup pid is in
@@ -38,10 +41,12 @@ void crt_scope_release (crt_scope *s);
 /* delete: when the state names a unit, kill what is left in
  * cgroup_path (if any), stop the unit and wait until it is gone.
  * Returns 0 also when there is no unit. */
-int crt_scope_remove (int state_dirfd, const char *cgroup_path, crt_error **err);
+int crt_scope_remove (int state_dirfd, const char *cgroup_path, bool user_manager,
+                      crt_error **err);
 
 /* update: when the state names a unit, set what systemd manages of r on
  * it (SetUnitProperties); cgroup_fd is the container's cgroup. */
-int crt_scope_update (int state_dirfd, int cgroup_fd, crt_resources *r, crt_error **err);
+int crt_scope_update (int state_dirfd, int cgroup_fd, crt_resources *r, bool user_manager,
+                      crt_error **err);
 
 #endif

@@ -468,7 +468,7 @@ crt_container_update (crt_context *ctx, const char *id, const crt_update_options
   if (cgroup_fd < 0)
     return crt_error_errno (err, "open cgroup `%s`", rec.cgroup_path);
   /* systemd's properties first: they may round the CPU quota. */
-  if (crt_scope_update (dirfd, cgroup_fd, r, err) < 0
+  if (crt_scope_update (dirfd, cgroup_fd, r, ctx->rootless, err) < 0
       || crt_cgroup_update_resources (cgroup_fd, r, err) < 0)
     return -1;
   if (record_resources (dirfd, opts, r, err) < 0)

@@ -174,56 +174,6 @@ crt_ns_clone (const crt_ns_plan *plan, int cgroup_fd, int *pidfd, bool *in_cgrou
   return pid;
 }
 
-int64_t
-crt_id_map_host (const crt_id_mapping *maps, size_t n, uint32_t own, uint32_t id)
-{
-  if (n == 0)
-    return id == 0 ? (int64_t) own : -1;
-  for (size_t i = 0; i < n; i++)
-    if (id >= maps[i].container_id && id - maps[i].container_id < maps[i].size)
-      return (int64_t) maps[i].host_id + (id - maps[i].container_id);
-  return -1;
-}
-
-static int
-write_map (pid_t pid, const char *file, const crt_id_mapping *maps, size_t n, crt_error **err)
-{
-  cleanup_free char *path = crt_fmt ("/proc/%d/%s", (int) pid, file);
-  char buf[4096];
-  size_t used = 0;
-
-  for (size_t i = 0; i < n; i++)
-    {
-      int w = snprintf (buf + used, sizeof (buf) - used, "%u %u %u\n", maps[i].container_id,
-                        maps[i].host_id, maps[i].size);
-      if (w < 0 || (size_t) w >= sizeof (buf) - used)
-        return crt_error_set (err, E2BIG, "write `%s`", path);
-      used += (size_t) w;
-    }
-  /* The kernel takes the whole map in one write or not at all. */
-  return crt_write_file_at (AT_FDCWD, path, buf, used, 0, err);
-}
-
-/* Without linux.uidMappings (or gidMappings) the container's root is
- * crt's own uid (gid), and no other id is mapped: "0 <euid> 1", what
- * crun writes for a caller that has no /etc/subuid range. Every other
- * id, in files or for process.user, is the overflow id (65534). */
-int
-crt_ns_write_id_maps (pid_t pid, const crt_linux *linux_, crt_error **err)
-{
-  crt_id_mapping own_uid = { .container_id = 0, .host_id = geteuid (), .size = 1 };
-  crt_id_mapping own_gid = { .container_id = 0, .host_id = getegid (), .size = 1 };
-  bool uids = linux_->n_uid_mappings > 0, gids = linux_->n_gid_mappings > 0;
-
-  if (write_map (pid, "uid_map", uids ? linux_->uid_mappings : &own_uid,
-                 uids ? linux_->n_uid_mappings : 1, err) < 0)
-    return crt_error_prefix (err, uids ? "linux.uidMappings" : "default uid map");
-  if (write_map (pid, "gid_map", gids ? linux_->gid_mappings : &own_gid,
-                 gids ? linux_->n_gid_mappings : 1, err) < 0)
-    return crt_error_prefix (err, gids ? "linux.gidMappings" : "default gid map");
-  return 0;
-}
-
 int
 crt_ns_join_paths (const crt_ns_plan *plan, crt_error **err)
 {
@@ -238,7 +188,17 @@ crt_ns_join_paths (const crt_ns_plan *plan, crt_error **err)
       if (plan->join_fd[t] < 0)
         continue;
       if (setns (plan->join_fd[t], crt_ns_clone_flag (t)) < 0)
-        return crt_error_errno (err, "join %s namespace", crt_ns_type_name (t));
+        {
+          /* Rootless, the usual cause: joining needs CAP_SYS_ADMIN over
+           * the namespace, i.e. a namespace the user's own (or the
+           * container's) user namespace owns. */
+          if (errno == EPERM)
+            return crt_error_errno (err,
+                                    "linux.namespaces: join %s namespace: not owned by a user "
+                                    "namespace crt may act in (rootless: one the user made)",
+                                    crt_ns_type_name (t));
+          return crt_error_errno (err, "join %s namespace", crt_ns_type_name (t));
+        }
       if (t == CRT_NS_USER)
         {
           int others = plan->clone_flags & ~CLONE_NEWUSER;

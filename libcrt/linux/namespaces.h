@@ -20,6 +20,8 @@ typedef struct crt_ns_plan
   bool private_netns;           /* a network ns of its own (new or joined) */
   bool pid_after_join;          /* a new pid ns in a user ns joined by path: the
                                    init makes it after joining, then forks */
+  bool dumpable_until_maps;     /* unprivileged crt writes the maps: the init
+                                   is dumpable until then (CRT_SYNC_DUMPABLE) */
 } crt_ns_plan;
 
 /* Open and type-check every namespace path of the spec, compute the
@@ -41,7 +43,9 @@ pid_t crt_ns_clone (const crt_ns_plan *plan, int cgroup_fd, int *pidfd, bool *in
  * mappings, crt's default map: 0 is `own`), or -1 when it is unmapped. */
 int64_t crt_id_map_host (const crt_id_mapping *maps, size_t n, uint32_t own, uint32_t id);
 
-/* Parent: write uid_map and gid_map of the child's new user namespace. */
+/* Parent: write uid_map and gid_map of the child's new user namespace
+ * (id_maps.c: directly, or through newuidmap/newgidmap when crt is
+ * unprivileged and the maps are more than its own ids). */
 int crt_ns_write_id_maps (pid_t pid, const crt_linux *linux_, crt_error **err);
 
 /* Child: join the namespaces given by path (user first, then the others;
