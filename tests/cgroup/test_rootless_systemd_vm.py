@@ -15,22 +15,19 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+import sys
 import time
 import uuid
 
 import pytest
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "engines"))
+from enginelib import systemd_is_pid1  # noqa: E402
+
 CRT = os.path.abspath(os.environ.get("CRT_BINARY", "build/src/crt"))
 BUSYBOX = shutil.which("busybox", path="/bin:/usr/bin")
 MiB = 2 ** 20
-
-
-def systemd_is_pid1():
-    try:
-        with open("/proc/1/comm") as f:
-            return f.read().strip() == "systemd"
-    except OSError:
-        return False
 
 
 pytestmark = [
