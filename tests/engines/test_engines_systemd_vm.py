@@ -194,6 +194,11 @@ def test_docker_systemd_driver(docker):
         assert r.returncode == 3 and r.stdout == "hello 1001\n1001\nhello\n", r
         r = dk("exec", "web", "dd", "if=/dev/zero", "of=/dev/null", "bs=96M", "count=1")
         assert r.returncode == 137, r
+        # Where AppArmor is on (the VM's kernel), dockerd asks for its
+        # profile and crt applies it to the init and to exec'd processes.
+        if os.path.exists("/sys/kernel/security/apparmor"):
+            r = dk("exec", "web", "cat", "/proc/1/attr/current", "/proc/self/attr/current")
+            assert r.stdout.splitlines() == ["docker-default (enforce)"] * 2, r
 
         t0 = time.monotonic()
         r = dk("stop", "-t", "30", "web")
