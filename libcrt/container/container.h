@@ -12,7 +12,8 @@
 #include "state.h"
 
 /* A container just made by crt_launch(): its init is set up and blocked
- * on the start socket; the state directory is still locked (dirfd). */
+ * on the start socket (or, for `run`, on sync_fd); the state directory is
+ * still locked (dirfd). */
 typedef struct crt_launched
 {
   crt_spec *spec;
@@ -21,6 +22,7 @@ typedef struct crt_launched
   pid_t pid;
   int pidfd;
   int pty_master;               /* the console for a foreground run, or -1 */
+  int sync_fd;                  /* start_here: the init waits for START on it; else -1 */
 } crt_launched;
 
 void crt_launch_release (crt_launched *l);
@@ -37,7 +39,8 @@ typedef struct crt_init_args
   const char *rootfs;
   const char *bundle;           /* relative bind sources are relative to it */
   int sync_fd;
-  int start_fd;                 /* listening: `start` connects here */
+  int start_fd;                 /* listening: `start` connects here; -1: START comes
+                                   over sync_fd (run: the parent releases the init) */
   int state_dirfd;              /* the parent's locked state dir: closed at once */
   int devices_fd;               /* userns device nodes (crt_devices_prepare), or -1 */
   int preserve_fds;
@@ -66,13 +69,15 @@ int crt_child_load_seccomp (int sync_fd, const struct crt_seccomp_filter *filter
 
 /* Create the container (the body of `create`, and the first half of
  * `run`). foreground: crt stays to proxy a terminal (so process.terminal
- * needs no console socket). */
+ * needs no console socket). start_here: this process starts it too
+ * (`run`): no start socket, the init waits for START on out->sync_fd. */
 int crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bool foreground,
-                crt_launched *out, crt_error **err);
+                bool start_here, crt_launched *out, crt_error **err);
 
-/* Release the init of a created container through its start socket
- * and wait until it has exec'd its program (or failed to). */
-int crt_release_init (int dirfd, const crt_state_record *rec, crt_error **err);
+/* Release the init of a created container, through its start socket
+ * (sync_fd < 0) or over the sync channel crt_launch kept (sync_fd), and
+ * wait until it has exec'd its program (or failed to). */
+int crt_release_init (int dirfd, int sync_fd, const crt_state_record *rec, crt_error **err);
 
 /* Bind and listen on the start socket in the state directory. */
 int crt_start_socket_listen (int dirfd, int *fd, crt_error **err);
@@ -81,12 +86,13 @@ int crt_start_socket_listen (int dirfd, int *fd, crt_error **err);
 char *crt_hook_state_for (const crt_spec *spec, const char *id, const char *status, pid_t pid,
                           const char *bundle);
 
-/* Release it, first binding the container's notify socket when
- * NOTIFY_SOCKET is relayed (*notify_fd, else -1), then run the poststart
- * hooks. When one fails the container is killed and destroyed (its
- * poststop hooks run) before -1 is returned. */
-int crt_start_and_notify (crt_context *ctx, int dirfd, const crt_state_record *rec,
-                          int *notify_fd, crt_error **err);
+/* Release it (as crt_release_init), first binding the container's
+ * notify socket when NOTIFY_SOCKET is relayed (*notify_fd, else -1),
+ * then run the poststart hooks of spec (NULL: of the state dir's copy of
+ * config.json). When one fails the container is killed and destroyed
+ * (its poststop hooks run) before -1 is returned. */
+int crt_start_and_notify (crt_context *ctx, int dirfd, int sync_fd, const crt_spec *spec,
+                          const crt_state_record *rec, int *notify_fd, crt_error **err);
 
 /* Kill the container's processes with sig and wait until the init is gone. */
 int crt_kill_and_wait (const crt_state_record *rec, int sig, crt_error **err);

@@ -45,6 +45,7 @@ crt_launch_release (crt_launched *l)
   crt_closep (&l->dirfd);
   crt_closep (&l->pidfd);
   crt_closep (&l->pty_master);
+  crt_closep (&l->sync_fd);
 }
 
 /* What the kernel or crt cannot do, refused before anything is made. */
@@ -427,7 +428,7 @@ crt_write_pid_file (const char *path, pid_t pid, crt_error **err)
 
 int
 crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bool foreground,
-            crt_launched *out, crt_error **err)
+            bool start_here, crt_launched *out, crt_error **err)
 {
   cleanup_free char *bundle = NULL, *rootfs = NULL, *config_text = NULL;
   cleanup_free char *state_dir = NULL, *notify_host = NULL, *scope_cgroup = NULL;
@@ -446,7 +447,7 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
   pid_t pid;
 
   memset (out, 0, sizeof (*out));
-  out->dirfd = out->pidfd = out->pty_master = -1;
+  out->dirfd = out->pidfd = out->pty_master = out->sync_fd = -1;
   if (crt_id_validate (id, err) < 0)
     return -1;
   bundle = realpath (opts->bundle ? opts->bundle : ".", NULL);
@@ -487,8 +488,9 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
       || crt_make_cgroup (ctx, spec, id, bundle, rootfs, dirfd, &undo.cgroup_path, &cgroup_fd, err) < 0)
     goto fail;
   /* Made here, before the clone, so the init holds it whatever user it
-   * becomes and wherever its root is. */
-  if (crt_start_socket_listen (dirfd, &start_fd, err) < 0)
+   * becomes and wherever its root is. `run` releases the init itself,
+   * over the sync channel, and needs none. */
+  if (!start_here && crt_start_socket_listen (dirfd, &start_fd, err) < 0)
     goto fail;
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_fds) < 0)
     {
@@ -578,7 +580,7 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
   out->rec.notify_socket = crt_steal_ptr (&notify_host);
   if (crt_state_write (dirfd, &out->rec, err) < 0
       || (opts->pid_file && crt_write_pid_file (opts->pid_file, pid, err) < 0)
-      || crt_sync_send (sync_parent, CRT_SYNC_DETACH, err) < 0)
+      || (!start_here && crt_sync_send (sync_parent, CRT_SYNC_DETACH, err) < 0))
     {
       crt_state_record_clear (&out->rec);
       goto fail;
@@ -590,6 +592,8 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
   out->spec = crt_steal_ptr (&spec);
   out->dirfd = crt_steal_fd (&dirfd);
   out->pidfd = crt_steal_fd (&pidfd);
+  if (start_here)
+    out->sync_fd = crt_steal_fd (&sync_parent);
   out->pid = pid;
   return 0;
 
@@ -606,7 +610,7 @@ crt_container_create (crt_context *ctx, const char *id, const crt_create_options
                       crt_error **err)
 {
   crt_launched l;
-  if (crt_launch (ctx, id, opts, false, &l, err) < 0)
+  if (crt_launch (ctx, id, opts, false, false, &l, err) < 0)
     return -1;
   crt_launch_release (&l);
   return 0;

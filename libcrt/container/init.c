@@ -259,15 +259,25 @@ crt_init_run (const crt_init_args *a)
 
   if (crt_sync_send (a->sync_fd, CRT_SYNC_READY, &err) < 0)
     die (a, &err);
-  /* EOF here means the parent died before saving the state: nobody
-   * could ever start us, so go away. */
-  if (crt_sync_expect (a->sync_fd, CRT_SYNC_DETACH, &err) < 0)
-    _exit (1);
-  close (a->sync_fd);
-
-  if (wait_for_start (a->start_fd, &conn, &err) < 0)
-    _exit (1);
-  close (a->start_fd);
+  if (a->start_fd < 0)
+    {
+      /* `run`: the parent starts us itself, over the sync channel (EOF:
+       * it died, and nobody else can start us). */
+      if (crt_sync_expect (a->sync_fd, CRT_SYNC_START, &err) < 0)
+        _exit (1);
+      conn = a->sync_fd;
+    }
+  else
+    {
+      /* EOF here means the parent died before saving the state: nobody
+       * could ever start us, so go away. */
+      if (crt_sync_expect (a->sync_fd, CRT_SYNC_DETACH, &err) < 0)
+        _exit (1);
+      close (a->sync_fd);
+      if (wait_for_start (a->start_fd, &conn, &err) < 0)
+        _exit (1);
+      close (a->start_fd);
+    }
 
   /* From here `start` listens on conn for why the program did not run. */
   if (run_hooks_here (a, CRT_HOOK_START_CONTAINER, "created", &err) == 0

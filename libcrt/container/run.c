@@ -24,10 +24,10 @@ run_foreground (crt_context *ctx, const char *id, const crt_create_options *opts
 
   if (crt_supervise_begin (&saved, &sigfd, err) < 0)
     return -1;
-  ret = crt_launch (ctx, id, opts, true, &l, err);
+  ret = crt_launch (ctx, id, opts, true, true, &l, err);
   if (ret < 0)
     goto out_mask;
-  ret = crt_start_and_notify (ctx, l.dirfd, &l.rec, &notify_fd, err);
+  ret = crt_start_and_notify (ctx, l.dirfd, l.sync_fd, l.spec, &l.rec, &notify_fd, err);
   if (ret == 0)
     {
       crt_supervision sv = { .pid = l.pid, .pidfd = l.pidfd, .sigfd = sigfd,
@@ -73,9 +73,9 @@ crt_container_run (crt_context *ctx, const char *id, const crt_create_options *o
   *exit_code = 0;
   if (!opts->detach)
     return run_foreground (ctx, id, opts, exit_code, err);
-  if (crt_launch (ctx, id, opts, false, &l, err) < 0)
+  if (crt_launch (ctx, id, opts, false, true, &l, err) < 0)
     return -1;
-  ret = crt_start_and_notify (ctx, l.dirfd, &l.rec, &notify_fd, err);
+  ret = crt_start_and_notify (ctx, l.dirfd, l.sync_fd, l.spec, &l.rec, &notify_fd, err);
   if (ret < 0)
     {
       cleanup_close int dirfd = -1;

@@ -45,15 +45,47 @@ crt_start_socket_listen (int dirfd, int *fd, crt_error **err)
   return 0;
 }
 
-int
-crt_release_init (int dirfd, const crt_state_record *rec, crt_error **err)
+/* START sent on s: EOF means the init's end closed on exec; a message
+ * says why it did not exec. */
+static int
+await_exec (int s, const crt_state_record *rec, crt_error **err)
 {
-  const char *id = rec->id;
-  cleanup_close int s = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-  struct sockaddr_un addr;
   crt_sync_type type;
   int passed = -1;
 
+  if (crt_sync_recv (s, &type, &passed, err) == 0)
+    {
+      crt_closep (&passed);
+      return crt_error_set (err, EPROTO, "sync: unexpected message %d", type);
+    }
+  if ((*err)->errnum == EPIPE)
+    {
+      crt_error_free (err);
+      return 0;
+    }
+  /* It could not exec and exits now: once we say so, the container must
+   * read as stopped, not as running for the moment it takes. */
+  crt_kill_and_wait (rec, SIGKILL, NULL);
+  return -1;
+}
+
+int
+crt_release_init (int dirfd, int sync_fd, const crt_state_record *rec, crt_error **err)
+{
+  const char *id = rec->id;
+  cleanup_close int s = -1;
+  struct sockaddr_un addr;
+
+  /* `run`: the init waits on the sync channel, there is no socket (the
+   * state dir stays locked until it has exec'd, so nobody sees it as
+   * running before). */
+  if (sync_fd >= 0)
+    {
+      if (crt_sync_send (sync_fd, CRT_SYNC_START, err) < 0)
+        return -1;
+      return await_exec (sync_fd, rec, err);
+    }
+  s = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
   if (s < 0)
     return crt_error_errno (err, "socket");
   start_socket_addr (dirfd, &addr);
@@ -72,21 +104,7 @@ crt_release_init (int dirfd, const crt_state_record *rec, crt_error **err)
   /* Without the socket the container reads as running from now on. */
   if (unlinkat (dirfd, CRT_START_SOCKET, 0) < 0)
     return crt_error_errno (err, "remove the start socket");
-  /* EOF: the init's end closed on exec. A message: why it did not. */
-  if (crt_sync_recv (s, &type, &passed, err) == 0)
-    {
-      crt_closep (&passed);
-      return crt_error_set (err, EPROTO, "sync: unexpected message %d", type);
-    }
-  if ((*err)->errnum == EPIPE)
-    {
-      crt_error_free (err);
-      return 0;
-    }
-  /* It could not exec and exits now: once we say so, the container must
-   * read as stopped, not as running for the moment it takes. */
-  crt_kill_and_wait (rec, SIGKILL, NULL);
-  return -1;
+  return await_exec (s, rec, err);
 }
 
 char *
@@ -98,31 +116,33 @@ crt_hook_state_for (const crt_spec *spec, const char *id, const char *status, pi
 }
 
 int
-crt_start_and_notify (crt_context *ctx, int dirfd, const crt_state_record *rec, int *notify_fd,
-                      crt_error **err)
+crt_start_and_notify (crt_context *ctx, int dirfd, int sync_fd, const crt_spec *spec,
+                      const crt_state_record *rec, int *notify_fd, crt_error **err)
 {
   cleanup_free char *state_dir = crt_state_dir_path (ctx, rec->id);
   cleanup_free char *config_text = NULL;
-  cleanup_spec crt_spec *spec = NULL;
+  cleanup_spec crt_spec *copy = NULL;
 
   *notify_fd = -1;
   /* The socket must exist before the program can say READY=1. */
   if (rec->notify_socket && rec->notify_socket[0]
       && crt_notify_listen (dirfd, state_dir, notify_fd, err) < 0)
     return -1;
-  if (crt_release_init (dirfd, rec, err) < 0)
+  if (crt_release_init (dirfd, sync_fd, rec, err) < 0)
     {
       crt_closep (notify_fd);
       return -1;
     }
+  /* `start`: the hooks are those of the config.json copy create saved. */
+  if (spec == NULL && crt_read_file_at (dirfd, CRT_CONFIG_COPY, &config_text, NULL, NULL) == 0
+      && crt_spec_parse (config_text, "config.json", &copy, NULL) == 0)
+    spec = copy;
   /* poststart: the program runs. runtime-spec 1.3 runtime.md step 9: a
    * failing hook is an error, the container is stopped and the
    * lifecycle goes on at step 12 (destroy, then the poststop hooks).
    * crun does exactly that; runc 1.1 kills the container but leaves its
    * state for `delete` (its `run` then deletes it). The spec's text wins. */
-  if (crt_read_file_at (dirfd, CRT_CONFIG_COPY, &config_text, NULL, NULL) == 0
-      && crt_spec_parse (config_text, "config.json", &spec, NULL) == 0 && spec->hooks
-      && spec->hooks->n_hooks[CRT_HOOK_POSTSTART])
+  if (spec && spec->hooks && spec->hooks->n_hooks[CRT_HOOK_POSTSTART])
     {
       cleanup_free char *state = crt_hook_state_for (spec, rec->id, "running", rec->pid,
                                                      rec->bundle);
@@ -155,7 +175,7 @@ crt_container_start (crt_context *ctx, const char *id, crt_error **err)
   if (status != CRT_STATUS_CREATED)
     return crt_error_set (err, 0, "cannot start a container in the %s state",
                           crt_status_name (status));
-  if (crt_start_and_notify (ctx, dirfd, &rec, &notify_fd, err) < 0)
+  if (crt_start_and_notify (ctx, dirfd, -1, NULL, &rec, &notify_fd, err) < 0)
     return -1;
   if (notify_fd < 0)
     return 0;

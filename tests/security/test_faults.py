@@ -332,7 +332,9 @@ def test_init_faults(crt, bundle_factory, test_dirs, fault):
     left."""
     bundle = bundle_factory(["true"])
     counts = init_syscall_calls(crt, test_dirs, bundle)
-    assert {"mount", "pivot_root", "accept4"} <= set(counts), counts
+    # (`run` releases its init over the sync channel: no start socket, no
+    # accept4; `create` + `start` are the phases' tests.)
+    assert {"mount", "pivot_root"} <= set(counts), counts
     problems, fired, total = [], 0, 0
     for i, (sc, k, n) in enumerate(cases(counts)):
         total += 1
