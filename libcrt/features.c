@@ -12,7 +12,6 @@
 #include "util/util.h"
 
 #include <ctype.h>
-#include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
@@ -100,7 +99,7 @@ gen_seccomp_archs (yajl_gen g)
 
       for (char *p = lower; *p; p++)
         *p = (char) tolower ((unsigned char) *p);
-      if (seccomp_arch_resolve_name (lower) != 0)
+      if (crt_seccomp_arch_known (lower))
         crt_gen_str (g, *a);
     }
   yajl_gen_array_close (g);
@@ -190,7 +189,7 @@ char *
 crt_features_json (void)
 {
   const char *hook_names[CRT_HOOK__COUNT + 1] = { NULL };
-  const struct scmp_version *sv = seccomp_version ();
+  const char *scmp_version = crt_seccomp_lib_version ();
   yajl_gen g = crt_gen_new ("    ");
 
   yajl_gen_map_open (g);
@@ -212,11 +211,10 @@ crt_features_json (void)
   yajl_gen_map_open (g);
   crt_gen_str (g, "io.github.crt.version");
   crt_gen_str (g, PACKAGE_VERSION);
-  if (sv != NULL)
+  if (scmp_version != NULL)
     {
-      cleanup_free char *v = crt_fmt ("%u.%u.%u", sv->major, sv->minor, sv->micro);
       crt_gen_str (g, "io.github.seccomp.libseccomp.version");
-      crt_gen_str (g, v);
+      crt_gen_str (g, scmp_version);
     }
   /* runc's key has crt's prefix: checkpoint/restore work only with a
    * criu that answers (no kernel check here: `criu check` is slow). */

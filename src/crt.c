@@ -3,10 +3,10 @@
 #include "config.h"
 #include "src/crt_commit.h"
 #include "commands.h"
+#include "libcrt/linux/seccomp.h"
 #include "libcrt/util/util.h"
 
 #include <errno.h>
-#include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,7 +66,7 @@ print_usage (const cli_flag *flags)
 static void
 print_version (void)
 {
-  const struct scmp_version *sv = seccomp_version ();
+  const char *scmp_version = crt_seccomp_lib_version ();
 
   printf ("crt version %s\ncommit: %s\nspec: %s\n", PACKAGE_VERSION, CRT_COMMIT, CRT_OCI_VERSION);
   /* What this build has, in crun's words. SYSTEMD: the systemd cgroup
@@ -77,8 +77,8 @@ print_version (void)
    * whether the kernel lets it work: that is `criu check`). */
   printf ("%cSYSTEMD +SELINUX +APPARMOR +CAP +SECCOMP +EBPF +YAJL %cCRIU\n",
           crt_systemd_built_in () ? '+' : '-', crt_criu_usable (NULL) ? '+' : '-');
-  if (sv != NULL)
-    printf ("libseccomp: %u.%u.%u\n", sv->major, sv->minor, sv->micro);
+  if (scmp_version != NULL)
+    printf ("libseccomp: %s\n", scmp_version);
 }
 
 static const cli_command *

@@ -460,7 +460,8 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
     return -1;
   /* A bad profile fails here, naming its JSON path, before anything
    * exists; the init only loads the compiled program. */
-  if (spec->linux_ && crt_seccomp_compile (spec->linux_->seccomp, &seccomp, err) < 0)
+  if (spec->linux_
+      && crt_seccomp_compile_cached (ctx->root, spec->linux_->seccomp, &seccomp, err) < 0)
     return -1;
   for (char *const *name = crt_seccomp_filter_skipped (seccomp); name && *name; name++)
     crt_log (ctx, CRT_LOG_DEBUG, "seccomp: syscall `%s` unknown here, skipped", *name);

@@ -349,7 +349,8 @@ crt_container_exec (crt_context *ctx, const char *id, const crt_exec_options *o,
   /* Nothing from the container's state dir may reach the process. */
   crt_closep (&dirfd);
 
-  if (spec->linux_ && crt_seccomp_compile (spec->linux_->seccomp, &seccomp, err) < 0)
+  if (spec->linux_
+      && crt_seccomp_compile_cached (ctx->root, spec->linux_->seccomp, &seccomp, err) < 0)
     return -1;
   memset (&c, 0, sizeof (c));
   c.spec = spec;

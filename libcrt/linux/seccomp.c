@@ -10,12 +10,16 @@
  * sets NNP itself from process.noNewPrivileges. */
 #include "config.h"
 #include "seccomp.h"
+#include "seccomp_cache.h"
+#include "seccomp_filter.h"
+#include "seccomp_lib.h"
 #include "../spec/names.h"
 #include "../util/util.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <seccomp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -41,21 +45,13 @@
 #define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
 #endif
 
-/* The kernel refuses longer programs (BPF_MAXINSNS). */
-#define MAX_BPF_INSNS 4096
+
 /* Above this many rules libseccomp's binary tree is faster than its
  * linear list; below it, libseccomp <= 2.5.4 may misbehave with it. */
 #define OPTIMIZE_MIN_RULES 32
 
-struct crt_seccomp_filter
-{
-  struct sock_filter *insns;
-  size_t n_insns;
-  unsigned int flags;           /* SECCOMP_FILTER_FLAG_* for seccomp(2) */
-  bool uses_notify;
-  char **skipped;               /* unknown syscall names, NULL-terminated */
-  size_t n_skipped;
-};
+/* libseccomp, once crt_seccomp_compile has loaded it. */
+static const crt_scmp_api *scmp;
 
 /* ---- names ---- */
 
@@ -225,7 +221,7 @@ static void
 release_ctx (scmp_filter_ctx *ctx)
 {
   if (*ctx != NULL)
-    seccomp_release (*ctx);
+    scmp->seccomp_release (*ctx);
 }
 
 static void
@@ -285,14 +281,14 @@ add_arches (scmp_filter_ctx ctx, const crt_seccomp *s, crt_error **err)
           for (const char *p = name + 10; *p; p++)
             token[n++] = (char) tolower ((unsigned char) *p);
           token[n] = '\0';
-          arch = seccomp_arch_resolve_name (token);
+          arch = scmp->seccomp_arch_resolve_name (token);
         }
       if (arch == 0)
         return crt_error_set (err, 0,
                               "linux.seccomp.architectures[%zu]: unknown architecture \"%s\"", i,
                               name);
       /* The native architecture is always in the filter: EEXIST. */
-      ret = seccomp_arch_add (ctx, arch);
+      ret = scmp->seccomp_arch_add (ctx, arch);
       if (ret < 0 && ret != -EEXIST)
         return crt_error_set (err, -ret, "linux.seccomp.architectures[%zu]: add %s", i, name);
     }
@@ -366,7 +362,7 @@ add_syscall_rules (scmp_filter_ctx ctx, crt_seccomp_filter *f, const crt_syscall
   for (size_t j = 0; j < sc->n_names; j++)
     {
       const char *name = sc->names[j];
-      int nr = seccomp_syscall_resolve_name (name);
+      int nr = scmp->seccomp_syscall_resolve_name (name);
       int ret = 0;
 
       if (nr == __NR_SCMP_ERROR)
@@ -375,10 +371,10 @@ add_syscall_rules (scmp_filter_ctx ctx, crt_seccomp_filter *f, const crt_syscall
           continue;
         }
       if (sc->n_args == 0 || !same_index)
-        ret = seccomp_rule_add_array (ctx, action, nr, (unsigned int) sc->n_args, cmps);
+        ret = scmp->seccomp_rule_add_array (ctx, action, nr, (unsigned int) sc->n_args, cmps);
       else
         for (size_t k = 0; k < sc->n_args && ret == 0; k++)
-          ret = seccomp_rule_add_array (ctx, action, nr, 1, &cmps[k]);
+          ret = scmp->seccomp_rule_add_array (ctx, action, nr, 1, &cmps[k]);
       if (ret < 0)
         return crt_error_set (err, -ret, "linux.seccomp.syscalls[%zu]: add rule for `%s`", idx,
                               name);
@@ -442,7 +438,7 @@ export_bpf (scmp_filter_ctx ctx, crt_seccomp_filter *f, crt_error **err)
 
   if (fd < 0)
     return crt_error_errno (err, "seccomp: memfd_create");
-  ret = seccomp_export_bpf (ctx, fd);
+  ret = scmp->seccomp_export_bpf (ctx, fd);
   if (ret < 0)
     return crt_error_set (err, -ret, "seccomp: generate the BPF program");
   if (fstat (fd, &st) < 0)
@@ -451,10 +447,10 @@ export_bpf (scmp_filter_ctx ctx, crt_seccomp_filter *f, crt_error **err)
     return crt_error_set (err, 0, "seccomp: libseccomp produced a BPF program of %lld bytes",
                           (long long) st.st_size);
   f->n_insns = (size_t) st.st_size / sizeof (struct sock_filter);
-  if (f->n_insns > MAX_BPF_INSNS)
+  if (f->n_insns > CRT_SECCOMP_MAX_INSNS)
     return crt_error_set (err, 0,
                           "linux.seccomp: the filter has %zu instructions, more than the "
-                          "kernel's limit of %d", f->n_insns, MAX_BPF_INSNS);
+                          "kernel's limit of %d", f->n_insns, CRT_SECCOMP_MAX_INSNS);
   f->insns = crt_xmalloc0 ((size_t) st.st_size);
   if (pread (fd, f->insns, (size_t) st.st_size, 0) != st.st_size)
     return crt_error_errno (err, "seccomp: read the BPF program back");
@@ -483,16 +479,16 @@ crt_seccomp_compile (const crt_seccomp *s, crt_seccomp_filter **out, crt_error *
                           "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action");
 
   f = crt_xmalloc0 (sizeof (*f));
-  if (resolve_flags (s, &f->flags, err) < 0)
+  if (resolve_flags (s, &f->flags, err) < 0 || crt_scmp_api_load (&scmp, err) < 0)
     return -1;
-  ctx = seccomp_init (default_action);
+  ctx = scmp->seccomp_init (default_action);
   if (ctx == NULL)
     return crt_error_set (err, 0, "seccomp: cannot create a filter with default action %s",
                           s->default_action);
   if (add_arches (ctx, s, err) < 0)
     return -1;
   if (s->n_syscalls > OPTIMIZE_MIN_RULES)
-    (void) seccomp_attr_set (ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+    (void) scmp->seccomp_attr_set (ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
   if (add_syscalls (ctx, f, s, default_action, err) < 0)
     return -1;
   if (export_bpf (ctx, f, err) < 0)
@@ -506,6 +502,43 @@ crt_seccomp_compile (const crt_seccomp *s, crt_seccomp_filter **out, crt_error *
     f->flags &= ~(unsigned int) SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
   *out = crt_steal_ptr (&f);
   return 0;
+}
+
+int
+crt_seccomp_compile_cached (const char *root, const crt_seccomp *s, crt_seccomp_filter **out,
+                            crt_error **err)
+{
+  cleanup_free char *key = NULL;
+  size_t key_len = 0;
+
+  *out = NULL;
+  if (s == NULL)
+    return 0;
+  key = crt_seccomp_cache_key (s, &key_len);
+  if (crt_seccomp_cache_get (root, key, key_len, out) == 1)
+    return 0;
+  if (crt_seccomp_compile (s, out, err) < 0)
+    return -1;
+  crt_seccomp_cache_put (root, key, key_len, *out, (const void *) scmp->seccomp_init);
+  return 0;
+}
+
+const char *
+crt_seccomp_lib_version (void)
+{
+  static char buf[48];
+  const struct scmp_version *v;
+
+  if (crt_scmp_api_load (&scmp, NULL) < 0 || (v = scmp->seccomp_version ()) == NULL)
+    return NULL;
+  snprintf (buf, sizeof (buf), "%u.%u.%u", v->major, v->minor, v->micro);
+  return buf;
+}
+
+bool
+crt_seccomp_arch_known (const char *name)
+{
+  return crt_scmp_api_load (&scmp, NULL) == 0 && scmp->seccomp_arch_resolve_name (name) != 0;
 }
 
 /* ---- load ---- */

@@ -30,6 +30,16 @@ typedef struct crt_seccomp_filter crt_seccomp_filter;
  * written for a newer kernel still loads); see crt_seccomp_filter_skipped. */
 int crt_seccomp_compile (const crt_seccomp *s, crt_seccomp_filter **out, crt_error **err);
 
+/* The same through the cache under root (seccomp_cache.h): libseccomp
+ * is loaded and the profile compiled only on a miss. root NULL: no cache. */
+int crt_seccomp_compile_cached (const char *root, const crt_seccomp *s, crt_seccomp_filter **out,
+                                crt_error **err);
+
+/* libseccomp's version ("2.5.4"), or NULL when it cannot be loaded. */
+const char *crt_seccomp_lib_version (void);
+/* Does libseccomp know the architecture ("x86_64", its lower-case name)? */
+bool crt_seccomp_arch_known (const char *name);
+
 /* Load the filter into the calling thread with seccomp(2) and the flags of
  * linux.seccomp.flags. When the filter has SCMP_ACT_NOTIFY rules, the
  * listener fd (close-on-exec) is returned in *notify_fd, else -1 is. f ==

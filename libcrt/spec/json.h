@@ -106,6 +106,8 @@ int jctx_fail_at (jctx *c, const char *key, const char *fmt, ...)
 int jparse_object (jctx *c, yajl_val v, const jtype *t, void *base);
 /* Free what jparse_object stored in base (not base itself). */
 void jfree_object (const jtype *t, void *base);
+/* What jparse_object stored in base, as bytes (json_key.c; caller frees). */
+char *jkey_object (const jtype *t, const void *base, size_t *len);
 
 /* Parse the len bytes of text (NUL-terminated after them) into a yajl
  * tree. Malformed JSON gives "origin: path: line L, column C: <reason>",

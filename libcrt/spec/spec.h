@@ -451,6 +451,9 @@ crt_unix_id_valid (uint64_t id)
 /* Parse a runtime-spec "process" object alone (crt exec --process). */
 int crt_process_parse (const char *json, const char *origin, crt_process **out, crt_error **err);
 void crt_process_free (crt_process *p);
+/* linux.seccomp as bytes that differ whenever the profiles differ in
+ * anything config.json can say (the seccomp cache's key; caller frees). */
+char *crt_seccomp_key (const crt_seccomp *s, size_t *len);
 /* Parse a "linux.resources" object alone (crt update --resources). */
 int crt_resources_parse (const char *json, const char *origin, crt_resources **out, crt_error **err);
 void crt_resources_free (crt_resources *r);

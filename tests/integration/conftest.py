@@ -214,6 +214,16 @@ class Result:
         return json.loads(self.stdout)
 
 
+# Kept in --root across containers on purpose (libcrt/linux/seccomp_cache.h).
+CRT_CACHE_DIRS = {".seccomp"}
+
+
+def state_entries(root):
+    if not os.path.isdir(root):
+        return []
+    return sorted(e for e in os.listdir(root) if e not in CRT_CACHE_DIRS)
+
+
 class Crt:
     """Runs crt with the test's --root. Output goes through temporary files,
     not pipes: a detached container inherits crt's stdio and would hold a
@@ -226,6 +236,11 @@ class Crt:
 
     def argv(self, args, global_args=()):
         return [self.binary, "--root", self.root, *global_args, *args]
+
+    def state_entries(self):
+        """What is in --root besides crt's seccomp cache (.seccomp, which
+        outlives containers by design): containers' state dirs."""
+        return state_entries(self.root)
 
     def _remember_id(self, args):
         if args and args[0] in ("create", "run") and not args[-1].startswith("-"):
@@ -424,7 +439,7 @@ def _leak_check(test_dirs, crt_path):
     # Containers still known to crt: delete them (this also kills them).
     c = check.crt
     if c is not None and os.path.isdir(test_dirs.root):
-        left = sorted(os.listdir(test_dirs.root))
+        left = state_entries(test_dirs.root)
         if left:
             problems.append(f"state left in --root {test_dirs.root}: {left}")
             for cid in left:

@@ -12,7 +12,7 @@ from conftest import pid_alive, wait_for
 
 
 def assert_nothing_created(crt, cid="c1"):
-    assert os.listdir(crt.root) == [], f"state left: {os.listdir(crt.root)}"
+    assert crt.state_entries() == [], f"state left: {crt.state_entries()}"
     r = crt("state", cid)
     assert r.returncode != 0
 
@@ -120,7 +120,7 @@ def test_bad_id(crt, bundle, verb, bad_id):
     r = crt(verb, "--bundle", bundle.path, bad_id)
     assert r.returncode != 0, r
     assert "id" in r.stderr.lower(), r
-    assert os.listdir(crt.root) == []
+    assert crt.state_entries() == []
     parent = os.path.dirname(crt.root)
     assert not os.path.exists(os.path.join(parent, "x")), "escaped the state root"
 

@@ -205,7 +205,7 @@ def test_run_foreground_removes_container(crt, bundle):
     r = crt("run", "--bundle", bundle.path, "c1")
     assert r.returncode == 0, r
     assert crt("state", "c1").returncode != 0
-    assert os.listdir(crt.root) == []
+    assert crt.state_entries() == []
 
 
 def test_list(crt, bundle_factory):

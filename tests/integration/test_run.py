@@ -267,7 +267,7 @@ def test_run_under_load_of_many(crt, bundle):
     for i in range(10):
         r = crt("run", "--bundle", bundle.path, f"seq{i}")
         assert r.returncode == 0, r
-    assert os.listdir(crt.root) == []
+    assert crt.state_entries() == []
 
 
 def test_spec_creates_valid_default(crt, bundle):

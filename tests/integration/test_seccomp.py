@@ -139,7 +139,7 @@ def test_unknown_syscall_name_still_loads(crt, bundle):
 def create_fails(crt, bundle):
     r = crt("create", "--bundle", bundle.path, "c1")
     assert r.returncode != 0, r
-    assert os.listdir(crt.root) == [], f"state left: {os.listdir(crt.root)}"
+    assert crt.state_entries() == [], f"state left: {crt.state_entries()}"
     return r.stderr
 
 

@@ -120,7 +120,7 @@ class Env:
         assert lines[-1] == "" and len(lines) == 2, f"not exactly one line: {r!r}"
         assert lines[0].startswith("crt: "), r
         assert before == after, f"the bundle changed: {_diff(before, after)}"
-        assert os.listdir(self.crt.root) == [], f"state left: {os.listdir(self.crt.root)}"
+        assert self.crt.state_entries() == [], f"state left: {self.crt.state_entries()}"
         assert not mounts_under([top]), mounts_under([top])
         return lines[0][len("crt: "):]
 
@@ -849,7 +849,7 @@ def cli(env, tmp_path, monkeypatch):
         assert [ln for ln in lines if ln.startswith("crt: ")] == lines[:1], r
         assert len(lines) == 1 or (len(lines) == 2 and HINT.fullmatch(lines[1])), r
         assert os.listdir(cwd) == [], os.listdir(cwd)
-        assert os.listdir(env.crt.root) == []
+        assert env.crt.state_entries() == []
         return lines[0][len("crt: "):]
     return run
 

@@ -138,7 +138,7 @@ def container_procs(*bundles):
 def nothing_left(crt, *bundles, timeout=5):
     deadline = time.monotonic() + timeout
     while True:
-        left = sorted(os.listdir(crt.root)) if os.path.isdir(crt.root) else []
+        left = crt.state_entries()
         left += [d for b in bundles for d in cgroup_dirs(b)]
         left += [f"pid {p}" for p in container_procs(*bundles)]
         if not left or time.monotonic() > deadline:
