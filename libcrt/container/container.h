@@ -99,6 +99,10 @@ int crt_kill_and_wait (const crt_state_record *rec, int sig, crt_error **err);
 
 /* Remove a stopped container's state (and, later, its cgroup). */
 int crt_destroy (crt_context *ctx, const char *id, int dirfd, crt_error **err);
+/* The same with the spec and state record the caller has already (each
+ * NULL: read from the state dir), as `run` has them in memory. */
+int crt_destroy_known (crt_context *ctx, const char *id, int dirfd, const crt_spec *spec,
+                       const crt_state_record *rec, crt_error **err);
 
 /* Pieces of create that restore uses too (create.c). */
 /* config_path (NULL: <bundle>/config.json) read, parsed and validated. */

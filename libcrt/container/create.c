@@ -142,10 +142,10 @@ send_seccomp_fd (const setup_peer *p, int notify_fd, crt_error **err)
   return crt_seccomp_send_notify_fd (p->spec->linux_->seccomp, fd, state, p->pid, err);
 }
 
-/* The parent's half of the setup, once the init exists: answer its
- * requests until it is READY. */
+/* The parent's half of the setup, once the init exists: first what the
+ * init waits for at once (its id maps)... */
 static int
-parent_setup (const crt_ns_plan *plan, const setup_peer *p, crt_error **err)
+parent_setup_begin (const crt_ns_plan *plan, const setup_peer *p, crt_error **err)
 {
   if (crt_oom_score_adj_apply (p->pid, p->spec->process, err) < 0)
     return -1;
@@ -158,6 +158,13 @@ parent_setup (const crt_ns_plan *plan, const setup_peer *p, crt_error **err)
       if (crt_sync_send (p->sync_fd, CRT_SYNC_ID_MAPS_DONE, err) < 0)
         return -1;
     }
+  return 0;
+}
+
+/* ... then answer its requests until it is READY. */
+static int
+parent_setup_wait (const setup_peer *p, crt_error **err)
+{
   for (;;)
     {
       crt_sync_type type;
@@ -568,7 +575,19 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
                         .pid = pid, .sync_fd = sync_parent, .pty_master = &out->pty_master };
     if ((cgroup_fd >= 0 && !in_cgroup && crt_cgroup_enter (cgroup_fd, pid, err) < 0)
         || (plan.new_userns && delegate_cgroup (spec, cgroup_fd, scope_cgroup, err) < 0)
-        || parent_setup (&plan, &peer, err) < 0)
+        || parent_setup_begin (&plan, &peer, err) < 0)
+      {
+        explain_silent_init (pidfd, err);
+        goto fail;
+      }
+    /* The state is written aside while the init sets itself up (we would
+     * only wait), and put in place once it is READY. */
+    crt_fill_record (&out->rec, id, spec, bundle, rootfs, pid,
+                     undo.cgroup_path ? undo.cgroup_path : scope_cgroup);
+    out->rec.notify_socket = crt_steal_ptr (&notify_host);
+    if (crt_state_stage (dirfd, &out->rec, err) < 0)
+      goto fail;
+    if (parent_setup_wait (&peer, err) < 0)
       {
         explain_silent_init (pidfd, err);
         goto fail;
@@ -576,16 +595,10 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
     /* Once in its cgroup: not crt's affinity but all its cpuset allows. */
     crt_cpu_affinity_reset (pid);
   }
-  crt_fill_record (&out->rec, id, spec, bundle, rootfs, pid,
-               undo.cgroup_path ? undo.cgroup_path : scope_cgroup);
-  out->rec.notify_socket = crt_steal_ptr (&notify_host);
-  if (crt_state_write (dirfd, &out->rec, err) < 0
+  if (crt_state_commit (dirfd, err) < 0
       || (opts->pid_file && crt_write_pid_file (opts->pid_file, pid, err) < 0)
       || (!start_here && crt_sync_send (sync_parent, CRT_SYNC_DETACH, err) < 0))
-    {
-      crt_state_record_clear (&out->rec);
-      goto fail;
-    }
+    goto fail;
   free (undo.cgroup_path);
   if (use_systemd)
     crt_scope_release (&scope);
@@ -599,6 +612,7 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
   return 0;
 
 fail:
+  crt_state_record_clear (&out->rec);
   crt_closep (&out->pty_master);
   undo_launch (&undo);
   free (undo.cgroup_path);

@@ -45,33 +45,48 @@ unmount_under_rootfs (const char *rootfs)
 int
 crt_destroy (crt_context *ctx, const char *id, int dirfd, crt_error **err)
 {
-  cleanup_state_record crt_state_record rec = { 0 };
-  cleanup_free char *config_text = NULL;
-  cleanup_spec crt_spec *spec = NULL;
-  bool have_rec = crt_state_read (dirfd, &rec, NULL) == 0;
+  return crt_destroy_known (ctx, id, dirfd, NULL, NULL, err);
+}
 
+int
+crt_destroy_known (crt_context *ctx, const char *id, int dirfd, const crt_spec *known_spec,
+                   const crt_state_record *known_rec, crt_error **err)
+{
+  cleanup_state_record crt_state_record read_rec = { 0 };
+  cleanup_free char *config_text = NULL;
+  cleanup_spec crt_spec *read_spec = NULL;
+  const crt_state_record *r = known_rec;
+  const crt_spec *spec = known_spec;
+  bool have_rec = r != NULL;
+
+  if (r == NULL && crt_state_read (dirfd, &read_rec, NULL) == 0)
+    {
+      r = &read_rec;
+      have_rec = true;
+    }
   /* The hooks to run come from the config as it was at create. */
-  if (crt_read_file_at (dirfd, CRT_CONFIG_COPY, &config_text, NULL, NULL) == 0)
-    crt_spec_parse (config_text, "config.json", &spec, NULL);
+  if (spec == NULL && crt_read_file_at (dirfd, CRT_CONFIG_COPY, &config_text, NULL, NULL) == 0
+      && crt_spec_parse (config_text, "config.json", &read_spec, NULL) == 0)
+    spec = read_spec;
   /* The cgroup goes first: while it exists, so does the state that
    * names it, and a failed delete can be retried. With the systemd
    * driver, systemd removes it with the unit (also after a create that
    * died before writing the state). */
-  if (crt_scope_remove (dirfd, have_rec ? rec.cgroup_path : NULL, ctx->rootless, err) < 0)
+  if (crt_scope_remove (dirfd, have_rec ? r->cgroup_path : NULL, ctx->rootless, err) < 0)
     return -1;
-  if (have_rec && rec.cgroup_path && rec.cgroup_path[0]
-      && crt_cgroup_destroy (rec.cgroup_path, err) < 0)
+  if (have_rec && r->cgroup_path && r->cgroup_path[0]
+      && crt_cgroup_destroy (r->cgroup_path, err) < 0)
     return -1;
   if (crt_state_dir_remove (ctx, id, dirfd, err) < 0)
     return -1;
-  if (spec && have_rec && rec.rootfs && rec.rootfs[0] == '/'
+  if (spec && have_rec && r->rootfs && r->rootfs[0] == '/'
       && crt_spec_namespace (spec, CRT_NS_MOUNT) == NULL)
-    unmount_under_rootfs (rec.rootfs);
+    unmount_under_rootfs (r->rootfs);
   /* poststop: after everything is gone; a failure is only a warning. */
   if (spec && spec->hooks && spec->hooks->n_hooks[CRT_HOOK_POSTSTOP])
     {
       cleanup_free char *state
-          = crt_hook_state_for (spec, id, "stopped", 0, have_rec ? rec.bundle : "");
+          = crt_hook_state_for (spec, id, "stopped", 0, have_rec ? r->bundle : "");
       crt_hooks_run_logged (ctx, spec->hooks, CRT_HOOK_POSTSTOP, state);
     }
   return 0;

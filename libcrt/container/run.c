@@ -46,8 +46,10 @@ run_foreground (crt_context *ctx, const char *id, const crt_create_options *opts
        * dir again would wait for our own lock for ever. */
       cleanup_close int dirfd = crt_steal_fd (&l.dirfd);
       crt_error *derr = NULL;
+      /* What it would read back is what this process wrote: state.json
+       * and the config.json copy (nothing rewrites either). */
       if (dirfd >= 0 || crt_state_dir_open (ctx, id, true, &dirfd, &derr) == 0)
-        crt_destroy (ctx, id, dirfd, ret < 0 ? NULL : &derr);
+        crt_destroy_known (ctx, id, dirfd, l.spec, &l.rec, ret < 0 ? NULL : &derr);
       if (ret == 0 && derr)
         {
           *err = derr;

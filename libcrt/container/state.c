@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -203,6 +204,25 @@ crt_state_dir_remove (const crt_context *ctx, const char *id, int dirfd, crt_err
 int
 crt_state_write (int dirfd, const crt_state_record *rec, crt_error **err)
 {
+  if (crt_state_stage (dirfd, rec, err) < 0)
+    return -1;
+  return crt_state_commit (dirfd, err);
+}
+
+int
+crt_state_commit (int dirfd, crt_error **err)
+{
+  cleanup_free char *tmp = crt_fmt ("%s.tmp", CRT_STATE_FILE);
+
+  /* Readers (list takes no lock) see the old file or the new one. */
+  if (renameat (dirfd, tmp, dirfd, CRT_STATE_FILE) < 0)
+    return crt_error_errno (err, "rename state file");
+  return 0;
+}
+
+int
+crt_state_stage (int dirfd, const crt_state_record *rec, crt_error **err)
+{
   yajl_gen g = crt_gen_new (NULL);
   cleanup_free char *text = NULL;
   cleanup_free char *tmp = crt_fmt ("%s.tmp", CRT_STATE_FILE);
@@ -229,12 +249,7 @@ crt_state_write (int dirfd, const crt_state_record *rec, crt_error **err)
   yajl_gen_map_close (g);
   text = crt_gen_finish (g);
 
-  /* Readers (list takes no lock) see the old file or the new one. */
-  if (crt_write_file_at (dirfd, tmp, text, strlen (text), 0600, err) < 0)
-    return -1;
-  if (renameat (dirfd, tmp, dirfd, CRT_STATE_FILE) < 0)
-    return crt_error_errno (err, "rename state file");
-  return 0;
+  return crt_write_file_at (dirfd, tmp, text, strlen (text), 0600, err);
 }
 
 static char *
@@ -350,11 +365,28 @@ char *
 crt_now_rfc3339 (void)
 {
   struct timespec ts;
-  struct tm tm;
-  char date[64];
+  int64_t days, secs, era, doe, yoe, doy, mp, year, month, day;
 
+  /* The civil date by hand (H. Hinnant's civil_from_days): gmtime_r
+   * would load the time zone (/etc/localtime) on first use, for UTC. */
   clock_gettime (CLOCK_REALTIME, &ts);
-  gmtime_r (&ts.tv_sec, &tm);
-  strftime (date, sizeof (date), "%Y-%m-%dT%H:%M:%S", &tm);
-  return crt_fmt ("%s.%09ldZ", date, ts.tv_nsec);
+  days = ts.tv_sec / 86400;
+  secs = ts.tv_sec % 86400;
+  if (secs < 0)
+    {
+      secs += 86400;
+      days--;
+    }
+  days += 719468;
+  era = (days >= 0 ? days : days - 146096) / 146097;
+  doe = days - era * 146097;
+  yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  mp = (5 * doy + 2) / 153;
+  day = doy - (153 * mp + 2) / 5 + 1;
+  month = mp < 10 ? mp + 3 : mp - 9;
+  year = yoe + era * 400 + (month <= 2);
+  return crt_fmt ("%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%09ldZ", (long long) year,
+                  (long long) month, (long long) day, (long long) (secs / 3600),
+                  (long long) (secs / 60 % 60), (long long) (secs % 60), ts.tv_nsec);
 }

@@ -45,6 +45,11 @@ int crt_state_dir_open (const crt_context *ctx, const char *id, bool exclusive, 
 int crt_state_dir_remove (const crt_context *ctx, const char *id, int dirfd, crt_error **err);
 
 int crt_state_write (int dirfd, const crt_state_record *rec, crt_error **err);
+/* The same in two steps: stage writes it aside (state.json.tmp), commit
+ * puts it in place (one rename), so the writing can overlap other work
+ * and the state still appears only when it is true. */
+int crt_state_stage (int dirfd, const crt_state_record *rec, crt_error **err);
+int crt_state_commit (int dirfd, crt_error **err);
 int crt_state_read (int dirfd, crt_state_record *rec, crt_error **err);
 /* The state.json text alone (what crt_state_read does once it has read
  * the file); rec is zeroed first and owns the strings on success. */

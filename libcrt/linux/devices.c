@@ -108,7 +108,13 @@ make_node (int dirfd, const char *name, const node_spec *n, bool userns, crt_err
   /* A FIFO needs no privilege, so it is made even in a user namespace. */
   if (!userns || n->type == S_IFIFO)
     {
-      if (mknodat (dirfd, name, n->type | n->perm, n->rdev) == 0)
+      /* Without the umask the node has its mode at once, and when its
+       * owner is ours too adjust_node changes nothing. */
+      mode_t mask = umask (0);
+      int r = mknodat (dirfd, name, n->type | n->perm, n->rdev);
+
+      umask (mask);
+      if (r == 0)
         return adjust_node (dirfd, name, n, userns, err);
       if (errno != EEXIST && errno != EPERM)
         return crt_error_errno (err, "device `%s`: mknod", n->display);
