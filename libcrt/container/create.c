@@ -491,8 +491,7 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
     goto fail;
   undo.dirfd = dirfd;
   state_dir = crt_state_dir_path (ctx, id);
-  if (crt_write_file_at (dirfd, CRT_CONFIG_COPY, config_text, strlen (config_text), 0600, err) < 0
-      || crt_notify_prepare (spec, dirfd, state_dir, &notify_host, err) < 0
+  if (crt_notify_prepare (spec, dirfd, state_dir, &notify_host, err) < 0
       || crt_make_cgroup (ctx, spec, id, bundle, rootfs, dirfd, &undo.cgroup_path, &cgroup_fd, err) < 0)
     goto fail;
   /* Made here, before the clone, so the init holds it whatever user it
@@ -581,11 +580,14 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
         goto fail;
       }
     /* The state is written aside while the init sets itself up (we would
-     * only wait), and put in place once it is READY. */
+     * only wait), and put in place once it is READY; so is the copy of
+     * config.json the other commands read (the init needs none). */
     crt_fill_record (&out->rec, id, spec, bundle, rootfs, pid,
                      undo.cgroup_path ? undo.cgroup_path : scope_cgroup);
     out->rec.notify_socket = crt_steal_ptr (&notify_host);
-    if (crt_state_stage (dirfd, &out->rec, err) < 0)
+    if (crt_state_stage (dirfd, &out->rec, err) < 0
+        || crt_write_file_at (dirfd, CRT_CONFIG_COPY, config_text, strlen (config_text), 0600,
+                              err) < 0)
       goto fail;
     if (parent_setup_wait (&peer, err) < 0)
       {
