@@ -117,6 +117,16 @@ char *jkey_object (const jtype *t, const void *base, size_t *len);
 int jparse_text (const char *text, size_t len, const char *origin, yajl_val *out,
                  crt_error **err);
 
+/* The same, the tree's nodes and strings in an arena: read it, then free
+ * it all with jarena_free (never yajl_tree_free), also after a failure. */
+typedef struct jarena
+{
+  struct jarena_chunk *head;
+} jarena;
+int jparse_text_arena (const char *text, size_t len, const char *origin, yajl_val *out,
+                       jarena *arena, crt_error **err);
+void jarena_free (jarena *arena);
+
 /* Has object v the member key, not null? */
 bool jhas (yajl_val v, const char *key);
 

@@ -1,6 +1,9 @@
-/* The text of a JSON document to a yajl tree: a first pass with yajl's
- * callback parser that checks what the tree would hide (NULs, invalid
- * UTF-8, nesting) and names the JSON path of an error, then the tree. */
+/* The text of a JSON document to a yajl tree, in one pass of yajl's
+ * callback parser that checks what a tree would hide (NULs, invalid
+ * UTF-8, nesting), names the JSON path of an error, and builds the tree
+ * in an arena (freed at once: no walk of the tree, no malloc per node).
+ * jparse_text copies the result into a tree of yajl_tree_parse's kind,
+ * for the callers that edit trees and free them with yajl_tree_free. */
 #include "config.h"
 #include "json.h"
 #include "spec.h"
@@ -9,6 +12,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdalign.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_parse.h>
@@ -46,7 +51,12 @@ typedef struct jscan_frame
 {
   bool array;
   size_t index;                 /* arrays: the element being read */
-  char *key;                    /* objects: the member being read, or NULL */
+  char *key;                    /* objects: the member being read, or NULL (arena) */
+  yajl_val node;                /* the object or array being built */
+  /* Its members so far; kept (and reused) when the frame closes. */
+  yajl_val *vals;
+  const char **keys;
+  size_t n, cap;
 } jscan_frame;
 
 typedef struct jscan
@@ -55,9 +65,73 @@ typedef struct jscan
   const char *text;
   const char *origin;
   crt_error **err;
+  jarena *arena;
+  yajl_val root;
   size_t depth;
   jscan_frame frames[JSCAN_MAX_DEPTH];
 } jscan;
+
+/* ---- the arena ---- */
+
+struct jarena_chunk
+{
+  struct jarena_chunk *next;
+  size_t used, cap;
+  alignas (max_align_t) char data[];
+};
+
+static void *
+jarena_alloc (jarena *a, size_t n)
+{
+  struct jarena_chunk *c = a->head;
+
+  n = (n + alignof (max_align_t) - 1) & ~(alignof (max_align_t) - 1);
+  if (c == NULL || c->cap - c->used < n)
+    {
+      /* A config.json fits in one or two chunks. */
+      size_t cap = n > 16384 ? n : 16384;
+      c = malloc (sizeof (*c) + cap);
+      if (c == NULL)
+        abort ();
+      c->next = a->head;
+      c->used = 0;
+      c->cap = cap;
+      a->head = c;
+    }
+  c->used += n;
+  return c->data + c->used - n;
+}
+
+void
+jarena_free (jarena *a)
+{
+  while (a->head)
+    {
+      struct jarena_chunk *next = a->head->next;
+      free (a->head);
+      a->head = next;
+    }
+}
+
+static char *
+jarena_strndup (jarena *a, const void *p, size_t n)
+{
+  char *s = jarena_alloc (a, n + 1);
+
+  memcpy (s, p, n);
+  s[n] = '\0';
+  return s;
+}
+
+static yajl_val
+jnode (jscan *s, yajl_type type)
+{
+  yajl_val v = jarena_alloc (s->arena, sizeof (*v));
+
+  memset (v, 0, sizeof (*v));
+  v->type = type;
+  return v;
+}
 
 /* "process.args[1]": where the scan stands. */
 static void
@@ -155,51 +229,86 @@ jscan_check_text (jscan *s, const unsigned char *str, size_t len, bool key)
   return 1;
 }
 
+/* A value is complete: it goes to its parent (or is the document). */
 static void
-jscan_value_done (jscan *s)
+jscan_add (jscan *s, yajl_val v)
 {
   jscan_frame *f;
 
   if (s->depth == 0)
-    return;
+    {
+      s->root = v;
+      return;
+    }
   f = &s->frames[s->depth - 1];
+  if (f->n == f->cap)
+    {
+      f->cap = f->cap ? f->cap * 2 : 16;
+      f->vals = realloc (f->vals, f->cap * sizeof (*f->vals));
+      f->keys = realloc (f->keys, f->cap * sizeof (*f->keys));
+      if (f->vals == NULL || f->keys == NULL)
+        abort ();
+    }
+  f->keys[f->n] = f->key;
+  f->vals[f->n++] = v;
   if (f->array)
     f->index++;
   else
-    {
-      free (f->key);
-      f->key = NULL;
-    }
+    f->key = NULL;
 }
 
 static int
-jscan_scalar (void *ctx)
+jscan_null (void *ctx)
 {
-  jscan_value_done (ctx);
+  jscan *s = ctx;
+
+  jscan_add (s, jnode (s, yajl_t_null));
   return 1;
 }
 
 static int
 jscan_bool (void *ctx, int b)
 {
-  (void) b;
-  return jscan_scalar (ctx);
+  jscan *s = ctx;
+
+  jscan_add (s, jnode (s, b ? yajl_t_true : yajl_t_false));
+  return 1;
 }
 
+/* As yajl_tree_parse: the text, the integer when it is one that fits a
+ * long long, the double when strtod takes all of it. */
 static int
 jscan_number (void *ctx, const char *n, size_t len)
 {
-  (void) n;
-  (void) len;
-  return jscan_scalar (ctx);
+  jscan *s = ctx;
+  yajl_val v = jnode (s, yajl_t_number);
+  char *end;
+
+  v->u.number.r = jarena_strndup (s->arena, n, len);
+  errno = 0;
+  v->u.number.i = strtoll (v->u.number.r, &end, 10);
+  if (errno == 0 && *end == '\0')
+    v->u.number.flags |= YAJL_NUMBER_INT_VALID;
+  errno = 0;
+  v->u.number.d = strtod (v->u.number.r, &end);
+  if (errno == 0 && *end == '\0')
+    v->u.number.flags |= YAJL_NUMBER_DOUBLE_VALID;
+  jscan_add (s, v);
+  return 1;
 }
 
 static int
 jscan_string (void *ctx, const unsigned char *str, size_t len)
 {
-  if (!jscan_check_text (ctx, str, len, false))
+  jscan *s = ctx;
+  yajl_val v;
+
+  if (!jscan_check_text (s, str, len, false))
     return 0;
-  return jscan_scalar (ctx);
+  v = jnode (s, yajl_t_string);
+  v->u.string = jarena_strndup (s->arena, str, len);
+  jscan_add (s, v);
+  return 1;
 }
 
 static int
@@ -210,9 +319,7 @@ jscan_key (void *ctx, const unsigned char *key, size_t len)
 
   if (!jscan_check_text (s, key, len, true))
     return 0;
-  free (f->key);
-  f->key = crt_xmalloc0 (len + 1);
-  memcpy (f->key, key, len);
+  f->key = jarena_strndup (s->arena, key, len);
   return 1;
 }
 
@@ -220,13 +327,19 @@ static int
 jscan_open (jscan *s, bool array)
 {
   char what[64];
+  jscan_frame *f;
 
   if (s->depth == JSCAN_MAX_DEPTH)
     {
       snprintf (what, sizeof (what), "nesting deeper than %d levels", JSCAN_MAX_DEPTH);
       return jscan_cancel (s, what);
     }
-  s->frames[s->depth++] = (jscan_frame){ .array = array };
+  f = &s->frames[s->depth++];
+  f->array = array;
+  f->index = 0;
+  f->key = NULL;
+  f->n = 0;
+  f->node = jnode (s, array ? yajl_t_array : yajl_t_object);
   return 1;
 }
 
@@ -246,14 +359,35 @@ static int
 jscan_close (void *ctx)
 {
   jscan *s = ctx;
+  jscan_frame *f = &s->frames[--s->depth];
+  yajl_val v = f->node;
 
-  free (s->frames[--s->depth].key);
-  jscan_value_done (s);
+  if (f->n > 0)
+    {
+      yajl_val *vals = jarena_alloc (s->arena, f->n * sizeof (*vals));
+
+      memcpy (vals, f->vals, f->n * sizeof (*vals));
+      if (f->array)
+        {
+          v->u.array.values = vals;
+          v->u.array.len = f->n;
+        }
+      else
+        {
+          const char **keys = jarena_alloc (s->arena, f->n * sizeof (*keys));
+
+          memcpy (keys, f->keys, f->n * sizeof (*keys));
+          v->u.object.keys = keys;
+          v->u.object.values = vals;
+          v->u.object.len = f->n;
+        }
+    }
+  jscan_add (s, v);
   return 1;
 }
 
 static const yajl_callbacks jscan_callbacks = {
-  .yajl_null = jscan_scalar,
+  .yajl_null = jscan_null,
   .yajl_boolean = jscan_bool,
   .yajl_number = jscan_number,
   .yajl_string = jscan_string,
@@ -305,26 +439,91 @@ jscan_run (jscan *s, size_t len)
 }
 
 int
-jparse_text (const char *text, size_t len, const char *origin, yajl_val *out, crt_error **err)
+jparse_text_arena (const char *text, size_t len, const char *origin, yajl_val *out,
+                   jarena *arena, crt_error **err)
 {
-  jscan s = { .text = text, .origin = origin, .err = err };
-  char why[256] = "";
+  jscan *s = crt_xmalloc0 (sizeof (*s));
   int rc;
 
   *out = NULL;
-  s.h = yajl_alloc (&jscan_callbacks, NULL, &s);
-  if (s.h == NULL)
-    return crt_error_set (err, ENOMEM, "%s: parse JSON", origin);
-  rc = jscan_run (&s, len);
-  yajl_free (s.h);
-  while (s.depth > 0)
-    free (s.frames[--s.depth].key);
-  if (rc < 0)
-    return -1;
+  s->text = text;
+  s->origin = origin;
+  s->err = err;
+  s->arena = arena;
+  s->h = yajl_alloc (&jscan_callbacks, NULL, s);
+  if (s->h == NULL)
+    rc = crt_error_set (err, ENOMEM, "%s: parse JSON", origin);
+  else
+    {
+      rc = jscan_run (s, len);
+      yajl_free (s->h);
+    }
+  for (size_t i = 0; i < JSCAN_MAX_DEPTH; i++)
+    {
+      free (s->frames[i].vals);
+      free (s->frames[i].keys);
+    }
+  if (rc == 0)
+    *out = s->root;
+  free (s);
+  return rc;
+}
 
-  /* The text is known good, and has no NUL before len. */
-  *out = yajl_tree_parse (text, why, sizeof (why));
-  if (*out == NULL)
-    return crt_error_set (err, 0, "%s: %s", origin, why[0] ? why : "malformed JSON");
+/* v again, each part from malloc, as yajl_tree_free frees it. */
+static yajl_val
+copy_tree (yajl_val v)
+{
+  yajl_val c = crt_xmalloc0 (sizeof (*c));
+
+  c->type = v->type;
+  switch (v->type)
+    {
+    case yajl_t_string:
+      c->u.string = crt_xstrdup (v->u.string);
+      break;
+    case yajl_t_number:
+      c->u.number = v->u.number;
+      c->u.number.r = crt_xstrdup (v->u.number.r);
+      break;
+    case yajl_t_object:
+      c->u.object.len = v->u.object.len;
+      if (v->u.object.len)
+        {
+          c->u.object.keys = crt_xmalloc0 (v->u.object.len * sizeof (char *));
+          c->u.object.values = crt_xmalloc0 (v->u.object.len * sizeof (yajl_val));
+        }
+      for (size_t i = 0; i < v->u.object.len; i++)
+        {
+          c->u.object.keys[i] = crt_xstrdup (v->u.object.keys[i]);
+          c->u.object.values[i] = copy_tree (v->u.object.values[i]);
+        }
+      break;
+    case yajl_t_array:
+      c->u.array.len = v->u.array.len;
+      if (v->u.array.len)
+        c->u.array.values = crt_xmalloc0 (v->u.array.len * sizeof (yajl_val));
+      for (size_t i = 0; i < v->u.array.len; i++)
+        c->u.array.values[i] = copy_tree (v->u.array.values[i]);
+      break;
+    default:
+      break;
+    }
+  return c;
+}
+
+int
+jparse_text (const char *text, size_t len, const char *origin, yajl_val *out, crt_error **err)
+{
+  jarena arena = { 0 };
+  yajl_val v;
+
+  *out = NULL;
+  if (jparse_text_arena (text, len, origin, &v, &arena, err) < 0)
+    {
+      jarena_free (&arena);
+      return -1;
+    }
+  *out = copy_tree (v);
+  jarena_free (&arena);
   return 0;
 }

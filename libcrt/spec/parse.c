@@ -120,16 +120,20 @@ parse_as (const jtype *t, const char *json, size_t len, const char *origin, void
           crt_error **err)
 {
   jctx c = { .origin = origin ? origin : "config.json", .err = err };
+  jarena arena = { 0 };
   yajl_val tree = NULL;
   void *obj;
   int rc;
 
   *out = NULL;
-  if (jparse_text (json, len, c.origin, &tree, err) < 0)
-    return -1;
+  if (jparse_text_arena (json, len, c.origin, &tree, &arena, err) < 0)
+    {
+      jarena_free (&arena);
+      return -1;
+    }
   obj = crt_xmalloc0 (t->size);
   rc = jparse_object (&c, tree, t, obj);
-  yajl_tree_free (tree);
+  jarena_free (&arena);
   if (rc < 0)
     {
       jfree_object (t, obj);
