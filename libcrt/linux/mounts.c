@@ -234,6 +234,10 @@ do_new_fs (const mount_plan *p, int rootfd, int target, crt_error **err)
       return mount_fail (p, errno, NULL, err);
     }
 
+  /* Nothing more to do on the new mount (the usual case): no need to
+   * look it up. */
+  if (lower < 0 && !late_rdonly && !p->o.rattr_set && !p->o.rattr_clr && p->o.n_propagation == 0)
+    return 0;
   /* On the root itself, rootfd still is the covered directory: the new
    * mount is found from the rootfs path (a host path, not inside it). */
   if (p->dest[0] == '\0')
