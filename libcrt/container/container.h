@@ -50,6 +50,8 @@ typedef struct crt_init_args
    * make the cgroup namespace only then (rooted in the scope). */
   bool wait_cgroup;
   bool unshare_cgroupns;
+  /* The parent sets lo up in the new network namespace meanwhile. */
+  bool loopback_by_parent;
 } crt_init_args;
 
 /* The container's init: sets everything up, reports READY, waits for

@@ -195,6 +195,11 @@ parent_setup_wait (const setup_peer *p, crt_error **err)
           crt_closep (&passed);
           r = run_create_runtime_hooks (p, err);
           break;
+        case CRT_SYNC_NETLINK:
+          r = passed < 0 ? crt_error_set (err, EPROTO, "sync: no netlink socket")
+                         : crt_netdev_loopback_up_on (passed, err);
+          crt_closep (&passed);
+          break;
         case CRT_SYNC_PTY_MASTER:
           r = passed < 0 ? crt_error_set (err, EPROTO, "sync: no pty master")
                          : crt_terminal_take_master (passed, p->opts->console_socket,
@@ -528,6 +533,14 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
       plan.clone_flags &= ~CLONE_NEWCGROUP;
       args.unshare_cgroupns = true;
     }
+  /* Host root, a network namespace the clone makes and no user
+   * namespace: the parent, which only waits for READY, sets its lo up
+   * (through a netlink socket the init opens there and hands over) while
+   * the init mounts. A createContainer hook, run by the init, may want
+   * it up already: then the init does it first, as before. */
+  args.loopback_by_parent = (plan.clone_flags & CLONE_NEWNET) && !plan.userns
+                            && !plan.pid_after_join && !ctx->rootless && geteuid () == 0
+                            && !(spec->hooks && spec->hooks->n_hooks[CRT_HOOK_CREATE_CONTAINER]);
   args.devices_fd = -1;
   /* Unprivileged, crt cannot mknod: the init binds the host's nodes. */
   if (plan.new_userns && !ctx->rootless)

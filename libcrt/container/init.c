@@ -183,8 +183,15 @@ crt_init_run (const crt_init_args *a)
     die (a, &err);
   if (a->plan->pid_after_join)
     fork_into_new_pid_namespace (a);
-  if ((a->plan->clone_flags & CLONE_NEWNET) && crt_netdev_loopback_up (&err) < 0)
+  if ((a->plan->clone_flags & CLONE_NEWNET) && !a->loopback_by_parent
+      && crt_netdev_loopback_up (&err) < 0)
     die (a, &err);
+  if (a->loopback_by_parent)
+    {
+      cleanup_close int nl = crt_netdev_netlink_open (&err);
+      if (nl < 0 || crt_sync_send_fd (a->sync_fd, CRT_SYNC_NETLINK, nl, &err) < 0)
+        die (a, &err);
+    }
   if (a->plan->new_timens
       && (crt_ns_unshare_time (&err) < 0
           || crt_sync_send (a->sync_fd, CRT_SYNC_TIME_UNSHARED, &err) < 0

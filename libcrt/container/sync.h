@@ -31,6 +31,9 @@ typedef enum
                                    systemd driver only; the init's first message) */
   CRT_SYNC_DUMPABLE,            /* init -> parent: dumpable now, write my id maps
                                    (unprivileged crt only: plan.dumpable_until_maps) */
+  CRT_SYNC_NETLINK,             /* init -> parent: a netlink socket of its new network
+                                   namespace (SCM_RIGHTS): set lo up through it
+                                   (crt_init_args.loopback_by_parent) */
 } crt_sync_type;
 
 int crt_sync_send (int fd, crt_sync_type type, crt_error **err);

@@ -185,8 +185,9 @@ nl_call (int fd, nl_req *r, int (*on_msg) (const struct nlmsghdr *, void *), voi
   char buf[16384] __attribute__ ((aligned (NLMSG_ALIGNTO)));
 
   r->u.hdr.nlmsg_seq = ++seq;
-  if (send (fd, r->u.buf, r->u.hdr.nlmsg_len, 0) < 0)
-    return -errno;
+  while (send (fd, r->u.buf, r->u.hdr.nlmsg_len, 0) < 0)
+    if (errno != EINTR)
+      return -errno;
   for (;;)
     {
       ssize_t n = recv (fd, buf, sizeof (buf), 0);
@@ -415,19 +416,31 @@ move_one (int host_nl, int cont_nl, const crt_net_device *d, int netns_fd, crt_e
 }
 
 int
-crt_netdev_loopback_up (crt_error **err)
+crt_netdev_netlink_open (crt_error **err)
 {
-  cleanup_close int fd = nl_open (err);
-  int r;
+  return nl_open (err);
+}
 
-  if (fd < 0)
-    return -1;
+int
+crt_netdev_loopback_up_on (int nl_fd, crt_error **err)
+{
   /* A new network namespace's loopback is always index 1 (the kernel's
    * LOOPBACK_IFINDEX): no need to ask for it by name. */
-  r = set_link_up (fd, 1);
+  int r = set_link_up (nl_fd, 1);
+
   if (r < 0)
     return crt_error_set (err, -r, "set the loopback interface `lo` up");
   return 0;
+}
+
+int
+crt_netdev_loopback_up (crt_error **err)
+{
+  cleanup_close int fd = nl_open (err);
+
+  if (fd < 0)
+    return -1;
+  return crt_netdev_loopback_up_on (fd, err);
 }
 
 int
