@@ -30,15 +30,21 @@ set_groups (const crt_user *user, crt_error **err)
 {
   cleanup_free gid_t *gids = NULL;
 
-  if (user->n_additional_gids == 0 && setgroups_denied ())
-    return 0;
   /* An empty list still matters: it drops the groups crt ran with. */
   gids = crt_xmalloc0 (user->n_additional_gids * sizeof (gid_t));
   for (size_t i = 0; i < user->n_additional_gids; i++)
     gids[i] = user->additional_gids[i];
   if (setgroups (user->n_additional_gids, gids) < 0)
-    return crt_error_errno (err, "setgroups (process.user.additionalGids, %zu groups)",
-                            user->n_additional_gids);
+    {
+      int e = errno;
+
+      /* Asked only on failure: /proc/self/setgroups costs three calls. */
+      if (e == EPERM && user->n_additional_gids == 0 && setgroups_denied ())
+        return 0;
+      errno = e;
+      return crt_error_errno (err, "setgroups (process.user.additionalGids, %zu groups)",
+                              user->n_additional_gids);
+    }
   return 0;
 }
 
