@@ -100,6 +100,9 @@ plan_dump (const crt_checkpoint_options *opts, const crt_spec *spec,
   o->parent_img = opts->parent_path;
   /* Memory tracking, so that a later dump copies only what changed. */
   o->track_mem = opts->pre_dump || opts->parent_path != NULL;
+  /* A terminal's master is outside (the console socket's receiver):
+   * criu dumps the pty slave alone, and restore makes a new pair. */
+  o->orphan_pts_master = spec->process && spec->process->terminal;
   o->manage_cgroups = true;
   if (crt_criu_cg_mode_parse (opts->manage_cgroups_mode, &o->manage_cgroups_mode, err) < 0)
     return -1;

@@ -77,6 +77,12 @@ int crt_release_init (int dirfd, const crt_state_record *rec, crt_error **err);
 /* Bind and listen on the start socket in the state directory. */
 int crt_start_socket_listen (int dirfd, int *fd, crt_error **err);
 
+/* prestart (deprecated, same moment) then createRuntime, in crt's own
+ * namespaces, for the init pid whose namespaces and mounts exist: at
+ * create, and at restore when criu has set up the namespaces. */
+int crt_run_create_runtime_hooks (const crt_spec *spec, const char *id, pid_t pid,
+                                  const char *bundle, crt_error **err);
+
 /* The state JSON hooks get on stdin. */
 char *crt_hook_state_for (const crt_spec *spec, const char *id, const char *status, pid_t pid,
                           const char *bundle);

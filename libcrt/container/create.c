@@ -115,18 +115,25 @@ typedef struct setup_peer
   int *pty_master;
 } setup_peer;
 
-/* prestart (deprecated, same moment) then createRuntime: in crt's own
- * namespaces, once the container's exist and its mounts are made.
- * prestart hooks were written for a state of "created" (runtime-tools'
+/* prestart hooks were written for a state of "created" (runtime-tools'
  * hooks_stdin checks it); createRuntime is part of creating. */
+int
+crt_run_create_runtime_hooks (const crt_spec *spec, const char *id, pid_t pid,
+                              const char *bundle, crt_error **err)
+{
+  cleanup_free char *prestart = crt_hook_state_for (spec, id, "created", pid, bundle);
+  cleanup_free char *creating = crt_hook_state_for (spec, id, "creating", pid, bundle);
+
+  if (crt_hooks_run (spec->hooks, CRT_HOOK_PRESTART, prestart, err) < 0
+      || crt_hooks_run (spec->hooks, CRT_HOOK_CREATE_RUNTIME, creating, err) < 0)
+    return -1;
+  return 0;
+}
+
 static int
 run_create_runtime_hooks (const setup_peer *p, crt_error **err)
 {
-  cleanup_free char *prestart = crt_hook_state_for (p->spec, p->id, "created", p->pid, p->bundle);
-  cleanup_free char *creating = crt_hook_state_for (p->spec, p->id, "creating", p->pid, p->bundle);
-
-  if (crt_hooks_run (p->spec->hooks, CRT_HOOK_PRESTART, prestart, err) < 0
-      || crt_hooks_run (p->spec->hooks, CRT_HOOK_CREATE_RUNTIME, creating, err) < 0)
+  if (crt_run_create_runtime_hooks (p->spec, p->id, p->pid, p->bundle, err) < 0)
     return -1;
   return crt_sync_send (p->sync_fd, CRT_SYNC_HOOKS_DONE, err);
 }

@@ -24,9 +24,13 @@ int crt_criu_find (char **path, crt_error **err);
  * number) left open across its exec. */
 int crt_criu_start (crt_criu *c, const int *keep, size_t n_keep, crt_error **err);
 
-/* Called for each notify message (script name, its pid field); a
- * negative return fails the call (criu is told the script failed). */
-typedef int (*crt_criu_notify_fn) (const char *script, int pid, void *data, crt_error **err);
+/* Called for each notify message (script name, its pid field, and in
+ * *fd the descriptor criu sent with it, e.g. the new pty master of
+ * "orphan-pts-master", or -1). The callback may take *fd (and set it to
+ * -1); what it leaves is closed. A negative return fails the call (criu
+ * is told the script failed). */
+typedef int (*crt_criu_notify_fn) (const char *script, int pid, int *fd, void *data,
+                                   crt_error **err);
 
 /* Send one request and read responses until the final one, answering
  * notify messages through fn (may be NULL). *resp is the final one,

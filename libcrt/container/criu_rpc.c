@@ -150,6 +150,7 @@ encode_opts (pbuf *b, const crt_criu_opts *o)
   for (size_t i = 0; i < o->n_external; i++)
     pb_string (b, 37, o->external[i]);
   pb_string (b, 44, o->freeze_cgroup);
+  pb_bool (b, 50, o->orphan_pts_master);
 }
 
 uint8_t *

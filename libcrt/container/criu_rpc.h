@@ -61,6 +61,7 @@ typedef struct crt_criu_opts
   bool manage_cgroups;
   bool rst_sibling;
   bool notify_scripts;
+  bool orphan_pts_master;
   crt_criu_cg_mode manage_cgroups_mode;
   crt_criu_pair ext_mnt[CRT_CRIU_MAX_LIST];
   size_t n_ext_mnt;

@@ -89,10 +89,6 @@ crt_criu_ext_mounts (const crt_spec *spec, const char *bundle, crt_criu_opts *o,
 int
 crt_criu_check_spec (const crt_spec *spec, const char *what, crt_error **err)
 {
-  if (spec->process && spec->process->terminal)
-    return crt_error_set (err, 0,
-                          "config.json: process.terminal: %s of a container with a terminal is "
-                          "not supported by crt", what);
   if (crt_spec_namespace (spec, CRT_NS_USER) != NULL)
     return crt_error_set (err, 0,
                           "config.json: linux.namespaces: %s of a container with a user "

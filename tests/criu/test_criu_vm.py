@@ -11,6 +11,7 @@ pipes handed over; a foreground restore supervised like `run`. Skipped
 where `criu check` fails. The fixtures check after each test that
 nothing is left (state, mounts, processes, cgroups)."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -279,3 +280,239 @@ def test_joined_netns_is_handed_back(crt, bundle_factory, tmp_path):
         assert crt("delete", "-f", "c1").returncode == 0
     finally:
         subprocess.run(["ip", "netns", "del", name])
+
+
+# ---- hooks at restore -------------------------------------------------------
+
+# Each hook appends the state it got on stdin as one line, to the host's
+# HOOKS dir; startContainer runs in the container after pivot_root: it
+# writes into its root. (createContainer runs in the container's mount
+# namespace before pivot_root, where the host's paths still resolve.)
+RUNTIME_HOOKS = ("prestart", "createRuntime", "createContainer", "poststart", "poststop")
+CONTAINER_HOOKS = ("startContainer",)
+
+
+def _hooks_config(hooks_dir):
+    def hook(target):
+        return {"path": "/bin/sh", "args": ["sh", "-c", f"cat >> {target}; echo >> {target}"]}
+    hooks = {k: [hook(f"{hooks_dir}/{k}")] for k in RUNTIME_HOOKS}
+    hooks.update({k: [hook(f"/hook-{k}")] for k in CONTAINER_HOOKS})
+    return hooks
+
+
+def _hook_states(b, hooks_dir):
+    out = {}
+    for k in RUNTIME_HOOKS + CONTAINER_HOOKS:
+        path = os.path.join(hooks_dir, k) if k in RUNTIME_HOOKS else b.in_rootfs(f"/hook-{k}")
+        try:
+            with open(path) as f:
+                out[k] = [json.loads(line) for line in f if line.strip()]
+        except FileNotFoundError:
+            out[k] = []
+    return out
+
+
+def _ran_at(before, after):
+    return sorted(k for k in after if len(after[k]) > len(before[k]))
+
+
+def _hooks_story(rt, b, hooks_dir, images, cid, delete_after_dump=True):
+    """run, checkpoint, delete, restore, delete with runtime RT (a
+    callable taking argv): the hook states after each restore step. (runc
+    removes the container itself after a dump: no delete then.)"""
+    def ok(*args):
+        r = rt(*args)
+        assert r.returncode == 0, r
+    ok("run", "-d", "-b", b.path, cid)
+    counting(b, 3)
+    ok("checkpoint", "--image-path", str(images), cid)
+    if delete_after_dump:
+        ok("delete", cid)
+    before = _hook_states(b, hooks_dir)
+    ok("restore", "-d", "-b", b.path, "--image-path", str(images), cid)
+    counting(b, counter(b))
+    restored = _hook_states(b, hooks_dir)
+    ok("delete", "-f", cid)
+    return before, restored, _hook_states(b, hooks_dir)
+
+
+def test_hooks_at_restore(crt, bundle_factory, tmp_path):
+    """prestart and createRuntime run again at restore, once criu has
+    made the namespaces, with the restored init's pid; createContainer,
+    startContainer and poststart are not run again (the process went past
+    them in its first life); poststop runs at delete. A failing prestart
+    hook fails the restore, and nothing is left."""
+    hooks_dir = tmp_path / "hooks"
+    hooks_dir.mkdir()
+    b = bundle_factory(("sh", "-c", COUNTER))
+    b.config["hooks"] = _hooks_config(hooks_dir)
+    b.save()
+    images = tmp_path / "img"
+    before, restored, deleted = _hooks_story(
+        lambda *a: crt(*a, timeout=120), b, hooks_dir, images, "c1")
+    assert [len(before[k]) for k in RUNTIME_HOOKS + CONTAINER_HOOKS] == [1, 1, 1, 1, 1, 1], before
+    assert _ran_at(before, restored) == ["createRuntime", "prestart"], restored
+    assert _ran_at(restored, deleted) == ["poststop"], deleted
+    pre, cr = restored["prestart"][-1], restored["createRuntime"][-1]
+    # The restored init's pid (not criu's, not the first life's).
+    assert pre["pid"] == cr["pid"] != before["prestart"][0]["pid"], (pre, cr)
+    assert (pre["status"], cr["status"]) == ("created", "creating")
+    assert pre["id"] == "c1" and pre["bundle"] == b.path
+    last_pid = pre["pid"]
+    assert not pid_alive(last_pid)
+
+    # The same images, a bundle whose prestart hook fails.
+    b.config["hooks"] = {"prestart": [{"path": "/bin/sh", "args": ["sh", "-c", "exit 3"]}]}
+    b.save()
+    r = crt("restore", "-d", "-b", b.path, "--image-path", str(images), "c1", timeout=120)
+    assert r.returncode == 1, r
+    assert "hooks.prestart[0]: `/bin/sh` exited with status 3" in r.stderr, r
+    assert crt("state", "c1").returncode == 1
+    assert not os.path.exists("/sys/fs/cgroup" + b.config["linux"]["cgroupsPath"])
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+RUNC = shutil.which("runc")
+
+
+@pytest.mark.skipif(RUNC is None, reason="runc not installed (apt-get install runc)")
+def test_hooks_at_restore_as_runc(crt, bundle_factory, tmp_path):
+    """runc (1.1.5 here) on the same bundle: the same hooks run at
+    restore and at delete, prestart/createRuntime with the restored pid."""
+    hooks_dir = tmp_path / "hooks"
+    hooks_dir.mkdir()
+    b = bundle_factory(("sh", "-c", COUNTER))
+    b.config["hooks"] = _hooks_config(hooks_dir)
+    b.save()
+    root = tmp_path / "runc-root"
+
+    def runc(*args):
+        return subprocess.run([RUNC, "--root", str(root), *args], capture_output=True,
+                              text=True, timeout=120, stdin=subprocess.DEVNULL)
+    try:
+        before, restored, deleted = _hooks_story(runc, b, hooks_dir, tmp_path / "img", "r1",
+                                                 delete_after_dump=False)
+    finally:
+        runc("delete", "-f", "r1")
+    print("runc hook states before restore:", json.dumps(before))
+    print("runc hook states at restore:", restored["prestart"][-1:], restored["createRuntime"][-1:])
+    # runc's dump ends the container: poststop ran then, as crt's delete does.
+    assert [len(before[k]) for k in RUNTIME_HOOKS + CONTAINER_HOOKS] == [1, 1, 1, 1, 1, 1], before
+    assert _ran_at(before, restored) == ["createRuntime", "prestart"], restored
+    assert _ran_at(restored, deleted) == ["poststop"], deleted
+    assert restored["prestart"][-1]["pid"] == restored["createRuntime"][-1]["pid"]
+
+
+# ---- terminals ---------------------------------------------------------------
+
+def _console_socket(path):
+    import socket
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(str(path))
+    srv.listen(1)
+    srv.settimeout(60)
+    return srv
+
+
+def _recv_master(srv):
+    import array
+    import socket
+    conn, _ = srv.accept()
+    with conn:
+        fds = array.array("i")
+        msg, anc, _, _ = conn.recvmsg(256, socket.CMSG_SPACE(fds.itemsize))
+    for level, typ, data in anc:
+        if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
+            fds.frombytes(data[:fds.itemsize])
+    assert len(fds) == 1 and msg.startswith(b"/dev/"), (msg, anc)
+    return fds[0]
+
+
+def _read_numbers(fd, until=None, timeout=30):
+    """The n<i> lines read from fd until one is above UNTIL (or, UNTIL
+    None, until nothing more comes for a moment)."""
+    import re
+    import select
+    buf = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([fd], [], [], 0.5)
+        if not r:
+            if until is None:
+                break
+            continue
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:                 # EIO: no slave any more
+            break
+        if not chunk:
+            break
+        buf += chunk
+        nums = [int(x) for x in re.findall(rb"n(\d+)\r?\n", buf)]
+        if until is not None and nums and nums[-1] > until:
+            return nums
+    return [int(x) for x in re.findall(rb"n(\d+)\r?\n", buf)]
+
+
+TTY_COUNTER = "i=0; while true; do i=$((i+1)); echo n$i; sleep 0.1; done"
+
+
+def test_terminal_restore(crt, bundle_factory, tmp_path):
+    """A process.terminal container: checkpointed with its pty master
+    held outside (the console socket's receiver), restored with a new pty
+    whose master criu hands over (orphan-pts-master) and crt sends to
+    --console-socket; then once more in the foreground without one, crt
+    proxying the new terminal to its stdout as `run` does."""
+    b = bundle_factory(("sh", "-c", TTY_COUNTER))
+    b.config["process"]["terminal"] = True
+    b.save()
+    srv = _console_socket(tmp_path / "c1.sock")
+    try:
+        r = crt("run", "-d", "--console-socket", str(tmp_path / "c1.sock"), "-b", b.path, "c1")
+        assert r.returncode == 0, r
+        master = _recv_master(srv)
+        try:
+            assert _read_numbers(master, until=3)
+            checkpoint(crt, "c1", tmp_path / "img")
+            last = _read_numbers(master)[-1]
+        finally:
+            os.close(master)
+        assert crt("delete", "c1").returncode == 0
+
+        r = crt("restore", "-d", "--console-socket", str(tmp_path / "c1.sock"), "-b", b.path,
+                "--image-path", str(tmp_path / "img"), "c1", timeout=120)
+        assert r.returncode == 0, r
+        master = _recv_master(srv)
+        try:
+            nums = _read_numbers(master, until=last + 2)
+            assert last < nums[0] < last + 50 and nums[-1] > last + 2, (last, nums)
+            # Its stdio is a pty of the container's devpts again.
+            r = crt("exec", "c1", "readlink", "/proc/1/fd/1")
+            assert r.returncode == 0 and r.stdout.strip().startswith("/dev/pts/"), r
+            checkpoint(crt, "c1", tmp_path / "img2")
+            last = _read_numbers(master)[-1]
+        finally:
+            os.close(master)
+        assert crt("delete", "c1").returncode == 0
+    finally:
+        srv.close()
+
+    p = crt.popen("restore", "-b", b.path, "--image-path", str(tmp_path / "img2"), "c1")
+    try:
+        nums = _read_numbers(p.stdout.fileno(), until=last + 2, timeout=60)
+        assert nums and last < nums[0] < last + 50, (last, nums)
+        assert crt("kill", "c1", "KILL").returncode == 0
+        assert p.wait(timeout=20) == 137
+    finally:
+        p.kill()
+        p.wait()
+        p.stdout.close()
+        p.stderr.close()
+    assert crt("state", "c1").returncode == 1

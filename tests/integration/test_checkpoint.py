@@ -132,21 +132,22 @@ def test_checkpoint_not_running(crt, bundle_factory, tmp_path):
     assert crt("delete", "c1").returncode == 0
 
 
-def test_checkpoint_refuses_terminal(crt, bundle_factory, tmp_path):
+def test_checkpoint_refuses_user_namespace(crt, bundle_factory, tmp_path):
+    """Still refused before criu runs: a container with a user namespace
+    (a terminal one is checkpointed: tests/criu/test_criu_vm.py)."""
     b = bundle_factory(("sleep", "1000"))
-    b.config["process"]["terminal"] = True
+    b.config["linux"]["namespaces"].append({"type": "user"})
+    b.config["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    b.config["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
     b.save()
-    p = crt.popen("run", "-b", b.path, "c1")
-    try:
-        crt.wait_status("c1", "running")
-        r = crt("checkpoint", "--image-path", str(tmp_path / "img"), "c1")
-        assert r.returncode == 1
-        assert ("config.json: process.terminal: checkpoint of a container with a terminal is "
-                "not supported by crt") in r.stderr, r
-        assert crt.status("c1") == "running"
-    finally:
-        crt("kill", "c1", "KILL")
-        p.wait(timeout=10)
+    assert crt("run", "-d", "-b", b.path, "c1").returncode == 0
+    r = crt("checkpoint", "--image-path", str(tmp_path / "img"), "c1")
+    assert r.returncode == 1
+    assert ("config.json: linux.namespaces: checkpoint of a container with a user namespace "
+            "is not supported by crt") in r.stderr, r
+    assert not (tmp_path / "img").exists()
+    assert crt.status("c1") == "running"
+    assert crt("delete", "-f", "c1").returncode == 0
 
 
 def fake_images(tmp_path):
@@ -207,10 +208,12 @@ def test_restore_criu_failure_undone(crt, bundle_factory, tmp_path):
 
 
 @pytest.mark.parametrize("change, args, message", [
-    ("terminal", (), "config.json: process.terminal: restore of a container with a terminal"),
+    ("terminal", (), "config.json: process.terminal: a detached restore needs "
+                     "--console-socket to hand the new terminal to"),
     (None, ("--console-socket", "/nonexistent.sock"),
      "--console-socket: the container has no terminal"),
-    ("hooks", (), "config.json: hooks: not run by crt restore"),
+    ("userns", (), "config.json: linux.namespaces: restore of a container with a user "
+                   "namespace is not supported by crt"),
     ("no-mntns", (), "config.json: linux.namespaces: restore needs a mount namespace"),
     (None, ("--manage-cgroups-mode", "x"), "--manage-cgroups-mode: invalid value \"x\""),
 ])
@@ -218,8 +221,10 @@ def test_restore_refusals(crt, bundle_factory, tmp_path, change, args, message):
     b = bundle_factory(("sleep", "1000"))
     if change == "terminal":
         b.config["process"]["terminal"] = True
-    elif change == "hooks":
-        b.config["hooks"] = {"poststart": [{"path": "/bin/true"}]}
+    elif change == "userns":
+        b.config["linux"]["namespaces"].append({"type": "user"})
+        for k in ("uidMappings", "gidMappings"):
+            b.config["linux"][k] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
     elif change == "no-mntns":
         b.drop_namespace("mount")
     b.save()

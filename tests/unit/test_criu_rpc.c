@@ -72,6 +72,18 @@ test_encode (void)
     0x90, 0x02, 0x00,                           /* manage_cgroups_mode (34) = 0 */
   };
   bytes_eq (r, n, want_neg, sizeof (want_neg), "negative int32, cg mode IGNORE");
+
+  /* Two-byte keys of the notify and terminal options. */
+  crt_criu_opts tty = { .images_dir_fd = 3, .work_dir_fd = -1, .notify_scripts = true,
+                        .orphan_pts_master = true, .manage_cgroups_mode = CRT_CRIU_CG_UNSET };
+  cleanup_free uint8_t *t = crt_criu_encode_req (CRT_CRIU_REQ_RESTORE, &tty, false, &n);
+  static const uint8_t want_tty[] = {
+    0x08, 0x02, 0x12, 0x07,
+    0x08, 0x03,                                 /* images_dir_fd 3 */
+    0x60, 0x01,                                 /* notify_scripts (12) */
+    0x90, 0x03, 0x01,                           /* orphan_pts_master (50) */
+  };
+  bytes_eq (t, n, want_tty, sizeof (want_tty), "notify_scripts, orphan_pts_master (50)");
 }
 
 static void
