@@ -17,7 +17,7 @@ run_restore (crt_context *ctx, int argc, char **argv, crt_error **err)
     { "pid-file", 0, CLI_FLAG_STRING, &opts.pid_file, "PATH",
       "write the pid of the container's process to PATH" },
     { "console-socket", 0, CLI_FLAG_STRING, &opts.console_socket, "PATH",
-      "AF_UNIX socket for a terminal's master (refused: no terminal restore yet)" },
+      "AF_UNIX socket to send the restored terminal's new pty master to" },
     { "tcp-established", 0, CLI_FLAG_BOOL, &opts.tcp_established, NULL,
       "restore established TCP connections" },
     { "file-locks", 0, CLI_FLAG_BOOL, &opts.file_locks, NULL, "restore file locks" },

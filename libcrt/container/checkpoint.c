@@ -158,9 +158,13 @@ crt_container_checkpoint (crt_context *ctx, const char *id, const crt_checkpoint
     return -1;
   if (crt_state_dir_open (ctx, id, true, &dirfd, err) < 0 || crt_state_read (dirfd, &rec, err) < 0)
     return -1;
+  /* A paused one too, as runc: criu finds its cgroup frozen already,
+   * dumps it and leaves it frozen (with --leave-running it stays
+   * paused). */
   status = crt_state_status (dirfd, &rec);
-  if (status != CRT_STATUS_RUNNING)
-    return crt_error_set (err, 0, "cannot checkpoint container `%s`: it is %s (want running)",
+  if (status != CRT_STATUS_RUNNING && status != CRT_STATUS_PAUSED)
+    return crt_error_set (err, 0,
+                          "cannot checkpoint container `%s`: it is %s (want running or paused)",
                           id, crt_status_name (status));
   if (crt_read_file_at (dirfd, CRT_CONFIG_COPY, &config_text, NULL, err) < 0
       || crt_spec_parse (config_text, "config.json", &spec, err) < 0

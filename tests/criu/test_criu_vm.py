@@ -385,7 +385,10 @@ RUNC = shutil.which("runc")
 @pytest.mark.skipif(RUNC is None, reason="runc not installed (apt-get install runc)")
 def test_hooks_at_restore_as_runc(crt, bundle_factory, tmp_path):
     """runc (1.1.5 here) on the same bundle: the same hooks run at
-    restore and at delete, prestart/createRuntime with the restored pid."""
+    restore and at delete, prestart/createRuntime with the restored pid.
+    (A documented difference: runc's state says "stopped" there, its
+    container's state while criu works; crt gives them what create does,
+    "created" and "creating".)"""
     hooks_dir = tmp_path / "hooks"
     hooks_dir.mkdir()
     b = bundle_factory(("sh", "-c", COUNTER))
@@ -504,6 +507,12 @@ def test_terminal_restore(crt, bundle_factory, tmp_path):
     finally:
         srv.close()
 
+    # The master crt keeps for the proxy is close-on-exec: a hook it runs
+    # (poststop, when it deletes the container) does not get it.
+    fds = tmp_path / "poststop-fds"
+    b.config["hooks"] = {"poststop": [{"path": "/bin/sh", "args": [
+        "sh", "-c", f"ls -l /proc/$$/fd > {fds}"]}]}
+    b.save()
     p = crt.popen("restore", "-b", b.path, "--image-path", str(tmp_path / "img2"), "c1")
     try:
         nums = _read_numbers(p.stdout.fileno(), until=last + 2, timeout=60)
@@ -516,3 +525,5 @@ def test_terminal_restore(crt, bundle_factory, tmp_path):
         p.stdout.close()
         p.stderr.close()
     assert crt("state", "c1").returncode == 1
+    listing = fds.read_text()
+    assert "pipe:" in listing and "ptmx" not in listing and "/dev/pts" not in listing, listing
