@@ -82,5 +82,10 @@ int crt_criu_open_dir (const char *dir, bool mkdir, const char *what, int *fd, c
 int crt_criu_ext_mounts (const crt_spec *spec, const char *bundle, crt_criu_opts *o,
                          char ***owned, crt_error **err);
 
+/* A bind (or rbind) mount of config.json, and its source as a host path
+ * (relative ones against the bundle; NULL without a source). */
+bool crt_criu_is_bind_mount (const crt_mount *m);
+char *crt_criu_bind_source (const crt_mount *m, const char *bundle);
+
 /* What checkpoint and restore refuse: settings crt cannot carry over. */
 int crt_criu_check_spec (const crt_spec *spec, const char *what, crt_error **err);

@@ -45,8 +45,8 @@ crt_criu_open_dir (const char *dir, bool make, const char *what, int *fd, crt_er
   return 0;
 }
 
-static bool
-is_bind_mount (const crt_mount *m)
+bool
+crt_criu_is_bind_mount (const crt_mount *m)
 {
   if (m->type && strcmp (m->type, "bind") == 0)
     return true;
@@ -54,6 +54,16 @@ is_bind_mount (const crt_mount *m)
     if (strcmp (m->options[i], "bind") == 0 || strcmp (m->options[i], "rbind") == 0)
       return true;
   return false;
+}
+
+char *
+crt_criu_bind_source (const crt_mount *m, const char *bundle)
+{
+  if (m->source == NULL)
+    return NULL;
+  if (m->source[0] == '/')
+    return crt_xstrdup (m->source);
+  return crt_fmt ("%s/%s", bundle, m->source);
 }
 
 int
@@ -67,17 +77,15 @@ crt_criu_ext_mounts (const crt_spec *spec, const char *bundle, crt_criu_opts *o,
       const crt_mount *m = &spec->mounts[i];
       char *val;
 
-      if (!is_bind_mount (m))
+      if (!crt_criu_is_bind_mount (m))
         continue;
       if (o->n_ext_mnt == CRT_CRIU_MAX_LIST)
         return crt_error_set (err, 0, "config.json: mounts: more than %d bind mounts",
                               CRT_CRIU_MAX_LIST);
       if (bundle == NULL || m->source == NULL)
         val = crt_xstrdup (m->destination);
-      else if (m->source[0] == '/')
-        val = crt_xstrdup (m->source);
       else
-        val = crt_fmt ("%s/%s", bundle, m->source);
+        val = crt_criu_bind_source (m, bundle);
       crt_strv_append (owned, &n_owned, val);
       o->ext_mnt[o->n_ext_mnt].key = m->destination;
       o->ext_mnt[o->n_ext_mnt].val = val;

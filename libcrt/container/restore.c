@@ -14,6 +14,8 @@
 #include "criu.h"
 #include "supervise.h"
 #include "systemd_scope.h"
+#include "../linux/mounts.h"
+#include "../linux/paths.h"
 #include "../linux/terminal.h"
 #include "../cgroup/cgroup.h"
 #include "../spec/json.h"
@@ -204,6 +206,60 @@ inherit_netns (const crt_spec *spec, crt_criu_opts *o, int *fd, crt_error **err)
   return 0;
 }
 
+/* Below another mount of config.json (a tmpfs, whose content criu
+ * restores with its mount points, or another bind's source)? */
+static bool
+below_other_mount (const crt_spec *spec, size_t index)
+{
+  cleanup_free char *dest = crt_path_clean (spec->mounts[index].destination);
+
+  for (size_t i = 0; i < spec->n_mounts; i++)
+    {
+      cleanup_free char *other = NULL;
+      size_t n;
+
+      if (i == index || spec->mounts[i].destination == NULL)
+        continue;
+      other = crt_path_clean (spec->mounts[i].destination);
+      n = strlen (other);
+      if (n == 0 || (strncmp (dest, other, n) == 0 && dest[n] == '/'))
+        return true;
+    }
+  return false;
+}
+
+/* As runc: the destination of a bind mount that the rootfs no longer
+ * has (a fresh copy of the image, say) is made again as create made it,
+ * so that criu can mount there. Through the fd resolver: a symlink in
+ * the rootfs cannot lead out of it. */
+static int
+make_bind_targets (const crt_spec *spec, const char *bundle, const char *rootfs,
+                   crt_error **err)
+{
+  cleanup_close int rootfd = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+  if (rootfd < 0)
+    return crt_error_errno (err, "root.path `%s`", rootfs);
+  for (size_t i = 0; i < spec->n_mounts; i++)
+    {
+      const crt_mount *m = &spec->mounts[i];
+      cleanup_free char *source = NULL, *dest = NULL;
+      cleanup_close int fd = -1;
+      bool directory;
+
+      if (!crt_criu_is_bind_mount (m) || m->destination == NULL || below_other_mount (spec, i))
+        continue;
+      source = crt_criu_bind_source (m, bundle);
+      directory = source == NULL || crt_mount_source_is_directory (source, false);
+      dest = crt_path_clean (m->destination);
+      fd = crt_path_create (rootfd, dest, directory, directory ? 0755 : 0644, 0);
+      if (fd < 0)
+        return crt_error_errno (err, "config.json: mounts[%zu].destination `%s`", i,
+                                m->destination);
+    }
+  return 0;
+}
+
 static int
 mount_criu_root (int dirfd, const char *id, crt_context *ctx, const char *rootfs,
                  restore_undo *u, crt_error **err)
@@ -380,6 +436,7 @@ restore_container (crt_context *ctx, const char *id, const crt_restore_options *
                          err) < 0
       || crt_make_cgroup (ctx, spec, id, bundle, rootfs, u->dirfd, &u->cgroup_path, &cgroup_fd,
                           err) < 0
+      || make_bind_targets (spec, bundle, rootfs, err) < 0
       || mount_criu_root (u->dirfd, id, ctx, rootfs, u, err) < 0)
     return -1;
   j.image_fd = image_fd;

@@ -527,3 +527,80 @@ def test_terminal_restore(crt, bundle_factory, tmp_path):
     assert crt("state", "c1").returncode == 1
     listing = fds.read_text()
     assert "pipe:" in listing and "ptmx" not in listing and "/dev/pts" not in listing, listing
+
+
+# ---- paused containers, missing mount points ---------------------------------
+
+def test_checkpoint_paused(crt, bundle_factory, tmp_path):
+    """A paused container is checkpointed as runc allows: with
+    --leave-running it stays paused (criu leaves its cgroup frozen, as it
+    found it), without, criu kills it and the images restore a running
+    one."""
+    b = bundle_factory(("sh", "-c", COUNTER))
+    assert crt("run", "-d", "-b", b.path, "c1").returncode == 0
+    counting(b, 3)
+    assert crt("pause", "c1").returncode == 0
+    assert crt.status("c1") == "paused"
+    frozen = counter(b)
+    checkpoint(crt, "c1", tmp_path / "img1", "--leave-running")
+    assert crt.status("c1") == "paused"
+    time.sleep(0.3)
+    assert counter(b) == frozen
+    assert crt("resume", "c1").returncode == 0
+    counting(b, frozen + 2)
+    assert crt("pause", "c1").returncode == 0
+    checkpoint(crt, "c1", tmp_path / "img2")
+    assert crt.status("c1") == "stopped"
+    at_dump = counter(b)
+    assert crt("delete", "c1").returncode == 0
+    r = crt("restore", "-d", "-b", b.path, "--image-path", str(tmp_path / "img2"), "c1",
+            timeout=120)
+    assert r.returncode == 0, r
+    assert crt.status("c1") == "running"
+    counting(b, at_dump)
+    assert crt("delete", "-f", "c1").returncode == 0
+
+
+@pytest.mark.skipif(RUNC is None, reason="runc not installed (apt-get install runc)")
+def test_checkpoint_paused_as_runc(bundle_factory, tmp_path):
+    b = bundle_factory(("sh", "-c", COUNTER))
+    root = tmp_path / "runc-root"
+
+    def runc(*args):
+        r = subprocess.run([RUNC, "--root", str(root), *args], capture_output=True, text=True,
+                           timeout=120, stdin=subprocess.DEVNULL)
+        assert r.returncode == 0, r
+        return r
+    try:
+        runc("run", "-d", "-b", b.path, "r1")
+        counting(b, 3)
+        runc("pause", "r1")
+        runc("checkpoint", "--image-path", str(tmp_path / "img"), "--leave-running", "r1")
+        assert json.loads(runc("state", "r1").stdout)["status"] == "paused"
+    finally:
+        subprocess.run([RUNC, "--root", str(root), "delete", "-f", "r1"], capture_output=True)
+
+
+def test_restore_remakes_missing_bind_target(crt, bundle_factory, tmp_path):
+    """A rootfs without the bind mount's destination (a fresh copy of the
+    image): restore makes it again, as create did, and criu mounts the
+    source there."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "hello").write_text("hi\n")
+    b = bundle_factory(("sh", "-c", COUNTER))
+    b.config["mounts"].append({"destination": "/data/in", "type": "bind", "source": str(src),
+                               "options": ["rbind"]})
+    b.save()
+    assert crt("run", "-d", "-b", b.path, "c1").returncode == 0
+    counting(b, 3)
+    checkpoint(crt, "c1", tmp_path / "img")
+    assert crt("delete", "c1").returncode == 0
+    shutil.rmtree(b.in_rootfs("/data"))
+    r = crt("restore", "-d", "-b", b.path, "--image-path", str(tmp_path / "img"), "c1",
+            timeout=120)
+    assert r.returncode == 0, r
+    counting(b, counter(b))
+    r = crt("exec", "c1", "cat", "/data/in/hello")
+    assert r.returncode == 0 and r.stdout == "hi\n", r
+    assert crt("delete", "-f", "c1").returncode == 0
