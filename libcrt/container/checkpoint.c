@@ -152,7 +152,7 @@ crt_container_checkpoint (crt_context *ctx, const char *id, const crt_checkpoint
   crt_status status;
   dump_plan plan;
   crt_criu criu;
-  int ret;
+  int ret, made;
 
   if (check_options (opts, err) < 0)
     return -1;
@@ -172,7 +172,8 @@ crt_container_checkpoint (crt_context *ctx, const char *id, const crt_checkpoint
     return -1;
   if (crt_criu_find (&criu_path, err) < 0)
     return -1;
-  if (crt_criu_open_dir (image_path, true, "--image-path", &image_fd, err) < 0
+  made = crt_criu_open_dir (image_path, true, "--image-path", &image_fd, err);
+  if (made < 0 || crt_criu_images_for_userns (spec, image_fd, image_path, made == 1, err) < 0
       || crt_criu_open_dir (work_path, true, "--work-path", &work_fd, err) < 0)
     return -1;
   if (plan_dump (opts, spec, &rec, image_fd, work_fd, &plan, err) < 0)

@@ -116,5 +116,9 @@ void crt_fill_record (crt_state_record *rec, const char *id, const crt_spec *spe
 int crt_make_cgroup (crt_context *ctx, const crt_spec *spec, const char *id, const char *bundle,
                      const char *rootfs, int dirfd, char **made, int *cgroup_fd, crt_error **err);
 int crt_write_pid_file (const char *path, pid_t pid, crt_error **err);
+/* With a new user namespace whose root is mapped: the container's cgroup
+ * (cgroup_fd, or the scope's cgroup path) delegated to that root. */
+int crt_delegate_cgroup (const crt_spec *spec, int cgroup_fd, const char *scope_cgroup,
+                         crt_error **err);
 
 #endif

@@ -317,9 +317,9 @@ crt_make_cgroup (crt_context *ctx, const crt_spec *spec, const char *id, const c
 /* With a new user namespace whose root is mapped, the container's root
  * gets its cgroup delegated (crt_cgroup_delegate). Rootless, the cgroup
  * already is the user's, and no other owner is the user's to give. */
-static int
-delegate_cgroup (const crt_spec *spec, int cgroup_fd, const char *scope_cgroup,
-                 crt_error **err)
+int
+crt_delegate_cgroup (const crt_spec *spec, int cgroup_fd, const char *scope_cgroup,
+                     crt_error **err)
 {
   cleanup_close int fd = -1;
   const crt_linux *lx = spec->linux_;
@@ -571,7 +571,7 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
     setup_peer peer = { .ctx = ctx, .spec = spec, .opts = opts, .id = id, .bundle = bundle,
                         .pid = pid, .sync_fd = sync_parent, .pty_master = &out->pty_master };
     if ((cgroup_fd >= 0 && !in_cgroup && crt_cgroup_enter (cgroup_fd, pid, err) < 0)
-        || (plan.new_userns && delegate_cgroup (spec, cgroup_fd, scope_cgroup, err) < 0)
+        || (plan.new_userns && crt_delegate_cgroup (spec, cgroup_fd, scope_cgroup, err) < 0)
         || parent_setup (&plan, &peer, err) < 0)
       {
         explain_silent_init (pidfd, err);

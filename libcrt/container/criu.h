@@ -72,7 +72,7 @@ int crt_criu_version (int *version, crt_error **err);
 int crt_criu_cg_mode_parse (const char *name, crt_criu_cg_mode *out, crt_error **err);
 
 /* Open (making it when mkdir) the directory dir as O_DIRECTORY; what
- * names the flag in errors ("--image-path"). */
+ * names the flag in errors ("--image-path"). 1 when it was made now. */
 int crt_criu_open_dir (const char *dir, bool mkdir, const char *what, int *fd, crt_error **err);
 
 /* The bind mounts of the spec as criu's external mounts: at dump, the
@@ -81,6 +81,13 @@ int crt_criu_open_dir (const char *dir, bool mkdir, const char *what, int *fd, c
  * malloc'ed into *owned (free with crt_strv_free). */
 int crt_criu_ext_mounts (const crt_spec *spec, const char *bundle, crt_criu_opts *o,
                          char ***owned, crt_error **err);
+
+/* criu's restored tasks open their images after they entered a new user
+ * namespace, as its root: an image directory crt has just made (made)
+ * gets that root's group and mode 0710; an existing one must let it
+ * search it, or restore fails here, saying how to give it access. */
+int crt_criu_images_for_userns (const crt_spec *spec, int image_fd, const char *path, bool made,
+                                crt_error **err);
 
 /* A bind (or rbind) mount of config.json, and its source as a host path
  * (relative ones against the bundle; NULL without a source). */

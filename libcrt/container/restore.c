@@ -294,21 +294,32 @@ typedef struct restore_job
 /* criu forks the restored tasks: they start in its cgroup. With the
  * systemd driver, systemd makes the scope for criu (runc's way) and the
  * rest of linux.resources goes to its files, as at create; criu is told
- * that cgroup is the root to restore into. */
+ * that cgroup is the root to restore into. With a new user namespace
+ * the cgroup is delegated to its root, as at create. */
 static int
 enter_cgroup (restore_job *j, pid_t criu_pid, int cgroup_fd, restore_undo *u, crt_error **err)
 {
+  const crt_namespace *userns = crt_spec_namespace (j->notify.spec, CRT_NS_USER);
   cleanup_close int fd = -1;
 
   if (u->scope == NULL)
-    return cgroup_fd >= 0 ? crt_cgroup_enter (cgroup_fd, criu_pid, err) : 0;
-  if (crt_scope_start (u->scope, u->dirfd, u->id, criu_pid, &u->scope_cgroup, err) < 0
-      || crt_cgroup_open (u->scope_cgroup, &fd, err) < 0)
+    {
+      if (cgroup_fd >= 0 && crt_cgroup_enter (cgroup_fd, criu_pid, err) < 0)
+        return -1;
+    }
+  else
+    {
+      if (crt_scope_start (u->scope, u->dirfd, u->id, criu_pid, &u->scope_cgroup, err) < 0
+          || crt_cgroup_open (u->scope_cgroup, &fd, err) < 0)
+        return -1;
+      if (crt_cgroup_apply_resources (fd, j->resources, j->rootless, err) < 0)
+        return crt_error_prefix (err, "config.json: linux.resources");
+      j->o.cg_root[0].val = u->scope_cgroup;
+      j->o.n_cg_root = 1;
+    }
+  if (userns && userns->path == NULL
+      && crt_delegate_cgroup (j->notify.spec, cgroup_fd, u->scope_cgroup, err) < 0)
     return -1;
-  if (crt_cgroup_apply_resources (fd, j->resources, j->rootless, err) < 0)
-    return crt_error_prefix (err, "config.json: linux.resources");
-  j->o.cg_root[0].val = u->scope_cgroup;
-  j->o.n_cg_root = 1;
   return 0;
 }
 
@@ -414,6 +425,7 @@ restore_container (crt_context *ctx, const char *id, const crt_restore_options *
       || crt_criu_cg_mode_parse (opts->manage_cgroups_mode, &mode, err) < 0
       || crt_criu_find (&criu_path, err) < 0
       || open_images (image_path, &image_fd, err) < 0
+      || crt_criu_images_for_userns (spec, image_fd, image_path, false, err) < 0
       || crt_criu_open_dir (opts->work_path ? opts->work_path : image_path, true,
                             "--work-path", &work_fd, err) < 0)
     return -1;
