@@ -14,6 +14,7 @@ PID 1, crt has no systemd driver or `criu check` fails."""
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -174,3 +175,36 @@ def test_podman_systemd_checkpoint_restore(podman):
     finally:
         pm("rm", "-f", "-t", "0", "cr")
     wait_until(f"{unit} gone", lambda: systemd_units(unit) == [], timeout=20)
+
+
+def test_podman_systemd_terminal_checkpoint_restore(podman):
+    """podman run -t: conmon holds the pty master; the restored container
+    gets a new pty whose master crt sends to conmon's console socket, and
+    its output goes on in podman's log."""
+    pm = podman
+    r = pm.run("-d", "-t", "--name", "crt-tty", PODMAN_IMAGE, "sh", "-c",
+               "i=0; while true; do i=$((i+1)); echo n$i; sleep 0.1; done")
+    assert r.returncode == 0, r
+    cid = r.stdout.strip()
+
+    def nums():
+        out = pm("logs", "crt-tty", check=True).stdout
+        return [int(x) for x in re.findall(r"n(\d+)", out)]
+    try:
+        wait_until("output", lambda: len(nums()) >= 3)
+        r = pm("container", "checkpoint", "crt-tty", timeout=180)
+        assert r.returncode == 0, r
+        last = nums()[-1]
+        r = pm("container", "restore", "crt-tty", timeout=180)
+        assert r.returncode == 0, r
+        assert pm.inspect("crt-tty", "{{.State.Status}}") == "running"
+        wait_until("output after restore", lambda: nums()[-1] > last + 2)
+        after = nums()
+        first_new = after[after.index(last) + 1] if last in after else None
+        assert first_new == last + 1, (last, after[-20:])
+        r = pm("exec", "crt-tty", "readlink", "/proc/1/fd/1")
+        assert r.returncode == 0 and r.stdout.strip().startswith("/dev/pts/"), r
+    finally:
+        pm("rm", "-f", "-t", "0", "crt-tty")
+    wait_until(f"libpod-{cid}.scope gone", lambda: systemd_units(f"libpod-{cid}.scope") == [],
+               timeout=20)

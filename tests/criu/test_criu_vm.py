@@ -313,7 +313,7 @@ def _hook_states(b, hooks_dir):
 
 
 def _ran_at(before, after):
-    return sorted(k for k in after if len(after[k]) > len(before[k]))
+    return sorted(k for k in before if len(after[k]) > len(before[k]))
 
 
 def _hooks_story(rt, b, hooks_dir, images, cid, delete_after_dump=True):
@@ -332,6 +332,7 @@ def _hooks_story(rt, b, hooks_dir, images, cid, delete_after_dump=True):
     ok("restore", "-d", "-b", b.path, "--image-path", str(images), cid)
     counting(b, counter(b))
     restored = _hook_states(b, hooks_dir)
+    restored["pid"] = json.loads(rt("state", cid).stdout)["pid"]
     ok("delete", "-f", cid)
     return before, restored, _hook_states(b, hooks_dir)
 
@@ -355,7 +356,7 @@ def test_hooks_at_restore(crt, bundle_factory, tmp_path):
     assert _ran_at(restored, deleted) == ["poststop"], deleted
     pre, cr = restored["prestart"][-1], restored["createRuntime"][-1]
     # The restored init's pid (not criu's, not the first life's).
-    assert pre["pid"] == cr["pid"] != before["prestart"][0]["pid"], (pre, cr)
+    assert pre["pid"] == cr["pid"] == restored["pid"] != before["prestart"][0]["pid"], (pre, cr)
     assert (pre["status"], cr["status"]) == ("created", "creating")
     assert pre["id"] == "c1" and pre["bundle"] == b.path
     last_pid = pre["pid"]
@@ -410,7 +411,8 @@ def test_hooks_at_restore_as_runc(crt, bundle_factory, tmp_path):
     assert [len(before[k]) for k in RUNTIME_HOOKS + CONTAINER_HOOKS] == [1, 1, 1, 1, 1, 1], before
     assert _ran_at(before, restored) == ["createRuntime", "prestart"], restored
     assert _ran_at(restored, deleted) == ["poststop"], deleted
-    assert restored["prestart"][-1]["pid"] == restored["createRuntime"][-1]["pid"]
+    assert (restored["prestart"][-1]["pid"] == restored["createRuntime"][-1]["pid"]
+            == restored["pid"])
 
 
 # ---- terminals ---------------------------------------------------------------
