@@ -313,13 +313,14 @@ def _hook_states(b, hooks_dir):
 
 
 def _ran_at(before, after):
-    return sorted(k for k in before if len(after[k]) > len(before[k]))
+    return sorted(k for k in after if len(after[k]) > len(before[k]))
 
 
 def _hooks_story(rt, b, hooks_dir, images, cid, delete_after_dump=True):
     """run, checkpoint, delete, restore, delete with runtime RT (a
-    callable taking argv): the hook states after each restore step. (runc
-    removes the container itself after a dump: no delete then.)"""
+    callable taking argv): the hook states after each restore step, and
+    the restored init's pid. (runc removes the container itself after a
+    dump: no delete then.)"""
     def ok(*args):
         r = rt(*args)
         assert r.returncode == 0, r
@@ -332,9 +333,9 @@ def _hooks_story(rt, b, hooks_dir, images, cid, delete_after_dump=True):
     ok("restore", "-d", "-b", b.path, "--image-path", str(images), cid)
     counting(b, counter(b))
     restored = _hook_states(b, hooks_dir)
-    restored["pid"] = json.loads(rt("state", cid).stdout)["pid"]
+    pid = json.loads(rt("state", cid).stdout)["pid"]
     ok("delete", "-f", cid)
-    return before, restored, _hook_states(b, hooks_dir)
+    return before, restored, _hook_states(b, hooks_dir), pid
 
 
 def test_hooks_at_restore(crt, bundle_factory, tmp_path):
@@ -349,14 +350,14 @@ def test_hooks_at_restore(crt, bundle_factory, tmp_path):
     b.config["hooks"] = _hooks_config(hooks_dir)
     b.save()
     images = tmp_path / "img"
-    before, restored, deleted = _hooks_story(
+    before, restored, deleted, pid = _hooks_story(
         lambda *a: crt(*a, timeout=120), b, hooks_dir, images, "c1")
     assert [len(before[k]) for k in RUNTIME_HOOKS + CONTAINER_HOOKS] == [1, 1, 1, 1, 1, 1], before
     assert _ran_at(before, restored) == ["createRuntime", "prestart"], restored
     assert _ran_at(restored, deleted) == ["poststop"], deleted
     pre, cr = restored["prestart"][-1], restored["createRuntime"][-1]
     # The restored init's pid (not criu's, not the first life's).
-    assert pre["pid"] == cr["pid"] == restored["pid"] != before["prestart"][0]["pid"], (pre, cr)
+    assert pre["pid"] == cr["pid"] == pid != before["prestart"][0]["pid"], (pre, cr, pid)
     assert (pre["status"], cr["status"]) == ("created", "creating")
     assert pre["id"] == "c1" and pre["bundle"] == b.path
     last_pid = pre["pid"]
@@ -401,8 +402,8 @@ def test_hooks_at_restore_as_runc(crt, bundle_factory, tmp_path):
         return subprocess.run([RUNC, "--root", str(root), *args], capture_output=True,
                               text=True, timeout=120, stdin=subprocess.DEVNULL)
     try:
-        before, restored, deleted = _hooks_story(runc, b, hooks_dir, tmp_path / "img", "r1",
-                                                 delete_after_dump=False)
+        before, restored, deleted, pid = _hooks_story(runc, b, hooks_dir, tmp_path / "img",
+                                                      "r1", delete_after_dump=False)
     finally:
         runc("delete", "-f", "r1")
     print("runc hook states before restore:", json.dumps(before))
@@ -411,8 +412,7 @@ def test_hooks_at_restore_as_runc(crt, bundle_factory, tmp_path):
     assert [len(before[k]) for k in RUNTIME_HOOKS + CONTAINER_HOOKS] == [1, 1, 1, 1, 1, 1], before
     assert _ran_at(before, restored) == ["createRuntime", "prestart"], restored
     assert _ran_at(restored, deleted) == ["poststop"], deleted
-    assert (restored["prestart"][-1]["pid"] == restored["createRuntime"][-1]["pid"]
-            == restored["pid"])
+    assert restored["prestart"][-1]["pid"] == restored["createRuntime"][-1]["pid"] == pid
 
 
 # ---- terminals ---------------------------------------------------------------
