@@ -97,6 +97,13 @@ plan_dump (const crt_checkpoint_options *opts, const crt_spec *spec,
   o->leave_running = opts->leave_running;
   o->tcp_established = opts->tcp_established;
   o->file_locks = opts->file_locks;
+  o->ext_unix_sk = opts->ext_unix_sk;
+  o->shell_job = opts->shell_job;
+  o->auto_dedup = opts->auto_dedup;
+  o->link_remap = opts->link_remap;
+  o->tcp_skip_in_flight = opts->tcp_skip_in_flight;
+  if (crt_criu_empty_ns_parse (opts->empty_ns, &o->empty_ns, err) < 0)
+    return -1;
   o->parent_img = opts->parent_path;
   /* Memory tracking, so that a later dump copies only what changed. */
   o->track_mem = opts->pre_dump || opts->parent_path != NULL;
@@ -124,8 +131,10 @@ static int
 check_options (const crt_checkpoint_options *opts, crt_error **err)
 {
   crt_criu_cg_mode mode;
+  uint32_t empty_ns;
 
-  if (crt_criu_cg_mode_parse (opts->manage_cgroups_mode, &mode, err) < 0)
+  if (crt_criu_cg_mode_parse (opts->manage_cgroups_mode, &mode, err) < 0
+      || crt_criu_empty_ns_parse (opts->empty_ns, &empty_ns, err) < 0)
     return -1;
   if (opts->pre_dump && opts->leave_running)
     return crt_error_set (err, 0, "--pre-dump: always leaves the container running; "

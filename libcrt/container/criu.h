@@ -71,6 +71,10 @@ int crt_criu_version (int *version, crt_error **err);
  * NULL -> CRT_CRIU_CG_UNSET. */
 int crt_criu_cg_mode_parse (const char *name, crt_criu_cg_mode *out, crt_error **err);
 
+/* --empty-ns values (namespace types as config.json names them) as the
+ * CLONE_NEW* mask criu takes; only "network", as runc. */
+int crt_criu_empty_ns_parse (char *const *names, uint32_t *mask, crt_error **err);
+
 /* Open (making it when mkdir) the directory dir as O_DIRECTORY; what
  * names the flag in errors ("--image-path"). 1 when it was made now. */
 int crt_criu_open_dir (const char *dir, bool mkdir, const char *what, int *fd, crt_error **err);

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -40,6 +41,21 @@ crt_criu_cg_mode_parse (const char *name, crt_criu_cg_mode *out, crt_error **err
                           "--manage-cgroups-mode: invalid value \"%s\": want soft, full, "
                           "strict or ignore", name);
   *out = (crt_criu_cg_mode) v;
+  return 0;
+}
+
+int
+crt_criu_empty_ns_parse (char *const *names, uint32_t *mask, crt_error **err)
+{
+  *mask = 0;
+  for (size_t i = 0; names && names[i]; i++)
+    {
+      /* As runc: criu can leave only the network namespace empty (the
+       * engine sets it up again). */
+      if (strcmp (names[i], "network") != 0)
+        return crt_error_set (err, 0, "--empty-ns: `%s`: only network is supported", names[i]);
+      *mask |= CLONE_NEWNET;
+    }
   return 0;
 }
 

@@ -375,6 +375,11 @@ plan_restore (const crt_restore_options *opts, const crt_spec *spec, const char 
   o->rst_sibling = true;
   o->tcp_established = opts->tcp_established;
   o->file_locks = opts->file_locks;
+  o->ext_unix_sk = opts->ext_unix_sk;
+  o->shell_job = opts->shell_job;
+  o->auto_dedup = opts->auto_dedup;
+  if (crt_criu_empty_ns_parse (opts->empty_ns, &o->empty_ns, err) < 0)
+    return -1;
   o->notify_scripts = true;
   /* criu makes a new pty pair for the restored terminal and sends its
    * master (on_criu_notify). */
@@ -412,6 +417,7 @@ restore_container (crt_context *ctx, const char *id, const crt_restore_options *
   const char *image_path = opts->image_path ? opts->image_path : "checkpoint";
   restore_job j = { .netns_fd = -1 };
   crt_criu_cg_mode mode;
+  uint32_t empty_ns;
   int ret;
 
   if (crt_id_validate (id, err) < 0)
@@ -423,6 +429,7 @@ restore_container (crt_context *ctx, const char *id, const crt_restore_options *
       || check_restorable (spec, opts, err) < 0
       || crt_resolve_rootfs (bundle, spec, &rootfs, err) < 0
       || crt_criu_cg_mode_parse (opts->manage_cgroups_mode, &mode, err) < 0
+      || crt_criu_empty_ns_parse (opts->empty_ns, &empty_ns, err) < 0
       || crt_criu_find (&criu_path, err) < 0
       || open_images (image_path, &image_fd, err) < 0
       || crt_criu_images_for_userns (spec, image_fd, image_path, false, err) < 0

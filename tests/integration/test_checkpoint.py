@@ -20,10 +20,13 @@ needs_criu = pytest.mark.skipif(CRIU is None, reason="criu not installed (apt-ge
 NO_CRIU_ENV = dict(os.environ, PATH="/nonexistent")
 
 CHECKPOINT_FLAGS = ("--image-path", "--work-path", "--leave-running", "--tcp-established",
-                    "--file-locks", "--pre-dump", "--parent-path", "--manage-cgroups-mode")
+                    "--file-locks", "--pre-dump", "--parent-path", "--manage-cgroups-mode",
+                    "--ext-unix-sk", "--shell-job", "--auto-dedup", "--link-remap",
+                    "--tcp-skip-in-flight", "--empty-ns")
 RESTORE_FLAGS = ("--image-path", "--work-path", "--bundle", "--detach", "--pid-file",
                  "--console-socket", "--tcp-established", "--file-locks",
-                 "--manage-cgroups-mode")
+                 "--manage-cgroups-mode", "--ext-unix-sk", "--shell-job", "--auto-dedup",
+                 "--empty-ns", "--no-subreaper", "--no-pivot")
 
 
 def criu_works():
@@ -96,6 +99,7 @@ def test_checkpoint_criu_failure_passed_through(crt, bundle_factory, tmp_path):
      "--manage-cgroups-mode: invalid value \"bogus\": want soft, full, strict or ignore"),
     (("--pre-dump", "--leave-running"), "--pre-dump: always leaves the container running"),
     (("--parent-path", "/abs"), "--parent-path `/abs`: must be relative to the image directory"),
+    (("--empty-ns", "network", "--empty-ns", "ipc"), "--empty-ns: `ipc`: only network is supported"),
 ])
 def test_checkpoint_bad_flags(crt, bundle_factory, tmp_path, args, message):
     run_sleeper(crt, bundle_factory)
@@ -221,6 +225,19 @@ def test_restore_without_criu(crt, bundle_factory, tmp_path):
 
 
 @needs_criu
+def test_restore_takes_containerds_flags(crt, bundle_factory, tmp_path):
+    """containerd's shim restores with go-runc's `-no-subreaper` (one
+    dash, which runc's flag library takes) and maybe --no-pivot: accepted,
+    on to criu (which refuses the fake images)."""
+    b = bundle_factory(("sleep", "1000"))
+    r = crt("restore", "--detach", "--pid-file", str(tmp_path / "pid"), "--no-pivot",
+            "-no-subreaper", "--empty-ns", "network", "--ext-unix-sk", "--image-path",
+            str(fake_images(tmp_path)), "--bundle", b.path, "c1")
+    assert r.returncode == 1 and "crt: restore c1: criu restore failed: " in r.stderr, r
+    no_container_left(crt)
+
+
+@needs_criu
 def test_restore_criu_failure_undone(crt, bundle_factory, tmp_path):
     """criu refuses the images: its message comes through, and the state,
     cgroup and criu's root mount crt made are gone (the fixtures check)."""
@@ -245,6 +262,7 @@ def test_restore_criu_failure_undone(crt, bundle_factory, tmp_path):
                            "namespace and devices is not supported by crt"),
     ("no-mntns", (), "config.json: linux.namespaces: restore needs a mount namespace"),
     (None, ("--manage-cgroups-mode", "x"), "--manage-cgroups-mode: invalid value \"x\""),
+    (None, ("--empty-ns", "pid"), "--empty-ns: `pid`: only network is supported"),
 ])
 def test_restore_refusals(crt, bundle_factory, tmp_path, change, args, message):
     b = bundle_factory(("sleep", "1000"))
