@@ -228,13 +228,14 @@ below_other_mount (const crt_spec *spec, size_t index)
   return false;
 }
 
-/* As runc: the destination of a bind mount that the rootfs no longer
- * has (a fresh copy of the image, say) is made again as create made it,
- * so that criu can mount there. Through the fd resolver: a symlink in
- * the rootfs cannot lead out of it. */
+/* As runc: the destination of a mount that the rootfs no longer has (a
+ * fresh copy of the image, say: containerd's restore) is made again as
+ * create made it, so that criu can mount there: a directory, or for a
+ * bind of a file, a file. Through the fd resolver: a symlink in the
+ * rootfs cannot lead out of it. */
 static int
-make_bind_targets (const crt_spec *spec, const char *bundle, const char *rootfs,
-                   crt_error **err)
+make_mount_targets (const crt_spec *spec, const char *bundle, const char *rootfs,
+                    crt_error **err)
 {
   cleanup_close int rootfd = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 
@@ -245,12 +246,15 @@ make_bind_targets (const crt_spec *spec, const char *bundle, const char *rootfs,
       const crt_mount *m = &spec->mounts[i];
       cleanup_free char *source = NULL, *dest = NULL;
       cleanup_close int fd = -1;
-      bool directory;
+      bool directory = true;
 
-      if (!crt_criu_is_bind_mount (m) || m->destination == NULL || below_other_mount (spec, i))
+      if (m->destination == NULL || below_other_mount (spec, i))
         continue;
-      source = crt_criu_bind_source (m, bundle);
-      directory = source == NULL || crt_mount_source_is_directory (source, false);
+      if (crt_criu_is_bind_mount (m))
+        {
+          source = crt_criu_bind_source (m, bundle);
+          directory = source == NULL || crt_mount_source_is_directory (source, false);
+        }
       dest = crt_path_clean (m->destination);
       fd = crt_path_create (rootfd, dest, directory, directory ? 0755 : 0644, 0);
       if (fd < 0)
@@ -455,7 +459,7 @@ restore_container (crt_context *ctx, const char *id, const crt_restore_options *
                          err) < 0
       || crt_make_cgroup (ctx, spec, id, bundle, rootfs, u->dirfd, &u->cgroup_path, &cgroup_fd,
                           err) < 0
-      || make_bind_targets (spec, bundle, rootfs, err) < 0
+      || make_mount_targets (spec, bundle, rootfs, err) < 0
       || mount_criu_root (u->dirfd, id, ctx, rootfs, u, err) < 0)
     return -1;
   j.image_fd = image_fd;

@@ -692,3 +692,56 @@ def test_user_namespace_as_runc(bundle_factory, tmp_path):
         counting(b, frozen)
     finally:
         subprocess.run([RUNC, "--root", str(root), "delete", "-f", "r1"], capture_output=True)
+
+
+# ---- containerd (io.containerd.runc.v2 shim, crt as its runc binary) --------
+
+@pytest.fixture
+def ctd(tmp_path_factory):
+    import sys
+    sys.path.insert(0, ENGINES)
+    import enginelib                    # noqa: E402
+    from containerdlib import containerd_session
+    tar = str(tmp_path_factory.mktemp("ctd-image") / "rootfs.tar")
+    enginelib.build_rootfs_tar(tar)
+    with containerd_session(tar) as c:
+        yield c
+
+
+def test_containerd_checkpoint_restore(ctd):
+    """`ctr container checkpoint --task` (the shim: crt checkpoint
+    --leave-running --file-locks --work-path ...) and `ctr container
+    restore --live` (crt restore --detach -no-subreaper ... on a fresh
+    snapshot of the image): the restored task counts on from its memory,
+    not from 1."""
+    c = ctd
+    ref = "localhost/crt-ckpt:1"
+
+    def count():
+        r = c("task", "exec", "--exec-id", f"cat{time.monotonic_ns()}", "cr", "cat",
+              "/tmp/counter")
+        return int(r.stdout) if r.returncode == 0 and r.stdout.strip() else 0
+    try:
+        r = c.run("cr", "sh", "-c", COUNTER, flags=("-d",))
+        assert r.returncode == 0, r
+        wait_for(lambda: count() >= 20, timeout=60, what="counter at 20")
+        before = count()
+        r = c("container", "checkpoint", "--task", "cr", ref, timeout=180)
+        assert r.returncode == 0, (r.stdout, r.stderr, c.log_tail())
+        assert c.tasks().get("cr") == "RUNNING"
+        c("task", "kill", "-s", "SIGKILL", "cr", check=True)
+        wait_for(lambda: c.tasks().get("cr") == "STOPPED", timeout=30, what="task stopped")
+        c("task", "rm", "cr", check=True)
+        c("container", "rm", "cr", check=True)
+        r = c("container", "restore", "--live", "cr", ref, timeout=180)
+        assert r.returncode == 0, (r.stdout, r.stderr, c.log_tail())
+        assert c.tasks().get("cr") == "RUNNING"
+        wait_for(lambda: count() > before, timeout=60, what=f"counter above {before}")
+    finally:
+        if "cr" in c.tasks():
+            c("task", "kill", "-s", "SIGKILL", "cr")
+            wait_for(lambda: c.tasks().get("cr") != "RUNNING", timeout=30, what="task stopped")
+            c("task", "rm", "-f", "cr")
+        if "cr" in c.containers():
+            c("container", "rm", "cr")
+        c("image", "rm", ref)

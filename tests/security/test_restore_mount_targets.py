@@ -1,4 +1,4 @@
-"""restore makes the bind-mount destinations a rootfs lacks (as runc's
+"""restore makes the mount destinations a rootfs lacks (as runc's
 prepareCriuRestoreMounts) before criu runs: through the fd resolver, so
 a symlink the image (or the container, in its first life) left on the
 way cannot make crt create a directory or file on the host.
@@ -30,7 +30,7 @@ def restore_fails_in_criu(crt, b, tmp_path):
     assert crt("state", "c1").returncode == 1
 
 
-def test_missing_bind_targets_are_made(crt, bundle_factory, test_dirs, tmp_path):
+def test_missing_mount_targets_are_made(crt, bundle_factory, test_dirs, tmp_path):
     src_dir = os.path.join(test_dirs.tmp, "src-dir")
     os.mkdir(src_dir)
     src_file = os.path.join(test_dirs.tmp, "src-file")
@@ -40,6 +40,7 @@ def test_missing_bind_targets_are_made(crt, bundle_factory, test_dirs, tmp_path)
         {"destination": "/data/a/b", "type": "bind", "source": src_dir, "options": ["rbind"]},
         {"destination": "/etc/crt-file", "type": "bind", "source": src_file,
          "options": ["bind"]},
+        {"destination": "/mnt/crt-tmpfs", "type": "tmpfs", "source": "tmpfs"},
         # Below the tmpfs at /dev: criu restores the tmpfs with its mount
         # points; crt leaves it alone (the rootfs's /dev stays as it is).
         {"destination": "/dev/crt-below-tmpfs", "type": "bind", "source": src_dir,
@@ -49,6 +50,7 @@ def test_missing_bind_targets_are_made(crt, bundle_factory, test_dirs, tmp_path)
     restore_fails_in_criu(crt, b, tmp_path)
     assert os.path.isdir(b.in_rootfs("/data/a/b"))
     assert os.path.isfile(b.in_rootfs("/etc/crt-file"))
+    assert os.path.isdir(b.in_rootfs("/mnt/crt-tmpfs"))
     assert not os.path.lexists(b.in_rootfs("/dev/crt-below-tmpfs"))
 
 
