@@ -745,3 +745,52 @@ def test_containerd_checkpoint_restore(ctd):
         if "cr" in c.containers():
             c("container", "rm", "cr")
         c("image", "rm", ref)
+
+
+# ---- Docker (experimental `docker checkpoint`) --------------------------------
+
+@pytest.fixture
+def docker(tmp_path_factory):
+    import sys
+    sys.path.insert(0, ENGINES)
+    import enginelib                    # noqa: E402
+    from dockerlib import docker_session
+    tar = str(tmp_path_factory.mktemp("docker-image") / "rootfs.tar")
+    enginelib.build_rootfs_tar(tar)
+    with docker_session(tar, experimental=True) as d:
+        yield d
+
+
+def test_docker_checkpoint_start(docker):
+    """`docker checkpoint create` (crt checkpoint through containerd's
+    shim) and `docker start --checkpoint`: dockerd's libnetwork hook runs
+    again at restore (prestart/createRuntime at criu's setup-namespaces)
+    and the counter goes on from its memory."""
+    from dockerlib import IMAGE
+    d = docker
+
+    def count():
+        r = d("exec", "cr", "cat", "/tmp/counter")
+        return int(r.stdout) if r.returncode == 0 and r.stdout.strip() else 0
+    try:
+        r = d.run("-d", "--name", "cr", "--network", "none", IMAGE, "sh", "-c", COUNTER)
+        assert r.returncode == 0, r
+        st = d.crt("state", d.inspect("cr", "{{.Id}}"))
+        assert st.returncode == 0, st
+        with open(os.path.join(json.loads(st.stdout)["bundle"], "config.json")) as f:
+            hooks = json.load(f).get("hooks", {})
+        print("dockerd's hooks:", hooks)
+        # libnetwork-setkey: a prestart (or createRuntime) hook of dockerd's.
+        assert any("libnetwork-setkey" in h.get("args", []) for k in ("prestart", "createRuntime")
+                   for h in hooks.get(k, [])), hooks
+        wait_for(lambda: count() >= 20, timeout=60, what="counter at 20")
+        before = count()
+        r = d("checkpoint", "create", "cr", "cp1", timeout=180)
+        assert r.returncode == 0, (r, d.log_tail())
+        assert d.inspect("cr", "{{.State.Status}}") == "exited"
+        r = d("start", "--checkpoint", "cp1", "cr", timeout=180)
+        assert r.returncode == 0, (r, d.log_tail())
+        assert d.inspect("cr", "{{.State.Status}}") == "running"
+        wait_for(lambda: count() > before, timeout=60, what=f"counter above {before}")
+    finally:
+        d("rm", "-f", "cr")
