@@ -426,7 +426,7 @@ def _console_socket(path):
     return srv
 
 
-def _recv_master(srv):
+def _recv_master(srv, name=b"/dev/"):
     import array
     import socket
     conn, _ = srv.accept()
@@ -436,7 +436,7 @@ def _recv_master(srv):
     for level, typ, data in anc:
         if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
             fds.frombytes(data[:fds.itemsize])
-    assert len(fds) == 1 and msg.startswith(b"/dev/"), (msg, anc)
+    assert len(fds) == 1 and msg.startswith(name), (msg, anc)
     return fds[0]
 
 
@@ -794,3 +794,42 @@ def test_docker_checkpoint_start(docker):
         wait_for(lambda: count() > before, timeout=60, what=f"counter above {before}")
     finally:
         d("rm", "-f", "cr")
+
+
+@pytest.mark.skipif(RUNC is None, reason="runc not installed (apt-get install runc)")
+def test_terminal_restore_as_runc(bundle_factory, tmp_path):
+    """runc on the same terminal bundle: checkpoint with the master held
+    by the console socket's receiver, restore with a new one sent there.
+    (runc 1.1.5 names it "orphan-pts-master" in the message, crt
+    "/dev/pts/N" as at create: the engines read only the fd.)"""
+    b = bundle_factory(("sh", "-c", TTY_COUNTER))
+    b.config["process"]["terminal"] = True
+    b.save()
+    root = tmp_path / "runc-root"
+
+    def runc(*args):
+        r = subprocess.run([RUNC, "--root", str(root), *args], capture_output=True, text=True,
+                           timeout=120, stdin=subprocess.DEVNULL)
+        assert r.returncode == 0, r
+        return r
+    srv = _console_socket(tmp_path / "r.sock")
+    try:
+        runc("run", "-d", "--console-socket", str(tmp_path / "r.sock"), "-b", b.path, "r1")
+        master = _recv_master(srv)
+        try:
+            assert _read_numbers(master, until=3)
+            runc("checkpoint", "--image-path", str(tmp_path / "img"), "r1")
+            last = _read_numbers(master)[-1]
+        finally:
+            os.close(master)
+        runc("restore", "-d", "--console-socket", str(tmp_path / "r.sock"), "-b", b.path,
+             "--image-path", str(tmp_path / "img"), "r1")
+        master = _recv_master(srv, name=b"orphan-pts-master")
+        try:
+            nums = _read_numbers(master, until=last + 2)
+            assert last < nums[0] < last + 50 and nums[-1] > last + 2, (last, nums)
+        finally:
+            os.close(master)
+    finally:
+        srv.close()
+        subprocess.run([RUNC, "--root", str(root), "delete", "-f", "r1"], capture_output=True)
