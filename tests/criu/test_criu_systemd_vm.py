@@ -15,13 +15,10 @@ PID 1, crt has no systemd driver or `criu check` fails."""
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 
 import pytest
-
-from crt_integration_conftest import wait_for
 
 ENGINES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "engines")
 sys.path.insert(0, ENGINES)
@@ -30,20 +27,11 @@ from enginelib import (crt_has_systemd, rootfs_tar, systemd_is_pid1,  # noqa: E4
 from podmanlib import IMAGE as PODMAN_IMAGE  # noqa: E402
 from podmanlib import podman_session  # noqa: E402
 
-CRIU = shutil.which("criu") or shutil.which("criu", path="/usr/sbin:/sbin")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from criulib import COUNTER, counter, counting, why_no_criu  # noqa: E402
+
 MiB = 2 ** 20
-
-
-def _criu_check():
-    if CRIU is None:
-        return "criu not installed (apt-get install criu)"
-    r = subprocess.run([CRIU, "check"], capture_output=True, text=True)
-    if r.returncode != 0:
-        return "criu check fails here (run in ../shared/vm): " + (r.stderr or r.stdout).strip()[-300:]
-    return None
-
-
-_WHY = _criu_check()
+_WHY = why_no_criu()
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
     pytest.mark.skipif(not systemd_is_pid1() or not os.path.exists(
@@ -54,22 +42,6 @@ pytestmark = [
 ]
 
 SD = ("--systemd-cgroup",)
-COUNTER = ("exec </dev/null >/dev/null 2>&1; i=0; "
-           "while true; do i=$((i+1)); echo $i > /tmp/counter.new; "
-           "mv /tmp/counter.new /tmp/counter; sleep 0.05; done")
-
-
-def counter(b):
-    try:
-        with open(b.in_rootfs("/tmp/counter")) as f:
-            return int(f.read().strip() or 0)
-    except (OSError, ValueError):
-        return 0
-
-
-def counting(b, above, timeout=30):
-    wait_for(lambda: counter(b) > above, timeout=timeout, what=f"counter above {above}")
-    return counter(b)
 
 
 def show(unit, *props):

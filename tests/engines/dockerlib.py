@@ -94,7 +94,7 @@ class Docker:
         self.cgroup_parent = None if systemd else f"/crt-engines-docker-{os.getpid()}"
         self.config = os.path.join(base, "daemon.json")
         with open(self.config, "w") as f:
-            # experimental: `docker checkpoint` (tests/criu/test_criu_vm.py).
+            # experimental: `docker checkpoint` (tests/criu/test_criu_engines_vm.py).
             json.dump({"deprecated-key-path": os.path.join(base, "key.json"),
                        "experimental": experimental}, f)
         self.env = dict(os.environ, DOCKER_HOST=f"unix://{self.sock}",
