@@ -190,10 +190,10 @@ session() { # session NAME BUILD_DIR [env assignments...] -- pytest args
 #   vm-systemd:  systemd as PID 1 with D-Bus (-s): the systemd cgroup
 #                driver, and podman, Docker and containerd in their
 #                systemd configuration.
-vm_paths=(tests/cgroup/test_cgroup_vm.py tests/criu/test_criu_vm.py)
+vm_paths=(tests/cgroup/test_cgroup_vm.py tests/criu/test_criu_vm.py tests/criu/test_criu_engines_vm.py)
 vm_flags=(-t 900)
 vm_systemd_paths=(tests/cgroup/test_systemd_vm.py tests/cgroup/test_rootless_systemd_vm.py
-	tests/engines/test_engines_systemd_vm.py)
+	tests/engines/test_engines_systemd_vm.py tests/criu/test_criu_systemd_vm.py)
 vm_systemd_flags=(-s -t 900)
 
 vm_session() { # vm_session NAME: the files of NAME_paths in one VM boot

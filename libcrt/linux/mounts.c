@@ -377,8 +377,8 @@ plan_mount (const crt_spec *spec, size_t index, const crt_rootfs_options *opts,
   return 0;
 }
 
-static bool
-source_is_directory (const char *path, bool nofollow)
+bool
+crt_mount_source_is_directory (const char *path, bool nofollow)
 {
   struct stat st;
   /* A missing source gets a directory; open_tree reports the error. */
@@ -443,7 +443,7 @@ crt_mount_one (int rootfd, const crt_spec *spec, size_t index,
     p.o.copy_symlink = p.o.src_nofollow = false;
   if (p.o.copy_symlink)
     return copy_symlink (rootfd, &p, err);
-  directory = p.bind_source == NULL || source_is_directory (p.bind_source, p.o.src_nofollow);
+  directory = p.bind_source == NULL || crt_mount_source_is_directory (p.bind_source, p.o.src_nofollow);
   target = crt_path_create (rootfd, dest, directory, directory ? 0755 : 0644,
                             p.no_symlinks ? CRT_PATH_NO_SYMLINKS : 0);
   if (target < 0)
