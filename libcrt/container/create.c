@@ -154,6 +154,10 @@ parent_setup (const crt_ns_plan *plan, const setup_peer *p, crt_error **err)
         return -1;
       if (crt_ns_write_id_maps (p->pid, p->spec->linux_, err) < 0)
         return -1;
+      /* Still dumpable: the init's /proc files are ours to write. */
+      if (plan->dumpable_until_maps && plan->new_timens
+          && crt_ns_write_time_offsets (p->pid, p->spec->linux_, err) < 0)
+        return -1;
       if (crt_sync_send (p->sync_fd, CRT_SYNC_ID_MAPS_DONE, err) < 0)
         return -1;
     }

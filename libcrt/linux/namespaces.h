@@ -58,7 +58,9 @@ int crt_ns_join_paths (const crt_ns_plan *plan, crt_error **err);
  * children), crt writes linux.timeOffsets into /proc/PID/timens_offsets
  * (the init's /proc files belong to the host's root once it is in a new
  * user namespace: it is non-dumpable), then the init enters it; offsets
- * can only be set before any process is in it. */
+ * can only be set before any process is in it. Unprivileged crt can
+ * write them only while the init is dumpable: the init unshares time
+ * first thing in that window and crt writes them with the id maps. */
 int crt_ns_unshare_time (crt_error **err);
 int crt_ns_write_time_offsets (pid_t pid, const crt_linux *linux_, crt_error **err);
 int crt_ns_enter_unshared_time (crt_error **err);

@@ -476,3 +476,34 @@ def assert_window_closed(rcrt, u, cid):
         assert got[what].get("err") in ("EACCES", "EPERM"), (what, got)
     assert rcrt("start", cid).returncode == 0
     wait_for(lambda: "ok" in probe_as(u, pid)["mem"], what="sleep, dumpable")
+
+
+# --------------------------------------------------------------------------
+# linux.timeOffsets
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("ranges", [False, True], ids=["own-id", "newuidmap"])
+def test_time_offsets(rcrt, rootless_user, bundle_factory, ranges):
+    """A time namespace owned by the user's new user namespace: the init
+    makes it inside the dumpable window, where crt (the user) may still
+    write its timens_offsets; later they are root's (crt before this:
+    `linux.timeOffsets: open /proc/PID/timens_offsets: Permission
+    denied`). Both maps: crt's own write and newuidmap's."""
+    u = rootless_user
+    if ranges and (NEWUIDMAP is None or u.subuid is None):
+        pytest.skip("needs newuidmap and a /etc/subuid range")
+    day = 86400
+    args = ["sh", "-c", "cut -d' ' -f1 /proc/uptime; cat /proc/self/timens_offsets"]
+    b = ranges_bundle(bundle_factory, u, args) if ranges else rootless_bundle(bundle_factory, u,
+                                                                              args)
+    b.config["linux"]["namespaces"].append({"type": "time"})
+    b.config["linux"]["timeOffsets"] = {"boottime": {"secs": 10 * day},
+                                        "monotonic": {"secs": day, "nanosecs": 5}}
+    b.save()
+    r = rcrt("run", "--bundle", b.path, "t1")
+    assert r.returncode == 0, r
+    lines = r.stdout.splitlines()
+    assert float(lines[0]) >= 10 * day, r.stdout
+    offsets = [line.split() for line in lines[1:]]
+    assert ["boottime", str(10 * day), "0"] in offsets, r.stdout
+    assert ["monotonic", str(day), "5"] in offsets, r.stdout
