@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -74,6 +75,25 @@ crt_ns_plan_release (crt_ns_plan *plan)
 {
   for (int t = 0; t < CRT_NS__COUNT; t++)
     crt_closep (&plan->join_fd[t]);
+}
+
+bool
+crt_ns_own_pid_ns_reenterable (void)
+{
+  cleanup_close int pidns = open ("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+  cleanup_close int owner = -1;
+  struct stat ours, its;
+
+  if (pidns < 0 || stat ("/proc/self/ns/user", &ours) < 0)
+    return true;
+  owner = ioctl (pidns, NS_GET_USERNS);
+  /* EPERM: its owner is above our user namespace, not ours. Without
+   * nsfs ioctls (before 4.9) there is no way to tell: assume we may. */
+  if (owner < 0)
+    return errno != EPERM;
+  if (fstat (owner, &its) < 0)
+    return true;
+  return its.st_dev == ours.st_dev && its.st_ino == ours.st_ino;
 }
 
 /* setns for children only (pid, time), remembering how to go back. */

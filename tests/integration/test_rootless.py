@@ -10,6 +10,7 @@ removed afterwards.
 import json
 import os
 import pwd
+import shlex
 import shutil
 import subprocess
 import tempfile
@@ -507,3 +508,33 @@ def test_time_offsets(rcrt, rootless_user, bundle_factory, ranges):
     offsets = [line.split() for line in lines[1:]]
     assert ["boottime", str(10 * day), "0"] in offsets, r.stdout
     assert ["monotonic", str(day), "5"] in offsets, r.stdout
+
+
+# --------------------------------------------------------------------------
+# crt as root in the user's user namespace (how rootless podman runs it)
+# --------------------------------------------------------------------------
+
+def test_root_in_a_user_namespace_run_exec(rcrt, rootless_user, bundle_factory):
+    """Rootless podman runs crt as uid 0 of its own user namespace and
+    shares that namespace with the container (no new one in config.json).
+    exec then joins only the container's pid namespace, which crt cannot
+    leave again (its own pid namespace belongs to the host's user
+    namespace): crt before this aborted after retrying that setns."""
+    u = rootless_user
+    b = rootless_bundle(bundle_factory, u, ["sleep", "1000"])
+    b.drop_namespace("user")
+    del b.config["linux"]["uidMappings"]
+    del b.config["linux"]["gidMappings"]
+    b.save()
+    def crt(*args):  # env ... crt --root R ARGS (rootless exec: no leak check under ASan)
+        return shlex.join(rcrt.argv(list(args))[len(u.prefix()):])
+    script = (crt("run", "-d", "--bundle", b.path, "n1")
+              + " </dev/null >/dev/null 2>&1; echo run=$?; "
+              + crt("exec", "n1", "sh", "-c", "cat /proc/self/uid_map; echo $$") + "; echo exec=$?; "
+              + crt("delete", "--force", "n1") + "; echo delete=$?")
+    rcrt.ids.add("n1")
+    r = u.run(["unshare", "--user", "--map-root-user", "sh", "-c", script])
+    lines = [" ".join(line.split()) for line in r.stdout.splitlines()]
+    assert lines == ["run=0", f"0 {u.uid} 1", lines[2], "exec=0", "delete=0"], (r.stdout,
+                                                                                r.stderr)
+    assert int(lines[2]) > 1  # in the container's pid namespace, not its init
