@@ -153,6 +153,12 @@ crt_ns_clone (const crt_ns_plan *plan, int cgroup_fd, int *pidfd, bool *in_cgrou
     return crt_error_errno (err, "prctl PR_SET_DUMPABLE");
   /* A pid namespace joined by path applies to children only: join it
    * around the clone, then return to ours. Same for time. */
+  /* (exec, which makes no other child, enters it for good instead.) */
+  if (plan->join_fd[CRT_NS_PID] >= 0 && !crt_ns_own_pid_ns_reenterable ())
+    return crt_error_set (err, EPERM,
+                          "linux.namespaces: join a pid namespace by path: crt runs in a user "
+                          "namespace that does not own its own pid namespace, and could not "
+                          "return to it for the hooks");
   if (plan->join_fd[CRT_NS_PID] >= 0
       && enter_for_children (plan->join_fd[CRT_NS_PID], CLONE_NEWPID, "pid_for_children",
                              &saved_pidns, err) < 0)
