@@ -7,6 +7,9 @@ in the VM of ../shared/vm booted with systemd as PID 1 (-s):
 A user made for the module gets a lingering user manager (loginctl
 enable-linger); crt runs as that user inside the manager's tree (systemd-run
 --user), so the manager may move the container into the scope it makes.
+Then rootless podman (its default configuration, vfs storage, no network)
+runs crt as its runtime the same way: podman runs crt as root in its own
+user namespace, and crt asks the user's manager for libpod-ID.scope.
 """
 
 import json
