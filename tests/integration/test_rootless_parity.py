@@ -125,19 +125,25 @@ def test_same_view_as(rcrt, rootless_user, parity_bundle, runtime):
     assert crt_view["cgroup_writable"] == [] and other["cgroup_writable"] == []
     cg_crt = visible_mount(crt_view["mountinfo"], "/sys/fs/cgroup")
     cg_other = visible_mount(other["mountinfo"], "/sys/fs/cgroup")
-    if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
-        assert cg_crt == cg_other == ("cgroup2", True), (cg_crt, cg_other)
-    else:
-        # A deliberate difference on a v1 or hybrid host: runc rebuilds the
-        # v1 layout (a tmpfs with each hierarchy bound read-only below it),
-        # crt mounts only the v2 tree, read-only (crt manages no v1
-        # controller). Both read-only where it counts.
-        assert cg_crt == ("cgroup2", True), cg_crt
+    # crt: cgroup2, read-only, rooted at its cgroup namespace. Deliberate
+    # differences: on a v1 or hybrid host runc rebuilds the v1 layout (a
+    # rw tmpfs with each hierarchy bound read-only below it; crt manages
+    # no v1 controller); crun 1.8.1, rootless on pure v2 without a cgroup
+    # of its own, mounts an empty read-only tmpfs there instead. Seen on
+    # pure v2 (the VM): runc cgroup2 ro, as crt.
+    assert cg_crt == ("cgroup2", True), cg_crt
+    if runtime == "runc" and os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        assert cg_other == cg_crt, cg_other
+    elif runtime == "crun":
+        assert cg_other in (("cgroup2", True), ("tmpfs", True)), cg_other
 
 
 def test_time_offsets_as_crun(rcrt, rootless_user, parity_bundle):
-    """linux.timeOffsets in the user's own user namespace: crun sets them
-    (runc 1.1.5 has no time namespace), crt must show the same."""
+    """linux.timeOffsets in the user's own user namespace (runc 1.1.5 has
+    no time namespace). A difference, crun's bug: crun 1.8.1 rootless
+    makes the time namespace but its offsets stay 0 (seen in the VM);
+    crt applies them. Both must agree
+    on everything else the probe sees, and crun must still run it."""
     crun = other_runtime("crun")
     b = parity_bundle
     b.config["linux"]["namespaces"].append({"type": "time"})
@@ -147,7 +153,8 @@ def test_time_offsets_as_crun(rcrt, rootless_user, parity_bundle):
                 "uptime_days": "awk '{print int($1 / 86400)}' /proc/uptime",
                 "volume": SECTIONS["volume"]}
     crt_view, crun_view = run_both(rcrt, rootless_user, b, crun, "p2", sections)
-    assert crt_view["offsets"] == crun_view["offsets"], (crt_view, crun_view)
     assert sorted(crt_view["offsets"]) == ["boottime 864000 0", "monotonic 86400 7"]
-    assert crt_view["uptime_days"] == crun_view["uptime_days"]
     assert int(crt_view["uptime_days"][0]) >= 10
+    assert sorted(crun_view["offsets"]) in (sorted(crt_view["offsets"]),
+                                            ["boottime 0 0", "monotonic 0 0"]), crun_view
+    assert crt_view["host_owner"] == crun_view["host_owner"]
