@@ -151,14 +151,16 @@ crt_ns_clone (const crt_ns_plan *plan, int cgroup_fd, int *pidfd, bool *in_cgrou
    * non-dumpable too: a container without a pid namespace sees it. */
   if (prctl (PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
     return crt_error_errno (err, "prctl PR_SET_DUMPABLE");
-  /* A pid namespace joined by path applies to children only: join it
-   * around the clone, then return to ours. Same for time. */
-  /* (exec, which makes no other child, enters it for good instead.) */
+  /* Going back (below) would fail for good here, and our later children
+   * (hooks) would be born in the container's pid namespace. (exec, which
+   * makes no other child, enters it for good before calling us.) */
   if (plan->join_fd[CRT_NS_PID] >= 0 && !crt_ns_own_pid_ns_reenterable ())
     return crt_error_set (err, EPERM,
                           "linux.namespaces: join a pid namespace by path: crt runs in a user "
                           "namespace that does not own its own pid namespace, and could not "
                           "return to it for the hooks");
+  /* A pid namespace joined by path applies to children only: join it
+   * around the clone, then return to ours. Same for time. */
   if (plan->join_fd[CRT_NS_PID] >= 0
       && enter_for_children (plan->join_fd[CRT_NS_PID], CLONE_NEWPID, "pid_for_children",
                              &saved_pidns, err) < 0)

@@ -30,17 +30,18 @@ typedef struct crt_ns_plan
 int crt_ns_plan_make (const crt_spec *spec, crt_ns_plan *plan, crt_error **err);
 void crt_ns_plan_release (crt_ns_plan *plan);
 
+/* Whether we may setns back into our own pid namespace once we joined
+ * another for our children: only with CAP_SYS_ADMIN over the user
+ * namespace that owns it, i.e. when that one is ours (not so for root
+ * in a user namespace, as crt under rootless podman). */
+bool crt_ns_own_pid_ns_reenterable (void);
+
 /* clone3 (fork-like: returns 0 in the child, the pid in the parent) with
  * plan->clone_flags, straight into the cgroup cgroup_fd (unless -1). pid
  * and time namespaces given by path are entered for the child only: the
  * caller's own namespaces are unchanged on return. *pidfd gets a pidfd
  * of the child (or -1 when not available). *in_cgroup tells whether the
  * kernel put the child into the cgroup (else the caller must). */
-/* Whether we may setns back into our own pid namespace once we joined
- * another for our children: only with CAP_SYS_ADMIN over the user
- * namespace that owns it, i.e. when that one is ours (not so for root
- * in a user namespace, as crt under rootless podman). */
-bool crt_ns_own_pid_ns_reenterable (void);
 pid_t crt_ns_clone (const crt_ns_plan *plan, int cgroup_fd, int *pidfd, bool *in_cgroup,
                     crt_error **err);
 
