@@ -515,6 +515,7 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
   args.preserve_fds = opts->preserve_fds + socket_activation_fds (spec->process);
   args.no_pivot = opts->no_pivot;
   args.no_new_keyring = opts->no_new_keyring;
+  args.no_cgroup = cgroup_fd < 0 && !use_systemd;
   /* systemd moves the init into its scope after the clone: the cgroup
    * namespace it would be born with would be rooted in crt's cgroup. */
   args.wait_cgroup = use_systemd;

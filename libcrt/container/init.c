@@ -212,6 +212,7 @@ crt_init_run (const crt_init_args *a)
   ro.userns = a->plan->userns;
   ro.private_netns = a->plan->private_netns;
   ro.devices_fd = a->devices_fd;
+  ro.no_cgroup = a->no_cgroup;
   ro.host_mountns = crt_spec_namespace (spec, CRT_NS_MOUNT) == NULL;
   if (crt_rootfs_mount_all (spec, &ro, &err) < 0)
     die (a, &err);
