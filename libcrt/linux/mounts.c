@@ -355,8 +355,8 @@ plan_mount (const crt_spec *spec, size_t index, const crt_rootfs_options *opts,
     {
       /* Rootless without a cgroup of its own: its cgroup namespace (or a
        * bind) would show the tree of the cgroup crt was started in,
-       * which is not the container's. runc and crun mount an empty
-       * read-only tmpfs there then: so does crt. */
+       * which is not the container's. runc mounts an empty read-only
+       * tmpfs there then: so does crt (crun 1.8.1 its cgroup2). */
       free (p->o.data);
       p->o.data = NULL;
       p->o.flags |= MS_RDONLY;
