@@ -47,6 +47,7 @@ typedef struct crt_init_args
    * make the cgroup namespace only then (rooted in the scope). */
   bool wait_cgroup;
   bool unshare_cgroupns;
+  bool no_cgroup;               /* rootless, running without a cgroup of its own */
 } crt_init_args;
 
 /* The container's init: sets everything up, reports READY, waits for

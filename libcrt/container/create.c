@@ -161,6 +161,10 @@ parent_setup (const crt_ns_plan *plan, const setup_peer *p, crt_error **err)
         return -1;
       if (crt_ns_write_id_maps (p->pid, p->spec->linux_, err) < 0)
         return -1;
+      /* Still dumpable: the init's /proc files are ours to write. */
+      if (plan->dumpable_until_maps && plan->new_timens
+          && crt_ns_write_time_offsets (p->pid, p->spec->linux_, err) < 0)
+        return -1;
       if (crt_sync_send (p->sync_fd, CRT_SYNC_ID_MAPS_DONE, err) < 0)
         return -1;
     }
@@ -518,6 +522,7 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
   args.preserve_fds = opts->preserve_fds + socket_activation_fds (spec->process);
   args.no_pivot = opts->no_pivot;
   args.no_new_keyring = opts->no_new_keyring;
+  args.no_cgroup = cgroup_fd < 0 && !use_systemd;
   /* systemd moves the init into its scope after the clone: the cgroup
    * namespace it would be born with would be rooted in crt's cgroup. */
   args.wait_cgroup = use_systemd;

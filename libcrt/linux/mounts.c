@@ -351,6 +351,18 @@ plan_mount (const crt_spec *spec, size_t index, const crt_rootfs_options *opts,
       p->recursive_bind = true;
       return 0;
     }
+  if ((strcmp (type, "cgroup") == 0 || strcmp (type, "cgroup2") == 0) && opts->no_cgroup)
+    {
+      /* Rootless without a cgroup of its own: its cgroup namespace (or a
+       * bind) would show the tree of the cgroup crt was started in,
+       * which is not the container's. runc mounts an empty read-only
+       * tmpfs there then: so does crt (crun 1.8.1 its cgroup2). */
+      free (p->o.data);
+      p->o.data = NULL;
+      p->o.flags |= MS_RDONLY;
+      p->fstype = "tmpfs";
+      return 0;
+    }
   if (strcmp (type, "cgroup") == 0 || strcmp (type, "cgroup2") == 0)
     {
       const char *unified = NULL;
