@@ -176,6 +176,13 @@ typedef struct crt_checkpoint_options
   bool tcp_established;
   bool file_locks;
   bool pre_dump;
+  /* runc's criu switches, passed on as criu's options of the same name */
+  bool ext_unix_sk;
+  bool shell_job;
+  bool auto_dedup;
+  bool link_remap;
+  bool tcp_skip_in_flight;
+  char **empty_ns;              /* namespace types ("network"): made empty at restore */
 } crt_checkpoint_options;
 
 /* Dump a running container into opts->image_path; unless leave_running
@@ -194,6 +201,10 @@ typedef struct crt_restore_options
   bool detach;
   bool tcp_established;
   bool file_locks;
+  bool ext_unix_sk;
+  bool shell_job;
+  bool auto_dedup;
+  char **empty_ns;
 } crt_restore_options;
 
 /* Make container id again from its bundle and a checkpoint: state, cgroup

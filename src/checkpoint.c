@@ -1,6 +1,8 @@
 #include "config.h"
 #include "commands.h"
 
+#include <stdlib.h>
+
 static int
 run_checkpoint (crt_context *ctx, int argc, char **argv, crt_error **err)
 {
@@ -21,18 +23,34 @@ run_checkpoint (crt_context *ctx, int argc, char **argv, crt_error **err)
       "a previous pre-dump, relative to the image path (e.g. ../pre)" },
     { "manage-cgroups-mode", 0, CLI_FLAG_STRING, &opts.manage_cgroups_mode, "MODE",
       "cgroups mode: soft (criu's default), full, strict or ignore" },
+    { "ext-unix-sk", 0, CLI_FLAG_BOOL, &opts.ext_unix_sk, NULL,
+      "allow unix sockets connected outside the container" },
+    { "shell-job", 0, CLI_FLAG_BOOL, &opts.shell_job, NULL,
+      "allow a session and terminal shared with the caller" },
+    { "auto-dedup", 0, CLI_FLAG_BOOL, &opts.auto_dedup, NULL,
+      "deduplicate the memory of the parent images" },
+    { "link-remap", 0, CLI_FLAG_BOOL, &opts.link_remap, NULL,
+      "link open but deleted files back where possible" },
+    { "tcp-skip-in-flight", 0, CLI_FLAG_BOOL, &opts.tcp_skip_in_flight, NULL,
+      "skip TCP connections not yet accepted" },
+    { "empty-ns", 0, CLI_FLAG_STRV, &opts.empty_ns, "NS",
+      "dump the namespace without its contents (network only; repeatable)" },
     { NULL },
   };
   const char *id;
-  int first;
+  int first, ret = 0;
 
   first = cli_parse_command (&cli_checkpoint, flags, argc, argv, 1, 1, err);
   if (first < 0)
-    return first;
-  id = argv[first];
-  if (crt_container_checkpoint (ctx, id, &opts, err) < 0)
-    return crt_error_prefix (err, "checkpoint %s", id);
-  return 0;
+    ret = first;
+  else
+    {
+      id = argv[first];
+      if (crt_container_checkpoint (ctx, id, &opts, err) < 0)
+        ret = crt_error_prefix (err, "checkpoint %s", id);
+    }
+  free (opts.empty_ns);
+  return ret;
 }
 
 const cli_command cli_checkpoint = {

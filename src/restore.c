@@ -1,10 +1,14 @@
 #include "config.h"
 #include "commands.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 static int
 run_restore (crt_context *ctx, int argc, char **argv, crt_error **err)
 {
   crt_restore_options opts = { 0 };
+  bool no_subreaper = false, no_pivot = false;
   const cli_flag flags[] = {
     { "image-path", 0, CLI_FLAG_STRING, &opts.image_path, "DIR",
       "the checkpoint's images (default: ./checkpoint)" },
@@ -17,24 +21,48 @@ run_restore (crt_context *ctx, int argc, char **argv, crt_error **err)
     { "pid-file", 0, CLI_FLAG_STRING, &opts.pid_file, "PATH",
       "write the pid of the container's process to PATH" },
     { "console-socket", 0, CLI_FLAG_STRING, &opts.console_socket, "PATH",
-      "AF_UNIX socket for a terminal's master (refused: no terminal restore yet)" },
+      "AF_UNIX socket to send the restored terminal's new pty master to" },
     { "tcp-established", 0, CLI_FLAG_BOOL, &opts.tcp_established, NULL,
       "restore established TCP connections" },
     { "file-locks", 0, CLI_FLAG_BOOL, &opts.file_locks, NULL, "restore file locks" },
     { "manage-cgroups-mode", 0, CLI_FLAG_STRING, &opts.manage_cgroups_mode, "MODE",
       "cgroups mode: soft (criu's default), full, strict or ignore" },
+    { "ext-unix-sk", 0, CLI_FLAG_BOOL, &opts.ext_unix_sk, NULL,
+      "allow unix sockets connected outside the container" },
+    { "shell-job", 0, CLI_FLAG_BOOL, &opts.shell_job, NULL,
+      "allow a session and terminal shared with the caller" },
+    { "auto-dedup", 0, CLI_FLAG_BOOL, &opts.auto_dedup, NULL,
+      "free the memory images as they are restored" },
+    { "empty-ns", 0, CLI_FLAG_STRV, &opts.empty_ns, "NS",
+      "make the namespace empty, not restored (network only; repeatable)" },
+    /* runc's, for containerd's shim (which passes both): crt restore
+     * never becomes a subreaper, and criu mounts the root itself. */
+    { "no-subreaper", 0, CLI_FLAG_BOOL, &no_subreaper, NULL,
+      "accepted for runc's command line: crt restore is no subreaper" },
+    { "no-pivot", 0, CLI_FLAG_BOOL, &no_pivot, NULL,
+      "accepted for runc's command line: criu sets up the root" },
     { NULL },
   };
   const char *id;
-  int first, exit_code = 0;
+  int first, exit_code = 0, ret;
 
+  /* go-runc writes it with one dash (containerd's restore), which runc's
+   * flag library takes as a long flag. */
+  for (int i = 1; i < argc && strcmp (argv[i], "--") != 0; i++)
+    if (strcmp (argv[i], "-no-subreaper") == 0)
+      argv[i] = (char *) "--no-subreaper";
   first = cli_parse_command (&cli_restore, flags, argc, argv, 1, 1, err);
   if (first < 0)
-    return first;
-  id = argv[first];
-  if (crt_container_restore (ctx, id, &opts, &exit_code, err) < 0)
-    return crt_error_prefix (err, "restore %s", id);
-  return opts.detach ? 0 : exit_code;
+    ret = first;
+  else
+    {
+      id = argv[first];
+      ret = crt_container_restore (ctx, id, &opts, &exit_code, err) < 0
+                ? crt_error_prefix (err, "restore %s", id)
+                : (opts.detach ? 0 : exit_code);
+    }
+  free (opts.empty_ns);
+  return ret;
 }
 
 const cli_command cli_restore = {

@@ -94,7 +94,7 @@ fi
 
 # --- 1. dependencies -------------------------------------------------------
 pkgs=(autoconf automake pkg-config make gcc libc6-dev libseccomp-dev libcap-dev
-	libyajl-dev libmount-dev libsystemd-dev busybox-static python3 python3-pytest crun runc criu
+	libyajl-dev libsystemd-dev busybox-static python3 python3-pytest crun runc criu
 	libasan8 libubsan1 clang util-linux procps iproute2 bsdutils uidmap passwd
 	qemu-system-x86 linux-image-amd64 systemd dbus podman conmon catatonit containerd docker.io
 	apparmor)
@@ -186,14 +186,16 @@ session() { # session NAME BUILD_DIR [env assignments...] -- pytest args
 # memory, cpu, cpuset, pids and io are cgroup v1 on these hosts: those
 # tests run in a small VM with a pure v2 hierarchy (../shared/vm), one
 # boot per session. The VM shares the repo read-write.
-#   vm:          pure cgroup v2, no systemd (cgroupfs limits, CRIU);
+#   vm:          pure cgroup v2, no systemd (cgroupfs limits, CRIU, rootless
+#                parity with crun, which refuses a hybrid host);
 #   vm-systemd:  systemd as PID 1 with D-Bus (-s): the systemd cgroup
 #                driver, and podman, Docker and containerd in their
 #                systemd configuration.
-vm_paths=(tests/cgroup/test_cgroup_vm.py tests/criu/test_criu_vm.py)
+vm_paths=(tests/cgroup/test_cgroup_vm.py tests/criu/test_criu_vm.py tests/criu/test_criu_engines_vm.py
+	tests/integration/test_rootless_parity.py)
 vm_flags=(-t 900)
 vm_systemd_paths=(tests/cgroup/test_systemd_vm.py tests/cgroup/test_rootless_systemd_vm.py
-	tests/engines/test_engines_systemd_vm.py)
+	tests/engines/test_engines_systemd_vm.py tests/criu/test_criu_systemd_vm.py)
 vm_systemd_flags=(-s -t 900)
 
 vm_session() { # vm_session NAME: the files of NAME_paths in one VM boot

@@ -131,13 +131,20 @@ crt_cgroup_path_for (const crt_context *ctx, const crt_spec *spec, const char *i
 /* Enable in dirfd's subtree_control every controller it has. A cgroup
  * with processes of its own refuses (no internal processes): that only
  * leaves those controllers unavailable below, which is reported when a
- * resource needs one. */
+ * resource needs one. Such a cgroup (not the root, which may) is left
+ * alone: it would take the threaded controllers (cpu, cpuset, pids) one
+ * by one and become a thread root, and a process then cannot enter its
+ * new child (EOPNOTSUPP: not a valid domain); rootless crt started in
+ * its delegated cgroup is in one. */
 static void
-enable_controllers (int dirfd)
+enable_controllers (int dirfd, bool is_root)
 {
-  cleanup_free char *avail = NULL;
+  cleanup_free char *avail = NULL, *procs = NULL;
   char *save = NULL;
 
+  if (!is_root
+      && (crt_read_file_at (dirfd, "cgroup.procs", &procs, NULL, NULL) < 0 || procs[0] != '\0'))
+    return;
   if (crt_read_file_at (dirfd, "cgroup.controllers", &avail, NULL, NULL) < 0)
     return;
   for (char *c = strtok_r (avail, " \n", &save); c; c = strtok_r (NULL, " \n", &save))
@@ -154,7 +161,7 @@ crt_cgroup_create (const char *path, int *dirfd, crt_error **err)
   cleanup_free char *copy = crt_xstrdup (path);
   cleanup_close int fd = -1;
   char *save = NULL;
-  bool made = false;
+  bool made = false, first = true;
 
   if (crt_cgroup_mountpoint (&mnt, err) < 0)
     return -1;
@@ -165,7 +172,8 @@ crt_cgroup_create (const char *path, int *dirfd, crt_error **err)
   for (char *comp = strtok_r (copy, "/", &save); comp; comp = strtok_r (NULL, "/", &save))
     {
       int next;
-      enable_controllers (fd);
+      enable_controllers (fd, first);
+      first = false;
       made = mkdirat (fd, comp, 0755) == 0;
       if (!made && errno != EEXIST)
         return crt_error_errno (err, "create cgroup `%s`", path);

@@ -97,9 +97,19 @@ plan_dump (const crt_checkpoint_options *opts, const crt_spec *spec,
   o->leave_running = opts->leave_running;
   o->tcp_established = opts->tcp_established;
   o->file_locks = opts->file_locks;
+  o->ext_unix_sk = opts->ext_unix_sk;
+  o->shell_job = opts->shell_job;
+  o->auto_dedup = opts->auto_dedup;
+  o->link_remap = opts->link_remap;
+  o->tcp_skip_in_flight = opts->tcp_skip_in_flight;
+  if (crt_criu_empty_ns_parse (opts->empty_ns, &o->empty_ns, err) < 0)
+    return -1;
   o->parent_img = opts->parent_path;
   /* Memory tracking, so that a later dump copies only what changed. */
   o->track_mem = opts->pre_dump || opts->parent_path != NULL;
+  /* A terminal's master is outside (the console socket's receiver):
+   * criu dumps the pty slave alone, and restore makes a new pair. */
+  o->orphan_pts_master = spec->process && spec->process->terminal;
   o->manage_cgroups = true;
   if (crt_criu_cg_mode_parse (opts->manage_cgroups_mode, &o->manage_cgroups_mode, err) < 0)
     return -1;
@@ -121,8 +131,10 @@ static int
 check_options (const crt_checkpoint_options *opts, crt_error **err)
 {
   crt_criu_cg_mode mode;
+  uint32_t empty_ns;
 
-  if (crt_criu_cg_mode_parse (opts->manage_cgroups_mode, &mode, err) < 0)
+  if (crt_criu_cg_mode_parse (opts->manage_cgroups_mode, &mode, err) < 0
+      || crt_criu_empty_ns_parse (opts->empty_ns, &empty_ns, err) < 0)
     return -1;
   if (opts->pre_dump && opts->leave_running)
     return crt_error_set (err, 0, "--pre-dump: always leaves the container running; "
@@ -149,15 +161,19 @@ crt_container_checkpoint (crt_context *ctx, const char *id, const crt_checkpoint
   crt_status status;
   dump_plan plan;
   crt_criu criu;
-  int ret;
+  int ret, made;
 
   if (check_options (opts, err) < 0)
     return -1;
   if (crt_state_dir_open (ctx, id, true, &dirfd, err) < 0 || crt_state_read (dirfd, &rec, err) < 0)
     return -1;
+  /* A paused one too, as runc: criu finds its cgroup frozen already,
+   * dumps it and leaves it frozen (with --leave-running it stays
+   * paused). */
   status = crt_state_status (dirfd, &rec);
-  if (status != CRT_STATUS_RUNNING)
-    return crt_error_set (err, 0, "cannot checkpoint container `%s`: it is %s (want running)",
+  if (status != CRT_STATUS_RUNNING && status != CRT_STATUS_PAUSED)
+    return crt_error_set (err, 0,
+                          "cannot checkpoint container `%s`: it is %s (want running or paused)",
                           id, crt_status_name (status));
   if (crt_read_file_at (dirfd, CRT_CONFIG_COPY, &config_text, NULL, err) < 0
       || crt_spec_parse (config_text, "config.json", &spec, err) < 0
@@ -165,7 +181,8 @@ crt_container_checkpoint (crt_context *ctx, const char *id, const crt_checkpoint
     return -1;
   if (crt_criu_find (&criu_path, err) < 0)
     return -1;
-  if (crt_criu_open_dir (image_path, true, "--image-path", &image_fd, err) < 0
+  made = crt_criu_open_dir (image_path, true, "--image-path", &image_fd, err);
+  if (made < 0 || crt_criu_images_for_userns (spec, image_fd, image_path, made == 1, err) < 0
       || crt_criu_open_dir (work_path, true, "--work-path", &work_fd, err) < 0)
     return -1;
   if (plan_dump (opts, spec, &rec, image_fd, work_fd, &plan, err) < 0)

@@ -50,6 +50,7 @@ typedef struct crt_init_args
    * make the cgroup namespace only then (rooted in the scope). */
   bool wait_cgroup;
   bool unshare_cgroupns;
+  bool no_cgroup;               /* rootless, running without a cgroup of its own */
   /* The parent sets lo up in the new network namespace meanwhile. */
   bool loopback_by_parent;
 } crt_init_args;
@@ -83,6 +84,12 @@ int crt_release_init (int dirfd, int sync_fd, const crt_state_record *rec, crt_e
 
 /* Bind and listen on the start socket in the state directory. */
 int crt_start_socket_listen (int dirfd, int *fd, crt_error **err);
+
+/* prestart (deprecated, same moment) then createRuntime, in crt's own
+ * namespaces, for the init pid whose namespaces and mounts exist: at
+ * create, and at restore when criu has set up the namespaces. */
+int crt_run_create_runtime_hooks (const crt_spec *spec, const char *id, pid_t pid,
+                                  const char *bundle, crt_error **err);
 
 /* The state JSON hooks get on stdin. */
 char *crt_hook_state_for (const crt_spec *spec, const char *id, const char *status, pid_t pid,
@@ -122,5 +129,9 @@ void crt_fill_record (crt_state_record *rec, const char *id, const crt_spec *spe
 int crt_make_cgroup (crt_context *ctx, const crt_spec *spec, const char *id, const char *bundle,
                      const char *rootfs, int dirfd, char **made, int *cgroup_fd, crt_error **err);
 int crt_write_pid_file (const char *path, pid_t pid, crt_error **err);
+/* With a new user namespace whose root is mapped: the container's cgroup
+ * (cgroup_fd, or the scope's cgroup path) delegated to that root. */
+int crt_delegate_cgroup (const crt_spec *spec, int cgroup_fd, const char *scope_cgroup,
+                         crt_error **err);
 
 #endif

@@ -116,18 +116,25 @@ typedef struct setup_peer
   int *pty_master;
 } setup_peer;
 
-/* prestart (deprecated, same moment) then createRuntime: in crt's own
- * namespaces, once the container's exist and its mounts are made.
- * prestart hooks were written for a state of "created" (runtime-tools'
+/* prestart hooks were written for a state of "created" (runtime-tools'
  * hooks_stdin checks it); createRuntime is part of creating. */
+int
+crt_run_create_runtime_hooks (const crt_spec *spec, const char *id, pid_t pid,
+                              const char *bundle, crt_error **err)
+{
+  cleanup_free char *prestart = crt_hook_state_for (spec, id, "created", pid, bundle);
+  cleanup_free char *creating = crt_hook_state_for (spec, id, "creating", pid, bundle);
+
+  if (crt_hooks_run (spec->hooks, CRT_HOOK_PRESTART, prestart, err) < 0
+      || crt_hooks_run (spec->hooks, CRT_HOOK_CREATE_RUNTIME, creating, err) < 0)
+    return -1;
+  return 0;
+}
+
 static int
 run_create_runtime_hooks (const setup_peer *p, crt_error **err)
 {
-  cleanup_free char *prestart = crt_hook_state_for (p->spec, p->id, "created", p->pid, p->bundle);
-  cleanup_free char *creating = crt_hook_state_for (p->spec, p->id, "creating", p->pid, p->bundle);
-
-  if (crt_hooks_run (p->spec->hooks, CRT_HOOK_PRESTART, prestart, err) < 0
-      || crt_hooks_run (p->spec->hooks, CRT_HOOK_CREATE_RUNTIME, creating, err) < 0)
+  if (crt_run_create_runtime_hooks (p->spec, p->id, p->pid, p->bundle, err) < 0)
     return -1;
   return crt_sync_send (p->sync_fd, CRT_SYNC_HOOKS_DONE, err);
 }
@@ -154,6 +161,10 @@ parent_setup_begin (const crt_ns_plan *plan, const setup_peer *p, crt_error **er
       if (plan->dumpable_until_maps && crt_sync_expect (p->sync_fd, CRT_SYNC_DUMPABLE, err) < 0)
         return -1;
       if (crt_ns_write_id_maps (p->pid, p->spec->linux_, err) < 0)
+        return -1;
+      /* Still dumpable: the init's /proc files are ours to write. */
+      if (plan->dumpable_until_maps && plan->new_timens
+          && crt_ns_write_time_offsets (p->pid, p->spec->linux_, err) < 0)
         return -1;
       if (crt_sync_send (p->sync_fd, CRT_SYNC_ID_MAPS_DONE, err) < 0)
         return -1;
@@ -323,9 +334,9 @@ crt_make_cgroup (crt_context *ctx, const crt_spec *spec, const char *id, const c
 /* With a new user namespace whose root is mapped, the container's root
  * gets its cgroup delegated (crt_cgroup_delegate). Rootless, the cgroup
  * already is the user's, and no other owner is the user's to give. */
-static int
-delegate_cgroup (const crt_spec *spec, int cgroup_fd, const char *scope_cgroup,
-                 crt_error **err)
+int
+crt_delegate_cgroup (const crt_spec *spec, int cgroup_fd, const char *scope_cgroup,
+                     crt_error **err)
 {
   cleanup_close int fd = -1;
   const crt_linux *lx = spec->linux_;
@@ -525,6 +536,7 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
   args.preserve_fds = opts->preserve_fds + socket_activation_fds (spec->process);
   args.no_pivot = opts->no_pivot;
   args.no_new_keyring = opts->no_new_keyring;
+  args.no_cgroup = cgroup_fd < 0 && !use_systemd;
   /* systemd moves the init into its scope after the clone: the cgroup
    * namespace it would be born with would be rooted in crt's cgroup. */
   args.wait_cgroup = use_systemd;
@@ -586,7 +598,7 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
     setup_peer peer = { .ctx = ctx, .spec = spec, .opts = opts, .id = id, .bundle = bundle,
                         .pid = pid, .sync_fd = sync_parent, .pty_master = &out->pty_master };
     if ((cgroup_fd >= 0 && !in_cgroup && crt_cgroup_enter (cgroup_fd, pid, err) < 0)
-        || (plan.new_userns && delegate_cgroup (spec, cgroup_fd, scope_cgroup, err) < 0)
+        || (plan.new_userns && crt_delegate_cgroup (spec, cgroup_fd, scope_cgroup, err) < 0)
         || parent_setup_begin (&plan, &peer, err) < 0)
       {
         explain_silent_init (pidfd, err);

@@ -130,22 +130,67 @@ send_req (crt_criu *c, crt_criu_req_type type, const crt_criu_opts *opts, bool o
   return 0;
 }
 
+/* The descriptors of an SCM_RIGHTS message: the first in *fd, any more
+ * closed (criu sends one at most). */
+static void
+take_passed_fd (struct msghdr *mh, int *fd)
+{
+  for (struct cmsghdr *cm = CMSG_FIRSTHDR (mh); cm; cm = CMSG_NXTHDR (mh, cm))
+    {
+      size_t n;
+      int *fds;
+
+      if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+        continue;
+      n = (cm->cmsg_len - CMSG_LEN (0)) / sizeof (int);
+      fds = (int *) CMSG_DATA (cm);
+      for (size_t i = 0; i < n; i++)
+        {
+          int one;
+          memcpy (&one, &fds[i], sizeof (one));
+          if (*fd < 0)
+            *fd = one;
+          else
+            close (one);
+        }
+    }
+}
+
 static int
-recv_resp (crt_criu *c, crt_criu_resp *resp, crt_error **err)
+recv_resp (crt_criu *c, crt_criu_resp *resp, int *fd, crt_error **err)
 {
   cleanup_free uint8_t *buf = crt_xmalloc0 (CRIU_MSG_MAX);
+  union
+  {
+    char buf[CMSG_SPACE (4 * sizeof (int))];
+    struct cmsghdr align;
+  } control;
+  struct iovec iov = { .iov_base = buf, .iov_len = CRIU_MSG_MAX };
+  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                       .msg_controllen = sizeof (control.buf) };
   ssize_t n;
 
+  *fd = -1;
   do
-    n = recv (c->sock, buf, CRIU_MSG_MAX, MSG_TRUNC);
+    n = recvmsg (c->sock, &mh, MSG_TRUNC | MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);
   if (n < 0)
     return errno == ECONNRESET ? criu_gone (c, err) : crt_error_errno (err, "read from criu");
+  take_passed_fd (&mh, fd);
+  if (n == 0 || n > CRIU_MSG_MAX || (mh.msg_flags & MSG_CTRUNC))
+    crt_closep (fd);
   if (n == 0)
     return criu_gone (c, err);
   if (n > CRIU_MSG_MAX)
     return crt_error_set (err, EMSGSIZE, "criu response of %zd bytes: too long", n);
-  return crt_criu_decode_resp (buf, (size_t) n, resp, err);
+  if (mh.msg_flags & MSG_CTRUNC)
+    return crt_error_set (err, EPROTO, "criu sent more descriptors than expected");
+  if (crt_criu_decode_resp (buf, (size_t) n, resp, err) < 0)
+    {
+      crt_closep (fd);
+      return -1;
+    }
+  return 0;
 }
 
 int
@@ -158,14 +203,15 @@ crt_criu_call (crt_criu *c, crt_criu_req_type type, const crt_criu_opts *opts,
   for (;;)
     {
       crt_error *fn_err = NULL;
+      cleanup_close int fd = -1;
       bool ok;
 
-      if (recv_resp (c, resp, err) < 0)
+      if (recv_resp (c, resp, &fd, err) < 0)
         return -1;
       if (resp->type != CRT_CRIU_REQ_NOTIFY)
         break;
       ok = fn == NULL || fn (resp->notify_script ? resp->notify_script : "", resp->notify_pid,
-                             data, &fn_err) == 0;
+                             &fd, data, &fn_err) == 0;
       crt_criu_resp_clear (resp);
       if (send_req (c, CRT_CRIU_REQ_NOTIFY, NULL, ok, err) < 0)
         {

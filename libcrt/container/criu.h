@@ -24,9 +24,13 @@ int crt_criu_find (char **path, crt_error **err);
  * number) left open across its exec. */
 int crt_criu_start (crt_criu *c, const int *keep, size_t n_keep, crt_error **err);
 
-/* Called for each notify message (script name, its pid field); a
- * negative return fails the call (criu is told the script failed). */
-typedef int (*crt_criu_notify_fn) (const char *script, int pid, void *data, crt_error **err);
+/* Called for each notify message (script name, its pid field, and in
+ * *fd the descriptor criu sent with it, e.g. the new pty master of
+ * "orphan-pts-master", or -1). The callback may take *fd (and set it to
+ * -1); what it leaves is closed. A negative return fails the call (criu
+ * is told the script failed). */
+typedef int (*crt_criu_notify_fn) (const char *script, int pid, int *fd, void *data,
+                                   crt_error **err);
 
 /* Send one request and read responses until the final one, answering
  * notify messages through fn (may be NULL). *resp is the final one,
@@ -67,8 +71,12 @@ int crt_criu_version (int *version, crt_error **err);
  * NULL -> CRT_CRIU_CG_UNSET. */
 int crt_criu_cg_mode_parse (const char *name, crt_criu_cg_mode *out, crt_error **err);
 
+/* --empty-ns values (namespace types as config.json names them) as the
+ * CLONE_NEW* mask criu takes; only "network", as runc. */
+int crt_criu_empty_ns_parse (char *const *names, uint32_t *mask, crt_error **err);
+
 /* Open (making it when mkdir) the directory dir as O_DIRECTORY; what
- * names the flag in errors ("--image-path"). */
+ * names the flag in errors ("--image-path"). 1 when it was made now. */
 int crt_criu_open_dir (const char *dir, bool mkdir, const char *what, int *fd, crt_error **err);
 
 /* The bind mounts of the spec as criu's external mounts: at dump, the
@@ -77,6 +85,18 @@ int crt_criu_open_dir (const char *dir, bool mkdir, const char *what, int *fd, c
  * malloc'ed into *owned (free with crt_strv_free). */
 int crt_criu_ext_mounts (const crt_spec *spec, const char *bundle, crt_criu_opts *o,
                          char ***owned, crt_error **err);
+
+/* criu's restored tasks open their images after they entered a new user
+ * namespace, as its root: an image directory crt has just made (made)
+ * gets that root's group and mode 0710; an existing one must let it
+ * search it, or restore fails here, saying how to give it access. */
+int crt_criu_images_for_userns (const crt_spec *spec, int image_fd, const char *path, bool made,
+                                crt_error **err);
+
+/* A bind (or rbind) mount of config.json, and its source as a host path
+ * (relative ones against the bundle; NULL without a source). */
+bool crt_criu_is_bind_mount (const crt_mount *m);
+char *crt_criu_bind_source (const crt_mount *m, const char *bundle);
 
 /* What checkpoint and restore refuse: settings crt cannot carry over. */
 int crt_criu_check_spec (const crt_spec *spec, const char *what, crt_error **err);

@@ -128,6 +128,7 @@ encode_opts (pbuf *b, const crt_criu_opts *o)
   if (o->pid > 0)
     pb_int32 (b, 2, o->pid);
   pb_bool (b, 3, o->leave_running);
+  pb_bool (b, 4, o->ext_unix_sk);
   pb_bool (b, 5, o->tcp_established);
   pb_bool (b, 7, o->shell_job);
   pb_bool (b, 8, o->file_locks);
@@ -138,8 +139,10 @@ encode_opts (pbuf *b, const crt_criu_opts *o)
   pb_string (b, 13, o->root);
   pb_string (b, 14, o->parent_img);
   pb_bool (b, 15, o->track_mem);
+  pb_bool (b, 16, o->auto_dedup);
   if (o->work_dir_fd >= 0)
     pb_int32 (b, 17, o->work_dir_fd);
+  pb_bool (b, 18, o->link_remap);
   pb_pairs (b, 23, o->ext_mnt, o->n_ext_mnt, false);
   pb_bool (b, 24, o->manage_cgroups);
   pb_pairs (b, 25, o->cg_root, o->n_cg_root, false);
@@ -149,7 +152,14 @@ encode_opts (pbuf *b, const crt_criu_opts *o)
     pb_int32 (b, 34, o->manage_cgroups_mode);
   for (size_t i = 0; i < o->n_external; i++)
     pb_string (b, 37, o->external[i]);
+  if (o->empty_ns)
+    {
+      pb_key (b, 38, WIRE_VARINT);
+      pb_varint (b, o->empty_ns);
+    }
   pb_string (b, 44, o->freeze_cgroup);
+  pb_bool (b, 46, o->tcp_skip_in_flight);
+  pb_bool (b, 50, o->orphan_pts_master);
 }
 
 uint8_t *

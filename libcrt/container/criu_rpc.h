@@ -61,6 +61,12 @@ typedef struct crt_criu_opts
   bool manage_cgroups;
   bool rst_sibling;
   bool notify_scripts;
+  bool orphan_pts_master;
+  bool ext_unix_sk;
+  bool auto_dedup;
+  bool link_remap;
+  bool tcp_skip_in_flight;
+  uint32_t empty_ns;            /* CLONE_NEW* bits */
   crt_criu_cg_mode manage_cgroups_mode;
   crt_criu_pair ext_mnt[CRT_CRIU_MAX_LIST];
   size_t n_ext_mnt;

@@ -261,6 +261,19 @@ spawn (exec_child *c, int cgroup_fd, const char *console_socket, pid_t *out_pid,
       crt_closep (&c->plan.join_fd[CRT_NS_USER]);
       crt_closep (&c->plan.join_fd[CRT_NS_PID]);
     }
+  /* Root in a user namespace that does not own our pid namespace
+   * (rootless podman runs crt so, and shares its user namespace with the
+   * container): same, we could not come back. */
+  else if (c->plan.join_fd[CRT_NS_PID] >= 0 && !crt_ns_own_pid_ns_reenterable ())
+    {
+      if (setns (c->plan.join_fd[CRT_NS_PID], CLONE_NEWPID) < 0)
+        {
+          close (sync_fds[0]);
+          close (sync_fds[1]);
+          return crt_error_errno (err, "join the container's pid namespace");
+        }
+      crt_closep (&c->plan.join_fd[CRT_NS_PID]);
+    }
   /* process.execCPUAffinity (config.md): `initial` is ours, the
    * child's until it is in the container's cgroup; `final` its own once
    * there (set by us: a cpuset cgroup would reset one set before). */

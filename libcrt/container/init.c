@@ -48,6 +48,11 @@ become_root_in_new_userns (const crt_init_args *a, crt_error **err)
    * Nothing runs in our namespaces yet to look at us. */
   if (a->plan->dumpable_until_maps)
     {
+      /* The time offsets too can be written by crt only now: later our
+       * /proc files are root's. The time namespace is made here, owned
+       * by our user namespace, which the user owns (crt may set them). */
+      if (a->plan->new_timens && crt_ns_unshare_time (err) < 0)
+        return -1;
       if (prctl (PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
         return crt_error_errno (err, "prctl PR_SET_DUMPABLE");
       if (crt_sync_send (a->sync_fd, CRT_SYNC_DUMPABLE, err) < 0)
@@ -192,11 +197,13 @@ crt_init_run (const crt_init_args *a)
       if (nl < 0 || crt_sync_send_fd (a->sync_fd, CRT_SYNC_NETLINK, nl, &err) < 0)
         die (a, &err);
     }
-  if (a->plan->new_timens
+  /* (Unprivileged crt: unshared and its offsets written in the window.) */
+  if (a->plan->new_timens && !a->plan->dumpable_until_maps
       && (crt_ns_unshare_time (&err) < 0
           || crt_sync_send (a->sync_fd, CRT_SYNC_TIME_UNSHARED, &err) < 0
-          || crt_sync_expect (a->sync_fd, CRT_SYNC_TIME_OFFSETS_DONE, &err) < 0
-          || crt_ns_enter_unshared_time (&err) < 0))
+          || crt_sync_expect (a->sync_fd, CRT_SYNC_TIME_OFFSETS_DONE, &err) < 0))
+    die (a, &err);
+  if (a->plan->new_timens && crt_ns_enter_unshared_time (&err) < 0)
     die (a, &err);
   if (spec->linux_ && spec->linux_->n_net_devices
       && crt_sync_send (a->sync_fd, CRT_SYNC_NAMESPACES_READY, &err) < 0)
@@ -212,6 +219,7 @@ crt_init_run (const crt_init_args *a)
   ro.userns = a->plan->userns;
   ro.private_netns = a->plan->private_netns;
   ro.devices_fd = a->devices_fd;
+  ro.no_cgroup = a->no_cgroup;
   ro.host_mountns = crt_spec_namespace (spec, CRT_NS_MOUNT) == NULL;
   if (crt_rootfs_mount_all (spec, &ro, &err) < 0)
     die (a, &err);

@@ -1,14 +1,22 @@
 /* restore: make a container again from its bundle and a checkpoint.
  * crt makes what create makes (the state directory, the config copy,
  * the cgroup from the bundle's config.json), bind-mounts the rootfs
- * where criu is told the root is, puts criu into the cgroup and asks it
- * to restore with rst_sibling, so that the restored init is crt's child,
- * not criu's. The container is then running with that pid; in the
- * foreground crt supervises it as `run` does. */
+ * where criu is told the root is, puts criu into the cgroup (with the
+ * systemd driver: has systemd make the scope for criu, as runc does) and
+ * asks it to restore with rst_sibling, so that the restored init is
+ * crt's child, not criu's. criu's notifications run the prestart and
+ * createRuntime hooks once the namespaces exist ("setup-namespaces", as
+ * runc), and hand over the new pty master of a terminal
+ * ("orphan-pts-master"). The container is then running with that pid;
+ * in the foreground crt supervises it as `run` does. */
 #include "config.h"
 #include "container.h"
 #include "criu.h"
 #include "supervise.h"
+#include "systemd_scope.h"
+#include "../linux/mounts.h"
+#include "../linux/paths.h"
+#include "../linux/terminal.h"
 #include "../cgroup/cgroup.h"
 #include "../spec/json.h"
 #include "../util/util.h"
@@ -34,9 +42,12 @@ typedef struct restore_undo
   crt_context *ctx;
   const char *id;
   int dirfd;
-  char *cgroup_path;
+  char *cgroup_path;            /* made by crt (cgroupfs) */
+  crt_scope *scope;             /* the systemd driver's (unit maybe started) */
+  char *scope_cgroup;           /* systemd's, for the scope */
   char *criu_root;              /* mounted */
   pid_t pid;                    /* restored */
+  int pty_master;               /* kept for a foreground proxy */
 } restore_undo;
 
 static void
@@ -56,6 +67,13 @@ undo_restore (restore_undo *u)
   unmount_criu_root (u);
   if (u->pid > 0)
     crt_kill_and_reap (u->pid, NULL);
+  crt_closep (&u->pty_master);
+  if (u->scope)
+    {
+      crt_scope_abandon (u->scope);
+      free (u->scope);
+      u->scope = NULL;
+    }
   if (u->cgroup_path)
     crt_cgroup_destroy (u->cgroup_path, NULL);
   if (u->dirfd >= 0)
@@ -64,24 +82,64 @@ undo_restore (restore_undo *u)
   u->cgroup_path = NULL;
 }
 
-static int
-check_restorable (const crt_context *ctx, const crt_spec *spec, const crt_restore_options *opts,
-                  crt_error **err)
+static void
+release_restore (restore_undo *u)
 {
+  free (u->cgroup_path);
+  free (u->scope_cgroup);
+  u->cgroup_path = u->scope_cgroup = NULL;
+  if (u->scope)
+    crt_scope_release (u->scope);
+  free (u->scope);
+  u->scope = NULL;
+}
+
+/* Hooks: prestart and createRuntime run when criu has made the
+ * namespaces (the restored tree is their pid), poststop at delete, as
+ * runc. createContainer, startContainer and poststart are not run
+ * again: the restored process went past those points in its first life
+ * (runc does not run them at restore either). */
+static int
+check_restorable (const crt_spec *spec, const crt_restore_options *opts, crt_error **err)
+{
+  bool terminal = spec->process && spec->process->terminal;
+
   if (crt_criu_check_spec (spec, "restore", err) < 0)
     return -1;
-  if (opts->console_socket)
+  if (opts->console_socket && !terminal)
     return crt_error_set (err, 0, "--console-socket: the container has no terminal "
                                   "(process.terminal is false)");
-  if (ctx->cgroup_manager == CRT_CGROUP_MANAGER_SYSTEMD)
-    return crt_error_set (err, 0, "restore with the systemd cgroup manager is not supported "
-                                  "by crt (use --cgroup-manager=cgroupfs)");
-  /* They would have to run at the points of a create that restore does
-   * not go through: refused, not skipped. */
-  for (int k = 0; spec->hooks && k < CRT_HOOK__COUNT; k++)
-    if (spec->hooks->n_hooks[k])
-      return crt_error_set (err, 0, "config.json: hooks: not run by crt restore (remove them "
-                                    "from the bundle's config.json to restore)");
+  if (terminal && opts->console_socket == NULL && opts->detach)
+    return crt_error_set (err, 0, "config.json: process.terminal: a detached restore needs "
+                                  "--console-socket to hand the new terminal to");
+  return 0;
+}
+
+/* What criu's notifications need. */
+typedef struct restore_notify
+{
+  const crt_spec *spec;
+  const char *id;
+  const char *bundle;
+  const char *console_socket;
+  int *pty_master;
+  bool got_pty;
+} restore_notify;
+
+static int
+on_criu_notify (const char *script, int pid, int *fd, void *data, crt_error **err)
+{
+  restore_notify *n = data;
+
+  if (strcmp (script, "setup-namespaces") == 0)
+    return crt_run_create_runtime_hooks (n->spec, n->id, pid, n->bundle, err);
+  if (strcmp (script, "orphan-pts-master") == 0)
+    {
+      if (*fd < 0)
+        return crt_error_set (err, EPROTO, "criu: orphan-pts-master came without a descriptor");
+      n->got_pty = true;
+      return crt_terminal_take_master (crt_steal_fd (fd), n->console_socket, n->pty_master, err);
+    }
   return 0;
 }
 
@@ -148,6 +206,64 @@ inherit_netns (const crt_spec *spec, crt_criu_opts *o, int *fd, crt_error **err)
   return 0;
 }
 
+/* Below another mount of config.json (a tmpfs, whose content criu
+ * restores with its mount points, or another bind's source)? */
+static bool
+below_other_mount (const crt_spec *spec, size_t index)
+{
+  cleanup_free char *dest = crt_path_clean (spec->mounts[index].destination);
+
+  for (size_t i = 0; i < spec->n_mounts; i++)
+    {
+      cleanup_free char *other = NULL;
+      size_t n;
+
+      if (i == index || spec->mounts[i].destination == NULL)
+        continue;
+      other = crt_path_clean (spec->mounts[i].destination);
+      n = strlen (other);
+      if (n == 0 || (strncmp (dest, other, n) == 0 && dest[n] == '/'))
+        return true;
+    }
+  return false;
+}
+
+/* As runc: the destination of a mount that the rootfs no longer has (a
+ * fresh copy of the image, say: containerd's restore) is made again as
+ * create made it, so that criu can mount there: a directory, or for a
+ * bind of a file, a file. Through the fd resolver: a symlink in the
+ * rootfs cannot lead out of it. */
+static int
+make_mount_targets (const crt_spec *spec, const char *bundle, const char *rootfs,
+                    crt_error **err)
+{
+  cleanup_close int rootfd = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+  if (rootfd < 0)
+    return crt_error_errno (err, "root.path `%s`", rootfs);
+  for (size_t i = 0; i < spec->n_mounts; i++)
+    {
+      const crt_mount *m = &spec->mounts[i];
+      cleanup_free char *source = NULL, *dest = NULL;
+      cleanup_close int fd = -1;
+      bool directory = true;
+
+      if (m->destination == NULL || below_other_mount (spec, i))
+        continue;
+      if (crt_criu_is_bind_mount (m))
+        {
+          source = crt_criu_bind_source (m, bundle);
+          directory = source == NULL || crt_mount_source_is_directory (source, false);
+        }
+      dest = crt_path_clean (m->destination);
+      fd = crt_path_create (rootfd, dest, directory, directory ? 0755 : 0644, 0);
+      if (fd < 0)
+        return crt_error_errno (err, "config.json: mounts[%zu].destination `%s`", i,
+                                m->destination);
+    }
+  return 0;
+}
+
 static int
 mount_criu_root (int dirfd, const char *id, crt_context *ctx, const char *rootfs,
                  restore_undo *u, crt_error **err)
@@ -174,7 +290,42 @@ typedef struct restore_job
   int netns_fd;
   int image_fd, work_fd;
   const char *work_path;
+  const crt_resources *resources;
+  bool rootless;
+  restore_notify notify;
 } restore_job;
+
+/* criu forks the restored tasks: they start in its cgroup. With the
+ * systemd driver, systemd makes the scope for criu (runc's way) and the
+ * rest of linux.resources goes to its files, as at create; criu is told
+ * that cgroup is the root to restore into. With a new user namespace
+ * the cgroup is delegated to its root, as at create. */
+static int
+enter_cgroup (restore_job *j, pid_t criu_pid, int cgroup_fd, restore_undo *u, crt_error **err)
+{
+  const crt_namespace *userns = crt_spec_namespace (j->notify.spec, CRT_NS_USER);
+  cleanup_close int fd = -1;
+
+  if (u->scope == NULL)
+    {
+      if (cgroup_fd >= 0 && crt_cgroup_enter (cgroup_fd, criu_pid, err) < 0)
+        return -1;
+    }
+  else
+    {
+      if (crt_scope_start (u->scope, u->dirfd, u->id, criu_pid, &u->scope_cgroup, err) < 0
+          || crt_cgroup_open (u->scope_cgroup, &fd, err) < 0)
+        return -1;
+      if (crt_cgroup_apply_resources (fd, j->resources, j->rootless, err) < 0)
+        return crt_error_prefix (err, "config.json: linux.resources");
+      j->o.cg_root[0].val = u->scope_cgroup;
+      j->o.n_cg_root = 1;
+    }
+  if (userns && userns->path == NULL
+      && crt_delegate_cgroup (j->notify.spec, cgroup_fd, u->scope_cgroup, err) < 0)
+    return -1;
+  return 0;
+}
 
 /* Run criu's restore; the restored init's pid in u->pid. */
 static int
@@ -191,14 +342,14 @@ run_criu (restore_job *j, int cgroup_fd, restore_undo *u, crt_error **err)
   keep[n_keep++] = j->netns_fd;
   if (crt_criu_start (&criu, keep, n_keep, err) < 0)
     return -1;
-  /* criu forks the restored tasks: they start in its cgroup. */
-  if (cgroup_fd >= 0 && crt_cgroup_enter (cgroup_fd, criu.pid, err) < 0)
+  if (enter_cgroup (j, criu.pid, cgroup_fd, u, err) < 0)
     {
       crt_kill_and_reap (criu.pid, NULL);
       crt_closep (&criu.sock);
       return -1;
     }
-  ret = crt_criu_call (&criu, CRT_CRIU_REQ_RESTORE, &j->o, NULL, NULL, &resp, err);
+  ret = crt_criu_call (&criu, CRT_CRIU_REQ_RESTORE, &j->o, on_criu_notify, &j->notify, &resp,
+                       err);
   crt_criu_finish (&criu);
   if (ret == 0 && resp.restore_pid > 0)
     u->pid = resp.restore_pid;
@@ -207,13 +358,16 @@ run_criu (restore_job *j, int cgroup_fd, restore_undo *u, crt_error **err)
                             err);
   else if (ret == 0 && resp.restore_pid <= 0)
     ret = crt_error_set (err, EPROTO, "criu restore: no pid in its answer");
+  else if (ret == 0 && j->o.orphan_pts_master && !j->notify.got_pty)
+    ret = crt_error_set (err, EPROTO, "config.json: process.terminal: criu restored no "
+                                      "terminal (the checkpoint has none to hand over)");
   crt_criu_resp_clear (&resp);
   return ret;
 }
 
 static int
 plan_restore (const crt_restore_options *opts, const crt_spec *spec, const char *bundle,
-              const char *cgroup_path, const char *root, restore_job *j, crt_error **err)
+              const restore_undo *u, restore_job *j, crt_error **err)
 {
   crt_criu_opts *o = &j->o;
 
@@ -221,19 +375,28 @@ plan_restore (const crt_restore_options *opts, const crt_spec *spec, const char 
   o->work_dir_fd = j->work_fd;
   o->log_level = 4;
   o->log_file = CRT_CRIU_RESTORE_LOG;
-  o->root = root;
+  o->root = u->criu_root;
   o->rst_sibling = true;
   o->tcp_established = opts->tcp_established;
   o->file_locks = opts->file_locks;
+  o->ext_unix_sk = opts->ext_unix_sk;
+  o->shell_job = opts->shell_job;
+  o->auto_dedup = opts->auto_dedup;
+  if (crt_criu_empty_ns_parse (opts->empty_ns, &o->empty_ns, err) < 0)
+    return -1;
+  o->notify_scripts = true;
+  /* criu makes a new pty pair for the restored terminal and sends its
+   * master (on_criu_notify). */
+  o->orphan_pts_master = spec->process && spec->process->terminal;
   o->manage_cgroups = true;
   if (crt_criu_cg_mode_parse (opts->manage_cgroups_mode, &o->manage_cgroups_mode, err) < 0)
     return -1;
-  if (cgroup_path)
+  if (u->cgroup_path)
     {
-      o->cg_root[0].val = cgroup_path;
+      o->cg_root[0].val = u->cgroup_path;
       o->n_cg_root = 1;
     }
-  else if (o->manage_cgroups_mode == CRT_CRIU_CG_UNSET)
+  else if (u->scope == NULL && o->manage_cgroups_mode == CRT_CRIU_CG_UNSET)
     /* --cgroup-manager=disabled: no cgroup of crt's for criu to make
      * (it would recreate the dumped one, which nothing removes). */
     o->manage_cgroups_mode = CRT_CRIU_CG_IGNORE;
@@ -258,6 +421,7 @@ restore_container (crt_context *ctx, const char *id, const crt_restore_options *
   const char *image_path = opts->image_path ? opts->image_path : "checkpoint";
   restore_job j = { .netns_fd = -1 };
   crt_criu_cg_mode mode;
+  uint32_t empty_ns;
   int ret;
 
   if (crt_id_validate (id, err) < 0)
@@ -266,14 +430,28 @@ restore_container (crt_context *ctx, const char *id, const crt_restore_options *
   if (bundle == NULL)
     return crt_error_errno (err, "bundle `%s`", opts->bundle ? opts->bundle : ".");
   if (crt_load_config (NULL, bundle, &config_text, &spec, err) < 0
-      || check_restorable (ctx, spec, opts, err) < 0
+      || check_restorable (spec, opts, err) < 0
       || crt_resolve_rootfs (bundle, spec, &rootfs, err) < 0
       || crt_criu_cg_mode_parse (opts->manage_cgroups_mode, &mode, err) < 0
+      || crt_criu_empty_ns_parse (opts->empty_ns, &empty_ns, err) < 0
       || crt_criu_find (&criu_path, err) < 0
       || open_images (image_path, &image_fd, err) < 0
+      || crt_criu_images_for_userns (spec, image_fd, image_path, false, err) < 0
       || crt_criu_open_dir (opts->work_path ? opts->work_path : image_path, true,
                             "--work-path", &work_fd, err) < 0)
     return -1;
+  /* systemd reachable, the unit named and its properties valid, before
+   * anything exists. */
+  if (ctx->cgroup_manager == CRT_CGROUP_MANAGER_SYSTEMD)
+    {
+      u->scope = crt_xmalloc0 (sizeof (*u->scope));
+      if (crt_scope_prepare (spec, id, ctx->rootless, u->scope, err) < 0)
+        {
+          free (u->scope);
+          u->scope = NULL;
+          return -1;
+        }
+    }
 
   if (crt_state_dir_create (ctx, id, &u->dirfd, err) < 0)
     return -1;
@@ -281,12 +459,18 @@ restore_container (crt_context *ctx, const char *id, const crt_restore_options *
                          err) < 0
       || crt_make_cgroup (ctx, spec, id, bundle, rootfs, u->dirfd, &u->cgroup_path, &cgroup_fd,
                           err) < 0
+      || make_mount_targets (spec, bundle, rootfs, err) < 0
       || mount_criu_root (u->dirfd, id, ctx, rootfs, u, err) < 0)
     return -1;
   j.image_fd = image_fd;
   j.work_fd = work_fd;
   j.work_path = opts->work_path ? opts->work_path : image_path;
-  ret = plan_restore (opts, spec, bundle, u->cgroup_path, u->criu_root, &j, err);
+  j.resources = spec->linux_ ? spec->linux_->resources : NULL;
+  j.rootless = ctx->rootless;
+  j.notify = (restore_notify){ .spec = spec, .id = id, .bundle = bundle,
+                               .console_socket = opts->console_socket,
+                               .pty_master = &u->pty_master };
+  ret = plan_restore (opts, spec, bundle, u, &j, err);
   netns_fd = j.netns_fd;
   if (ret == 0)
     ret = run_criu (&j, cgroup_fd, u, err);
@@ -298,7 +482,8 @@ restore_container (crt_context *ctx, const char *id, const crt_restore_options *
   *pidfd = (int) syscall (SYS_pidfd_open, u->pid, 0);
   if (*pidfd < 0)
     return crt_error_errno (err, "pidfd_open %d", (int) u->pid);
-  crt_fill_record (&rec, id, spec, bundle, rootfs, u->pid, u->cgroup_path);
+  crt_fill_record (&rec, id, spec, bundle, rootfs, u->pid,
+                   u->cgroup_path ? u->cgroup_path : u->scope_cgroup);
   if (crt_state_write (u->dirfd, &rec, err) < 0
       || (opts->pid_file && crt_write_pid_file (opts->pid_file, u->pid, err) < 0))
     return -1;
@@ -311,7 +496,7 @@ int
 crt_container_restore (crt_context *ctx, const char *id, const crt_restore_options *opts,
                        int *exit_code, crt_error **err)
 {
-  restore_undo u = { .ctx = ctx, .id = id, .dirfd = -1 };
+  restore_undo u = { .ctx = ctx, .id = id, .dirfd = -1, .pty_master = -1 };
   cleanup_close int sigfd = -1, pidfd = -1;
   cleanup_spec crt_spec *spec = NULL;
   sigset_t saved;
@@ -326,18 +511,14 @@ crt_container_restore (crt_context *ctx, const char *id, const crt_restore_optio
   if (ret < 0)
     undo_restore (&u);
   else if (opts->detach)
-    {
-      free (u.cgroup_path);
-      crt_closep (&u.dirfd);
-    }
+    crt_closep (&u.dirfd);
   else
     {
-      crt_supervision sv = { .pid = pid, .pidfd = pidfd, .sigfd = sigfd, .pty_master = -1,
-                             .notify_fd = -1 };
+      crt_supervision sv = { .pid = pid, .pidfd = pidfd, .sigfd = sigfd,
+                             .pty_master = u.pty_master, .notify_fd = -1 };
       cleanup_close int dirfd = -1;
       crt_error *derr = NULL;
 
-      free (u.cgroup_path);
       /* Let state/kill/exec from other crt processes in while we wait. */
       crt_closep (&u.dirfd);
       ret = crt_supervise (&sv, &status, err);
@@ -355,6 +536,8 @@ crt_container_restore (crt_context *ctx, const char *id, const crt_restore_optio
       else
         crt_error_free (&derr);
     }
+  crt_closep (&u.pty_master);
+  release_restore (&u);
   if (!opts->detach)
     sigprocmask (SIG_SETMASK, &saved, NULL);
   return ret;

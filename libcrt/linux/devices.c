@@ -143,6 +143,12 @@ static const struct
   { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
 };
 
+const char *
+crt_default_device_name (size_t i)
+{
+  return i < CRT_ARRAY_SIZE (default_devices) ? default_devices[i].name : NULL;
+}
+
 static const struct
 {
   const char *name;

@@ -17,6 +17,10 @@
 int crt_devices_setup (int rootfd, const crt_spec *spec, const crt_rootfs_options *opts,
                        bool defaults, crt_error **err);
 
+/* The name under /dev of default device i ("null", ...), NULL past the
+ * last. */
+const char *crt_default_device_name (size_t i);
+
 /* For a new user namespace, in the parent (still privileged, before
  * the clone): a detached tmpfs holding linux.devices[i] as node "<i>"
  * with its mode and owner (mapped to host ids), which the init binds

@@ -355,6 +355,18 @@ plan_mount (const crt_spec *spec, size_t index, const crt_rootfs_options *opts,
       p->recursive_bind = true;
       return 0;
     }
+  if ((strcmp (type, "cgroup") == 0 || strcmp (type, "cgroup2") == 0) && opts->no_cgroup)
+    {
+      /* Rootless without a cgroup of its own: its cgroup namespace (or a
+       * bind) would show the tree of the cgroup crt was started in,
+       * which is not the container's. runc mounts an empty read-only
+       * tmpfs there then: so does crt (crun 1.8.1 its cgroup2). */
+      free (p->o.data);
+      p->o.data = NULL;
+      p->o.flags |= MS_RDONLY;
+      p->fstype = "tmpfs";
+      return 0;
+    }
   if (strcmp (type, "cgroup") == 0 || strcmp (type, "cgroup2") == 0)
     {
       const char *unified = NULL;
@@ -381,8 +393,8 @@ plan_mount (const crt_spec *spec, size_t index, const crt_rootfs_options *opts,
   return 0;
 }
 
-static bool
-source_is_directory (const char *path, bool nofollow)
+bool
+crt_mount_source_is_directory (const char *path, bool nofollow)
 {
   struct stat st;
   /* A missing source gets a directory; open_tree reports the error. */
@@ -447,7 +459,7 @@ crt_mount_one (int rootfd, const crt_spec *spec, size_t index,
     p.o.copy_symlink = p.o.src_nofollow = false;
   if (p.o.copy_symlink)
     return copy_symlink (rootfd, &p, err);
-  directory = p.bind_source == NULL || source_is_directory (p.bind_source, p.o.src_nofollow);
+  directory = p.bind_source == NULL || crt_mount_source_is_directory (p.bind_source, p.o.src_nofollow);
   target = crt_path_create (rootfd, dest, directory, directory ? 0755 : 0644,
                             p.no_symlinks ? CRT_PATH_NO_SYMLINKS : 0);
   if (target < 0)

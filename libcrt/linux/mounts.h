@@ -46,6 +46,10 @@ int crt_rootfs_propagation (const crt_spec *spec, unsigned long *flags, crt_erro
 int crt_mount_setattr (int fd, unsigned int flags, uint64_t set, uint64_t clr,
                        uint64_t propagation);
 
+/* Is a bind source (a host path) a directory, so that its target is
+ * made as one? A missing source counts as one. */
+bool crt_mount_source_is_directory (const char *path, bool nofollow);
+
 /* Mount spec->mounts[index] inside rootfd. */
 int crt_mount_one (int rootfd, const crt_spec *spec, size_t index,
                    const crt_rootfs_options *opts, crt_error **err);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -76,6 +77,25 @@ crt_ns_plan_release (crt_ns_plan *plan)
     crt_closep (&plan->join_fd[t]);
 }
 
+bool
+crt_ns_own_pid_ns_reenterable (void)
+{
+  cleanup_close int pidns = open ("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+  cleanup_close int owner = -1;
+  struct stat ours, its;
+
+  if (pidns < 0 || stat ("/proc/self/ns/user", &ours) < 0)
+    return true;
+  owner = ioctl (pidns, NS_GET_USERNS);
+  /* EPERM: its owner is above our user namespace, not ours. Without
+   * nsfs ioctls (before 4.9) there is no way to tell: assume we may. */
+  if (owner < 0)
+    return errno != EPERM;
+  if (fstat (owner, &its) < 0)
+    return true;
+  return its.st_dev == ours.st_dev && its.st_ino == ours.st_ino;
+}
+
 /* setns for children only (pid, time), remembering how to go back. */
 static int
 enter_for_children (int target_fd, int nstype, const char *proc_name, int *saved_fd,
@@ -131,6 +151,14 @@ crt_ns_clone (const crt_ns_plan *plan, int cgroup_fd, int *pidfd, bool *in_cgrou
    * non-dumpable too: a container without a pid namespace sees it. */
   if (prctl (PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
     return crt_error_errno (err, "prctl PR_SET_DUMPABLE");
+  /* Going back (below) would fail for good here, and our later children
+   * (hooks) would be born in the container's pid namespace. (exec, which
+   * makes no other child, enters it for good before calling us.) */
+  if (plan->join_fd[CRT_NS_PID] >= 0 && !crt_ns_own_pid_ns_reenterable ())
+    return crt_error_set (err, EPERM,
+                          "linux.namespaces: join a pid namespace by path: crt runs in a user "
+                          "namespace that does not own its own pid namespace, and could not "
+                          "return to it for the hooks");
   /* A pid namespace joined by path applies to children only: join it
    * around the clone, then return to ours. Same for time. */
   if (plan->join_fd[CRT_NS_PID] >= 0

@@ -30,6 +30,12 @@ typedef struct crt_ns_plan
 int crt_ns_plan_make (const crt_spec *spec, crt_ns_plan *plan, crt_error **err);
 void crt_ns_plan_release (crt_ns_plan *plan);
 
+/* Whether we may setns back into our own pid namespace once we joined
+ * another for our children: only with CAP_SYS_ADMIN over the user
+ * namespace that owns it, i.e. when that one is ours (not so for root
+ * in a user namespace, as crt under rootless podman). */
+bool crt_ns_own_pid_ns_reenterable (void);
+
 /* clone3 (fork-like: returns 0 in the child, the pid in the parent) with
  * plan->clone_flags, straight into the cgroup cgroup_fd (unless -1). pid
  * and time namespaces given by path are entered for the child only: the
@@ -58,7 +64,9 @@ int crt_ns_join_paths (const crt_ns_plan *plan, crt_error **err);
  * children), crt writes linux.timeOffsets into /proc/PID/timens_offsets
  * (the init's /proc files belong to the host's root once it is in a new
  * user namespace: it is non-dumpable), then the init enters it; offsets
- * can only be set before any process is in it. */
+ * can only be set before any process is in it. Unprivileged crt can
+ * write them only while the init is dumpable: the init unshares time
+ * first thing in that window and crt writes them with the id maps. */
 int crt_ns_unshare_time (crt_error **err);
 int crt_ns_write_time_offsets (pid_t pid, const crt_linux *linux_, crt_error **err);
 int crt_ns_enter_unshared_time (crt_error **err);

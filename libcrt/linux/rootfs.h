@@ -20,6 +20,8 @@ typedef struct crt_rootfs_options
                                own (they stay until `delete`), no
                                propagation change, chroot, no pivot_root */
   int devices_fd;           /* userns: crt_devices_prepare's tmpfs, or -1 */
+  bool no_cgroup;           /* rootless without a cgroup: a cgroup mount is an
+                               empty read-only tmpfs */
 } crt_rootfs_options;
 
 /* Step 1, before pivot_root: make / private (or rootfsPropagation), bind

@@ -7,6 +7,9 @@ in the VM of ../shared/vm booted with systemd as PID 1 (-s):
 A user made for the module gets a lingering user manager (loginctl
 enable-linger); crt runs as that user inside the manager's tree (systemd-run
 --user), so the manager may move the container into the scope it makes.
+Then rootless podman (its default configuration, vfs storage, no network)
+runs crt as its runtime the same way: podman runs crt as root in its own
+user namespace, and crt asks the user's manager for libpod-ID.scope.
 """
 
 import json
@@ -23,7 +26,7 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "engines"))
-from enginelib import systemd_is_pid1  # noqa: E402
+from enginelib import build_rootfs_tar, systemd_is_pid1  # noqa: E402
 
 CRT = os.path.abspath(os.environ.get("CRT_BINARY", "build/src/crt"))
 BUSYBOX = shutil.which("busybox", path="/bin:/usr/bin")
@@ -47,22 +50,24 @@ class User:
         os.chmod(self.dir, 0o755)
         os.chown(self.dir, self.uid, self.gid)
 
-    def run(self, argv, timeout=60):
-        """argv as the user, in a transient service of the user's manager."""
+    def run(self, argv, timeout=60, props=()):
+        """argv as the user, in a transient service of the user's manager
+        (PROPS: more unit properties)."""
         env = ["env", f"XDG_RUNTIME_DIR={self.xdg}",
                f"DBUS_SESSION_BUS_ADDRESS=unix:path={self.xdg}/bus"]
         cmd = (["runuser", "-u", self.name, "--"] + env
                + ["systemd-run", "--user", "--quiet", "--wait", "--pipe", "--collect",
-                  "-p", f"Environment=XDG_RUNTIME_DIR={self.xdg}"] + list(argv))
+                  "-p", f"Environment=XDG_RUNTIME_DIR={self.xdg}"]
+               + [a for p in props for a in ("-p", p)] + list(argv))
         return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                               stdin=subprocess.DEVNULL)
 
-    def run_detached(self, argv, log, timeout=60):
+    def run_detached(self, argv, log, timeout=60, props=()):
         """As run, with the container's stdio (crt's, for run -d) on the
         file LOG instead of systemd-run's pipe, which the container would
         keep open and systemd-run --pipe wait for."""
         r = self.run(["/bin/sh", "-c", 'exec "$0" "$@" >"$LOG" 2>&1 </dev/null'.replace(
-            "$LOG", log), *argv], timeout=timeout)
+            "$LOG", log), *argv], timeout=timeout, props=props)
         with open(log) as f:
             r.stderr += f.read()
         return r
@@ -157,3 +162,145 @@ def test_memory_limit_enforced(user):
     b = make_bundle(user, "rl3", ["dd", "if=/dev/zero", "of=/dev/null", "bs=48M", "count=1"])
     r = user.run(crt_argv(user, "run", "--bundle", b, "rl3"), timeout=120)
     assert r.returncode == 0, (r.stdout, r.stderr)
+
+
+# --------------------------------------------------------------------------
+# rootless podman (Debian's 4.3, through conmon) with crt as its runtime
+# --------------------------------------------------------------------------
+
+PODMAN_IMAGE = "localhost/crt-busybox:latest"
+# PID 1 traps TERM and exits 0; "ready" once it runs.
+TRAP = 'trap "echo got-term; exit 0" TERM; echo ready; sleep 1000 & wait'
+# podman 4.3 leaves conmon in the cgroup of the unit podman ran in (in a
+# login session: the session's scope, which lives on). A transient
+# service's stop would kill it with podman: only podman itself is
+# stopped, conmon stays until its container ends.
+KEEP_CONMON = ("KillMode=process",)
+
+
+class RootlessPodman:
+    """podman as the user in its default rootless configuration (its
+    storage in ~/.local/share/containers, cgroup_manager systemd on the
+    user bus) with `--runtime <crt>`; vfs storage (no fuse-overlayfs
+    here), no network (no slirp4netns: --network none)."""
+
+    def __init__(self, u):
+        self.user = u
+        self.argv = ["podman", "--storage-driver", "vfs", "--runtime", CRT]
+
+    def __call__(self, *args, timeout=120, props=()):
+        return self.user.run(self.argv + list(args), timeout=timeout, props=props)
+
+    def run(self, *args, **kw):
+        return self("run", "--network", "none", *args, **kw)
+
+    def detached(self, *args, log):
+        return self.user.run_detached(self.argv + ["run", "--network", "none", "-d", *args],
+                                      log, timeout=120, props=KEEP_CONMON)
+
+    def inspect(self, name, fmt):
+        r = self("inspect", name, "--format", fmt)
+        assert r.returncode == 0, r.stderr
+        return r.stdout.strip()
+
+    def units(self):
+        r = subprocess.run(["runuser", "-u", self.user.name, "--", "env",
+                            f"XDG_RUNTIME_DIR={self.user.xdg}", "systemctl", "--user",
+                            "list-units", "--all", "--plain", "--no-legend", "libpod-*"],
+                           capture_output=True, text=True)
+        return [line.split()[0] for line in r.stdout.splitlines() if line.strip()]
+
+
+def user_processes(u, name):
+    r = subprocess.run(["pgrep", "-u", str(u.uid), "-x", name], capture_output=True, text=True)
+    return r.stdout.split()
+
+
+@pytest.fixture(scope="module")
+def podman(user):
+    for prog in ("podman", "conmon"):
+        if shutil.which(prog) is None:
+            pytest.skip(f"{prog} not installed")
+    if subprocess.run(["grep", "-q", f"^{user.name}:", "/etc/subuid"]).returncode != 0:
+        pytest.skip("useradd gave the user no /etc/subuid range")
+    tar = build_rootfs_tar(os.path.join(user.dir, "rootfs.tar"))
+    os.chmod(tar, 0o644)
+    p = RootlessPodman(user)
+    r = p("import", "-q", tar, PODMAN_IMAGE)
+    assert r.returncode == 0, r.stderr
+    yield p
+    problems = []
+    left = p("ps", "-aq").stdout.split()
+    if left:
+        problems.append(f"podman containers left: {left}")
+        p("rm", "-af", "-t", "0")
+    p("rmi", "-af")
+    if p.units():
+        problems.append(f"units left in the user manager: {p.units()}")
+    if user_processes(user, "conmon"):
+        problems.append("conmon still running")
+    crt_root = f"{user.xdg}/crt"
+    # (.seccomp, crt's seccomp filter cache, outlives containers by design)
+    left = [e for e in os.listdir(crt_root) if e != ".seccomp"] if os.path.isdir(crt_root) else []
+    if left:
+        problems.append(f"crt state left: {left}")
+    assert not problems, problems
+
+
+def test_podman_rootless_run(podman, user):
+    """Limits through the delegated cgroup, exit codes through conmon."""
+    r = podman.run("--rm", "--memory", "64m", PODMAN_IMAGE, "sh", "-c",
+                   "cat /sys/fs/cgroup/memory.max; cat /proc/self/uid_map; id -u; exit 7")
+    assert r.returncode == 7, (r.stdout, r.stderr)
+    lines = [" ".join(line.split()) for line in r.stdout.splitlines()]
+    assert lines[0] == str(64 * MiB), lines
+    # podman's own user namespace: root is the user, 1.. its subuids.
+    assert lines[1] == f"0 {user.uid} 1" and lines[2].startswith("1 "), lines
+    assert lines[-1] == "0"
+    # A 48 MiB buffer under 32 MiB (no swap): the OOM killer, 137.
+    r = podman.run("--rm", "--memory", "32m", "--memory-swap", "32m", PODMAN_IMAGE,
+                   "dd", "if=/dev/zero", "of=/dev/null", "bs=48M", "count=1")
+    assert r.returncode == 137, (r.stdout, r.stderr)
+    r = podman.run("--rm", PODMAN_IMAGE, "dd", "if=/dev/zero", "of=/dev/null", "bs=48M",
+                   "count=1")
+    assert r.returncode == 0, (r.stdout, r.stderr)
+
+
+def test_podman_rootless_exec_stop_rm(podman, user):
+    log = os.path.join(user.dir, "podman-d.log")
+    r = podman.detached("--name", "lim", "--memory", "64m", PODMAN_IMAGE, "sh", "-c", TRAP,
+                        log=log)
+    assert r.returncode == 0, r.stderr
+    try:
+        cid = podman.inspect("lim", "{{.Id}}")
+        pid = int(podman.inspect("lim", "{{.State.Pid}}"))
+        with open(f"/proc/{pid}/cgroup") as f:
+            cg = f.read().strip().split("::", 1)[1]
+        assert cg == (f"/user.slice/user-{user.uid}.slice/user@{user.uid}.service/user.slice/"
+                      f"libpod-{cid}.scope"), cg
+        with open(f"/sys/fs/cgroup{cg}/memory.max") as f:
+            assert int(f.read()) == 64 * MiB
+        # crt keeps the state in the user's runtime dir.
+        assert os.path.isdir(f"{user.xdg}/crt/{cid}")
+        r = podman("exec", "lim", "sh", "-c", "cat /sys/fs/cgroup/memory.max; exit 3")
+        assert r.returncode == 3 and r.stdout.strip() == str(64 * MiB), (r.stdout, r.stderr)
+        r = podman("exec", "lim", "dd", "if=/dev/zero", "of=/dev/null", "bs=96M", "count=1")
+        assert r.returncode == 137, (r.stdout, r.stderr)
+        with open(f"/sys/fs/cgroup{cg}/memory.events") as f:
+            assert "oom_kill 1" in f.read()
+        # stop: SIGTERM reaches the trapping PID 1, which exits 0 at once.
+        t0 = time.monotonic()
+        r = podman("stop", "-t", "30", "lim")
+        assert r.returncode == 0, r.stderr
+        assert time.monotonic() - t0 < 25
+        assert podman.inspect("lim", "{{.State.ExitCode}}") == "0"
+        assert "got-term" in podman("logs", "lim").stdout
+    finally:
+        r = podman("rm", "-f", "lim")
+    assert r.returncode == 0, r.stderr
+    assert not os.path.exists(f"/sys/fs/cgroup{cg}")
+    assert not os.path.exists(f"{user.xdg}/crt/{cid}")
+    deadline = time.monotonic() + 20
+    while user_processes(user, "conmon") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not user_processes(user, "conmon")

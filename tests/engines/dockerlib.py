@@ -84,7 +84,7 @@ def pids_in_netns(inode):
 
 
 class Docker:
-    def __init__(self, base, systemd=False):
+    def __init__(self, base, systemd=False, experimental=False):
         self.base = base
         self.systemd = systemd
         self.sock = os.path.join(base, "docker.sock")
@@ -94,7 +94,9 @@ class Docker:
         self.cgroup_parent = None if systemd else f"/crt-engines-docker-{os.getpid()}"
         self.config = os.path.join(base, "daemon.json")
         with open(self.config, "w") as f:
-            json.dump({"deprecated-key-path": os.path.join(base, "key.json")}, f)
+            # experimental: `docker checkpoint` (tests/criu/test_criu_engines_vm.py).
+            json.dump({"deprecated-key-path": os.path.join(base, "key.json"),
+                       "experimental": experimental}, f)
         self.env = dict(os.environ, DOCKER_HOST=f"unix://{self.sock}",
                         DOCKER_CONFIG=os.path.join(base, "cli"), DOCKER_BUILDKIT="0")
         self.env.pop("DOCKER_CONTEXT", None)
@@ -193,7 +195,7 @@ class Docker:
 
 
 @contextlib.contextmanager
-def docker_session(rootfs_tar, systemd=False):
+def docker_session(rootfs_tar, systemd=False, experimental=False):
     """A started dockerd with the busybox image imported; on exit every
     container, image, volume, process, cgroup (or scope) and host path it
     made is checked for and removed, and a leftover fails the session."""
@@ -211,7 +213,7 @@ def docker_session(rootfs_tar, systemd=False):
     d = None
     try:
         try:
-            d = Docker(base, systemd=systemd)
+            d = Docker(base, systemd=systemd, experimental=experimental)
         except RuntimeError as e:
             pytest.skip(str(e))
         d("import", "-c", 'CMD ["sh"]', "-c", "ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin",

@@ -10,6 +10,7 @@ removed afterwards.
 import json
 import os
 import pwd
+import shlex
 import shutil
 import subprocess
 import tempfile
@@ -17,7 +18,7 @@ import uuid
 
 import pytest
 
-from conftest import CRT, Crt
+from conftest import CRT, Crt, wait_for
 
 SETPRIV = shutil.which("setpriv")
 NEWUIDMAP = shutil.which("newuidmap")
@@ -377,3 +378,200 @@ def test_systemd_driver_asks_the_user_bus(rcrt, rootless_user, bundle_factory):
     assert (f"--systemd-cgroup: cannot reach systemd on the user bus "
             f"({rootless_user.runtime_dir}/bus)") in r.stderr, r
     assert not os.path.exists(os.path.join(rcrt.root, "c12"))
+
+
+# --------------------------------------------------------------------------
+# the dumpable window (CRT_SYNC_DUMPABLE): attacker tests
+# --------------------------------------------------------------------------
+
+PROBE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "helpers", "proc_probe.py")
+
+
+def probe_as(u, pid, *flags):
+    r = u.run(["/usr/bin/python3", PROBE, str(pid), *flags])
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def ranges_bundle(bundle_factory, u, args):
+    """Several ranges: crt (unprivileged) needs newuidmap, so the init is
+    dumpable while newuidmap runs."""
+    b = rootless_bundle(bundle_factory, u, args)
+    b.config["linux"]["uidMappings"] = [{"containerID": 0, "hostID": u.uid, "size": 1},
+                                        {"containerID": 1, "hostID": u.subuid[0], "size": 1000}]
+    b.config["linux"]["gidMappings"] = [{"containerID": 0, "hostID": u.gid, "size": 1},
+                                        {"containerID": 1, "hostID": u.subgid[0], "size": 1000}]
+    b.save()
+    return b
+
+
+@pytest.mark.skipif(NEWUIDMAP is None, reason="newuidmap missing (apt-get install uidmap)")
+def test_dumpable_window_gives_nothing_more(rcrt, rootless_user, bundle_factory, test_dirs):
+    """The attacker: a process of the same user, here the newuidmap crt
+    runs (a wrapper first in crt's PATH, which probes the init and then
+    execs the real one), so it looks exactly inside the window.
+
+    Dumpable, the init's /proc files are the user's: they must show
+    nothing the user could not get anyway. Its ids are the user's (no map
+    yet, so no other host id), its capabilities count only in a user
+    namespace the user owns (as after `unshare -U`), it holds no fd but
+    crt's stdio, /dev/null and its sync sockets, and its exe (crt's
+    binary) cannot be opened for writing."""
+    u = rootless_user
+    if u.subuid is None or u.subgid is None:
+        pytest.skip("useradd gave the user no /etc/subuid range")
+    wrap = os.path.join(test_dirs.tmp, "wrap")
+    os.mkdir(wrap)
+    seen = os.path.join(test_dirs.tmp, "window.json")
+    with open(os.path.join(wrap, "newuidmap"), "w") as f:
+        f.write(f'#!/bin/sh\n/usr/bin/python3 {PROBE} "$1" > {seen}\nexec {NEWUIDMAP} "$@"\n')
+    os.chmod(os.path.join(wrap, "newuidmap"), 0o755)
+    b = ranges_bundle(bundle_factory, u, ["true"])
+    env = dict(os.environ, PATH=f"{wrap}:/usr/sbin:/usr/bin:/sbin:/bin")
+    r = rcrt("run", "--bundle", b.path, "w1", env=env)
+    assert r.returncode == 0, r
+    with open(seen) as f:
+        w = json.load(f)
+    # The probe saw the window: the init was dumpable, not yet mapped.
+    assert w["owner"] == {"ok": u.uid}, w
+    assert w["uid_map"] == {"ok": ""}, w
+    assert "ok" in w["mem"], w  # what the window is: ptrace access
+    ids = w["status"]["ok"]
+    assert ids["Uid"].split() == [str(u.uid)] * 4 and ids["Gid"].split() == [str(u.gid)] * 4
+    assert ids["Groups"].split() == [str(g) for g in os.getgrouplist(u.name, u.gid)]
+    assert w["userns_owner"] == {"ok": u.uid}, w
+    assert "err" in w["exe_for_writing"], w
+    stdio = {os.path.join(rcrt.tmp, f"crt-{rcrt._n}.{s}") for s in ("out", "err")}
+    for n, target in w["fds"]["ok"].items():
+        assert (target in stdio or target == "/dev/null"
+                or target.split(":", 1)[0] in ("socket", "pipe", "anon_inode")), (n, target)
+
+
+@pytest.mark.skipif(NEWUIDMAP is None, reason="newuidmap missing (apt-get install uidmap)")
+def test_init_not_dumpable_after_the_maps(rcrt, rootless_user, bundle_factory):
+    """Once its maps exist the init is root in its user namespace and
+    still crt's code (it waits for `start` with the config, the rootfs
+    and the start socket): the window must be closed, so a process of the
+    same user gets none of its /proc files and cannot ptrace it. (Fails
+    on a build that leaves the init dumpable.) After `start` the user's
+    program is dumpable again, as any program of the user's."""
+    u = rootless_user
+    if u.subuid is None or u.subgid is None:
+        pytest.skip("useradd gave the user no /etc/subuid range")
+    b = ranges_bundle(bundle_factory, u, ["sleep", "1000"])
+    r = rcrt("create", "--bundle", b.path, "w2")
+    assert r.returncode == 0, r
+    try:
+        assert_window_closed(rcrt, u, "w2")
+    finally:
+        assert rcrt("delete", "--force", "w2").returncode == 0
+
+
+def assert_window_closed(rcrt, u, cid):
+    pid = rcrt.state(cid)["pid"]
+    got = probe_as(u, pid, "--ptrace")
+    # (/proc/PID itself may still show the user as owner: the kernel takes
+    # the owner of a non-dumpable task from its mm's user namespace; what
+    # counts is the ptrace check behind each file.)
+    for what in ("fds", "environ", "mem", "exe_for_writing", "ptrace", "userns_owner"):
+        assert got[what].get("err") in ("EACCES", "EPERM"), (what, got)
+    assert rcrt("start", cid).returncode == 0
+    wait_for(lambda: "ok" in probe_as(u, pid)["mem"], what="sleep, dumpable")
+
+
+# --------------------------------------------------------------------------
+# linux.timeOffsets
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("ranges", [False, True], ids=["own-id", "newuidmap"])
+def test_time_offsets(rcrt, rootless_user, bundle_factory, ranges):
+    """A time namespace owned by the user's new user namespace: the init
+    makes it inside the dumpable window, where crt (the user) may still
+    write its timens_offsets; later they are root's (crt before this:
+    `linux.timeOffsets: open /proc/PID/timens_offsets: Permission
+    denied`). Both maps: crt's own write and newuidmap's."""
+    u = rootless_user
+    if ranges and (NEWUIDMAP is None or u.subuid is None):
+        pytest.skip("needs newuidmap and a /etc/subuid range")
+    day = 86400
+    args = ["sh", "-c", "cut -d' ' -f1 /proc/uptime; cat /proc/self/timens_offsets"]
+    b = ranges_bundle(bundle_factory, u, args) if ranges else rootless_bundle(bundle_factory, u,
+                                                                              args)
+    b.config["linux"]["namespaces"].append({"type": "time"})
+    b.config["linux"]["timeOffsets"] = {"boottime": {"secs": 10 * day},
+                                        "monotonic": {"secs": day, "nanosecs": 5}}
+    b.save()
+    r = rcrt("run", "--bundle", b.path, "t1")
+    assert r.returncode == 0, r
+    lines = r.stdout.splitlines()
+    assert float(lines[0]) >= 10 * day, r.stdout
+    offsets = [line.split() for line in lines[1:]]
+    assert ["boottime", str(10 * day), "0"] in offsets, r.stdout
+    assert ["monotonic", str(day), "5"] in offsets, r.stdout
+
+
+# --------------------------------------------------------------------------
+# crt as root in the user's user namespace (how rootless podman runs it)
+# --------------------------------------------------------------------------
+
+def test_root_in_a_user_namespace_run_exec(rcrt, rootless_user, bundle_factory):
+    """Rootless podman runs crt as uid 0 of its own user namespace and
+    shares that namespace with the container (no new one in config.json).
+    exec then joins only the container's pid namespace, which crt cannot
+    leave again (its own pid namespace belongs to the host's user
+    namespace): crt before this aborted after retrying that setns."""
+    u = rootless_user
+    b = rootless_bundle(bundle_factory, u, ["sleep", "1000"])
+    b.drop_namespace("user")
+    del b.config["linux"]["uidMappings"]
+    del b.config["linux"]["gidMappings"]
+    b.save()
+    def crt(*args):  # env ... crt --root R ARGS (rootless exec: no leak check under ASan)
+        return shlex.join(rcrt.argv(list(args))[len(u.prefix()):])
+    script = (crt("run", "-d", "--bundle", b.path, "n1")
+              + " </dev/null >/dev/null 2>&1; echo run=$?; "
+              + crt("exec", "n1", "sh", "-c", "cat /proc/self/uid_map; echo $$") + "; echo exec=$?; "
+              + crt("delete", "--force", "n1") + "; echo delete=$?")
+    rcrt.ids.add("n1")
+    r = u.run(["unshare", "--user", "--map-root-user", "sh", "-c", script])
+    lines = [" ".join(line.split()) for line in r.stdout.splitlines()]
+    assert lines == ["run=0", f"0 {u.uid} 1", lines[2], "exec=0", "delete=0"], (r.stdout,
+                                                                                r.stderr)
+    assert int(lines[2]) > 1  # in the container's pid namespace, not its init
+
+
+def test_root_in_a_user_namespace_pid_path_refused(rcrt, rootless_user, bundle_factory):
+    """The same crt, creating a container that joins a pid namespace by
+    path: it could not return to its own for the hooks (runc and crun
+    join in a child; crt does not yet). A clear error naming the field,
+    not an abort (crt before this retried the setns 1000 times, then
+    aborted)."""
+    u = rootless_user
+    b = rootless_bundle(bundle_factory, u, ["sleep", "1000"])
+    b.drop_namespace("user")
+    del b.config["linux"]["uidMappings"]
+    del b.config["linux"]["gidMappings"]
+    b.save()
+    joiner = rootless_bundle(bundle_factory, u, ["true"])
+    joiner.config = json.loads(json.dumps(b.config))
+    for ns in joiner.config["linux"]["namespaces"]:
+        if ns["type"] == "pid":
+            ns["path"] = "/proc/PID/ns/pid"
+    joiner.save()
+
+    def crt(*args):
+        return shlex.join(rcrt.argv(list(args))[len(u.prefix()):])
+    script = (crt("run", "-d", "--bundle", b.path, "n2") + " </dev/null >/dev/null 2>&1; "
+              + "pid=$(" + crt("state", "n2") + " | sed -n 's/.*\"pid\": *\\([0-9]*\\).*/\\1/p'); "
+              # (the bundle dir is root's: rewrite the file in place)
+              + f"c=$(sed \"s|/proc/PID/|/proc/$pid/|\" {joiner.config_path}); "
+              + f"printf '%s' \"$c\" > {joiner.config_path}; "
+              + crt("run", "--bundle", joiner.path, "n3") + "; echo run=$?; "
+              + crt("delete", "--force", "n2"))
+    rcrt.ids.update(("n2", "n3"))
+    os.chmod(joiner.config_path, 0o666)
+    r = u.run(["unshare", "--user", "--map-root-user", "sh", "-c", script])
+    assert "run=1" in r.stdout, (r.stdout, r.stderr)
+    assert ("linux.namespaces: join a pid namespace by path: crt runs in a user namespace "
+            "that does not own its own pid namespace") in r.stderr, r.stderr
+    assert "Aborted" not in r.stderr

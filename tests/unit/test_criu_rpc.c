@@ -72,6 +72,37 @@ test_encode (void)
     0x90, 0x02, 0x00,                           /* manage_cgroups_mode (34) = 0 */
   };
   bytes_eq (r, n, want_neg, sizeof (want_neg), "negative int32, cg mode IGNORE");
+
+  /* Two-byte keys of the notify and terminal options. */
+  crt_criu_opts tty = { .images_dir_fd = 3, .work_dir_fd = -1, .notify_scripts = true,
+                        .orphan_pts_master = true, .manage_cgroups_mode = CRT_CRIU_CG_UNSET };
+  cleanup_free uint8_t *t = crt_criu_encode_req (CRT_CRIU_REQ_RESTORE, &tty, false, &n);
+  static const uint8_t want_tty[] = {
+    0x08, 0x02, 0x12, 0x07,
+    0x08, 0x03,                                 /* images_dir_fd 3 */
+    0x60, 0x01,                                 /* notify_scripts (12) */
+    0x90, 0x03, 0x01,                           /* orphan_pts_master (50) */
+  };
+  bytes_eq (t, n, want_tty, sizeof (want_tty), "notify_scripts, orphan_pts_master (50)");
+
+  /* runc's switches: ext_unix_sk 4, auto_dedup 16, link_remap 18,
+   * empty_ns 38 (CLONE_NEWNET 0x40000000, a 5-byte varint),
+   * tcp_skip_in_flight 46. */
+  crt_criu_opts sw = { .images_dir_fd = 3, .work_dir_fd = -1, .ext_unix_sk = true,
+                       .auto_dedup = true, .link_remap = true, .tcp_skip_in_flight = true,
+                       .empty_ns = 0x40000000, .manage_cgroups_mode = CRT_CRIU_CG_UNSET };
+  cleanup_free uint8_t *w = crt_criu_encode_req (CRT_CRIU_REQ_DUMP, &sw, false, &n);
+  static const uint8_t want_sw[] = {
+    0x08, 0x01, 0x12, 0x14,                     /* opts, 20 bytes */
+    0x08, 0x03,                                 /* images_dir_fd 3 */
+    0x20, 0x01,                                 /* ext_unix_sk (4) */
+    0x80, 0x01, 0x01,                           /* auto_dedup (16) */
+    0x90, 0x01, 0x01,                           /* link_remap (18) */
+    0xb0, 0x02, 0x80, 0x80, 0x80, 0x80, 0x04,   /* empty_ns (38) */
+    0xf0, 0x02, 0x01,                           /* tcp_skip_in_flight (46) */
+  };
+  bytes_eq (w, n, want_sw, sizeof (want_sw), "ext_unix_sk, auto_dedup, link_remap, empty_ns, "
+            "tcp_skip_in_flight");
 }
 
 static void
