@@ -293,12 +293,8 @@ crt_cgroup_pids (const char *path, pid_t **out, size_t *n, crt_error **err)
         break;
       if (count == cap)
         {
-          pid_t *np;
           cap = cap ? cap * 2 : 32;
-          np = realloc (pids, cap * sizeof (pid_t));
-          if (np == NULL)
-            abort ();
-          pids = np;
+          pids = crt_xreallocarray (pids, cap, sizeof (pid_t));
         }
       pids[count++] = (pid_t) v;
       p = end;
@@ -319,9 +315,7 @@ crt_cgroup_pids (const char *path, pid_t **out, size_t *n, crt_error **err)
           sub = crt_fmt ("%s/%s", path, de->d_name);
           if (crt_cgroup_pids (sub, &more, &nmore, NULL) < 0 || nmore == 0)
             continue;
-          pids = realloc (pids, (count + nmore) * sizeof (pid_t));
-          if (pids == NULL)
-            abort ();
+          pids = crt_xreallocarray (pids, count + nmore, sizeof (pid_t));
           memcpy (pids + count, more, nmore * sizeof (pid_t));
           count += nmore;
           cap = count;

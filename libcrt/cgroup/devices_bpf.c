@@ -119,9 +119,7 @@ emit (program *p, struct bpf_insn insn)
   if (p->n == p->cap)
     {
       p->cap = p->cap ? p->cap * 2 : 256;
-      p->insns = realloc (p->insns, p->cap * sizeof (*p->insns));
-      if (p->insns == NULL)
-        abort ();
+      p->insns = crt_xreallocarray (p->insns, p->cap, sizeof (*p->insns));
     }
   p->insns[p->n] = insn;
   return p->n++;

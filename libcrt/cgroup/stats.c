@@ -230,9 +230,7 @@ gen_hugetlb (yajl_gen g, int dirfd)
       if (!crt_str_has_prefix (name, "hugetlb.") || strstr (name, ".rsvd.")
           || (end = strstr (name, ".current")) == NULL || end[8] != '\0')
         continue;
-      size = strndup (name + 8, (size_t) (end - name - 8));
-      if (size == NULL)
-        abort ();
+      size = crt_xstrndup (name + 8, (size_t) (end - name - 8));
       events_file = crt_fmt ("hugetlb.%s.events", size);
       events = read_text (dirfd, events_file);
       KEY (g, size);

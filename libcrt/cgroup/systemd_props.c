@@ -18,10 +18,9 @@
 static crt_sd_prop *
 add (crt_sd_props *p, const char *name, const char *sig)
 {
-  crt_sd_prop *np = realloc (p->v, (p->n + 1) * sizeof (*np));
-  if (np == NULL)
-    abort ();
-  p->v = np;
+  crt_sd_prop *np;
+
+  p->v = crt_xreallocarray (p->v, p->n + 1, sizeof (*np));
   np = &p->v[p->n++];
   memset (np, 0, sizeof (*np));
   np->name = crt_xstrdup (name);

@@ -30,9 +30,7 @@ crt_sd_expand_slice (const char *slice, char **out, crt_error **err)
   *out = NULL;
   if (len <= slen || strcmp (slice + len - slen, SLICE_SUFFIX) != 0 || strchr (slice, '/'))
     return crt_error_set (err, 0, "invalid slice name `%s`", slice);
-  name = strndup (slice, len - slen);
-  if (name == NULL)
-    abort ();
+  name = crt_xstrndup (slice, len - slen);
   if (strcmp (name, "-") == 0)
     {
       *out = crt_xstrdup ("/");

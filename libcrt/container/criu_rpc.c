@@ -17,31 +17,8 @@
 #define WIRE_FIXED32 5
 
 /* ---- encoding ---- */
-typedef struct pbuf
-{
-  uint8_t *data;
-  size_t len, cap;
-} pbuf;
-
 static void
-pb_put (pbuf *b, const void *p, size_t n)
-{
-  if (b->len + n > b->cap)
-    {
-      size_t cap = b->cap ? b->cap : 64;
-      while (cap < b->len + n)
-        cap *= 2;
-      b->data = realloc (b->data, cap);
-      if (b->data == NULL)
-        abort ();
-      b->cap = cap;
-    }
-  memcpy (b->data + b->len, p, n);
-  b->len += n;
-}
-
-static void
-pb_varint (pbuf *b, uint64_t v)
+pb_varint (crt_buf *b, uint64_t v)
 {
   uint8_t out[10];
   size_t n = 0;
@@ -55,25 +32,25 @@ pb_varint (pbuf *b, uint64_t v)
       n++;
     }
   while (v);
-  pb_put (b, out, n);
+  crt_buf_put (b, out, n);
 }
 
 static void
-pb_key (pbuf *b, unsigned field, unsigned wire)
+pb_key (crt_buf *b, unsigned field, unsigned wire)
 {
   pb_varint (b, ((uint64_t) field << 3) | wire);
 }
 
 /* int32 as protobuf sends it: a negative one sign-extended to 64 bits. */
 static void
-pb_int32 (pbuf *b, unsigned field, int32_t v)
+pb_int32 (crt_buf *b, unsigned field, int32_t v)
 {
   pb_key (b, field, WIRE_VARINT);
   pb_varint (b, (uint64_t) (int64_t) v);
 }
 
 static void
-pb_bool (pbuf *b, unsigned field, bool v)
+pb_bool (crt_buf *b, unsigned field, bool v)
 {
   if (!v)
     return;
@@ -82,36 +59,36 @@ pb_bool (pbuf *b, unsigned field, bool v)
 }
 
 static void
-pb_bytes (pbuf *b, unsigned field, const void *p, size_t n)
+pb_bytes (crt_buf *b, unsigned field, const void *p, size_t n)
 {
   pb_key (b, field, WIRE_LEN);
   pb_varint (b, n);
-  pb_put (b, p, n);
+  crt_buf_put (b, p, n);
 }
 
 static void
-pb_string (pbuf *b, unsigned field, const char *s)
+pb_string (crt_buf *b, unsigned field, const char *s)
 {
   if (s != NULL)
     pb_bytes (b, field, s, strlen (s));
 }
 
 static void
-pb_message (pbuf *b, unsigned field, pbuf *sub)
+pb_message (crt_buf *b, unsigned field, crt_buf *sub)
 {
   pb_bytes (b, field, sub->data, sub->len);
   free (sub->data);
-  *sub = (pbuf){ 0 };
+  *sub = (crt_buf){ 0 };
 }
 
 /* ext_mount_map {key 1, val 2}, cgroup_root {ctrl 1, path 2},
  * inherit_fd {key 1, fd 2}. */
 static void
-pb_pairs (pbuf *b, unsigned field, const crt_criu_pair *p, size_t n, bool fd_value)
+pb_pairs (crt_buf *b, unsigned field, const crt_criu_pair *p, size_t n, bool fd_value)
 {
   for (size_t i = 0; i < n; i++)
     {
-      pbuf sub = { 0 };
+      crt_buf sub = { 0 };
       pb_string (&sub, 1, p[i].key);
       if (fd_value)
         pb_int32 (&sub, 2, p[i].fd);
@@ -122,7 +99,7 @@ pb_pairs (pbuf *b, unsigned field, const crt_criu_pair *p, size_t n, bool fd_val
 }
 
 static void
-encode_opts (pbuf *b, const crt_criu_opts *o)
+encode_opts (crt_buf *b, const crt_criu_opts *o)
 {
   pb_int32 (b, 1, o->images_dir_fd);
   if (o->pid > 0)
@@ -166,12 +143,12 @@ uint8_t *
 crt_criu_encode_req (crt_criu_req_type type, const crt_criu_opts *opts, bool notify_success,
                      size_t *len)
 {
-  pbuf b = { 0 };
+  crt_buf b = { 0 };
 
   pb_int32 (&b, 1, (int32_t) type);
   if (opts != NULL)
     {
-      pbuf sub = { 0 };
+      crt_buf sub = { 0 };
       encode_opts (&sub, opts);
       pb_message (&b, 2, &sub);
     }

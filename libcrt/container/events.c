@@ -3,6 +3,7 @@
 #include "cgroup_ops.h"
 #include "../cgroup/cgroup.h"
 #include "../cgroup/stats.h"
+#include "../util/json_gen.h"
 #include "../util/util.h"
 
 #include <errno.h>
@@ -18,44 +19,24 @@
 /* How often the watch looks whether the container is still there. */
 #define ALIVE_CHECK_MS 250
 
-#define KEY(g, s) yajl_gen_string ((g), (const unsigned char *) (s), strlen (s))
-
-static char *
-take_buffer (yajl_gen g)
-{
-  const unsigned char *buf;
-  size_t len;
-  char *s;
-
-  yajl_gen_get_buf (g, &buf, &len);
-  s = crt_xmalloc0 (len + 1);
-  memcpy (s, buf, len);
-  return s;
-}
-
 /* {"type":TYPE,"id":ID[,"data":<stats of path>]} */
 static char *
 event_json (const char *type, const char *id, const char *stats_path, crt_error **err)
 {
-  yajl_gen g = yajl_gen_alloc (NULL);
-  char *json = NULL;
+  yajl_gen g = crt_gen_new (NULL);
 
-  if (g == NULL)
-    abort ();
   yajl_gen_map_open (g);
-  KEY (g, "type");
-  KEY (g, type);
-  KEY (g, "id");
-  KEY (g, id);
+  crt_gen_key_str (g, "type", type);
+  crt_gen_key_str (g, "id", id);
   if (stats_path)
-    KEY (g, "data");
+    crt_gen_str (g, "data");
   if (stats_path == NULL || crt_cgroup_stats_gen (g, stats_path, err) == 0)
     {
       yajl_gen_map_close (g);
-      json = take_buffer (g);
+      return crt_gen_finish (g);
     }
   yajl_gen_free (g);
-  return json;
+  return NULL;
 }
 
 int

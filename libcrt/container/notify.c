@@ -18,9 +18,7 @@ add_notify_mount (crt_spec *spec, const char *source)
   crt_mount *m;
   static const char *const opts[] = { "bind", "nosuid", "nodev", "noexec" };
 
-  spec->mounts = realloc (spec->mounts, (spec->n_mounts + 1) * sizeof (crt_mount));
-  if (spec->mounts == NULL)
-    abort ();
+  spec->mounts = crt_xreallocarray (spec->mounts, spec->n_mounts + 1, sizeof (crt_mount));
   m = &spec->mounts[spec->n_mounts++];
   memset (m, 0, sizeof (*m));
   m->destination = crt_xstrdup (CRT_NOTIFY_CONTAINER_DIR);

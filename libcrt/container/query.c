@@ -163,9 +163,7 @@ crt_container_list (crt_context *ctx, crt_container_state ***out, size_t *n, crt
       if (count == cap)
         {
           cap = cap ? cap * 2 : 16;
-          list = realloc (list, cap * sizeof (*list));
-          if (list == NULL)
-            abort ();
+          list = crt_xreallocarray (list, cap, sizeof (*list));
         }
       list[count++] = state_from_record (cdirfd, &rec, true);
     }

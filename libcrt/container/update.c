@@ -239,10 +239,9 @@ object_slot (yajl_val o, const char *key, bool add)
       return &o->u.object.values[i];
   if (!add)
     return NULL;
-  o->u.object.keys = realloc (o->u.object.keys, (n + 1) * sizeof (*o->u.object.keys));
-  o->u.object.values = realloc (o->u.object.values, (n + 1) * sizeof (*o->u.object.values));
-  if (o->u.object.keys == NULL || o->u.object.values == NULL)
-    abort ();
+  o->u.object.keys = crt_xreallocarray (o->u.object.keys, n + 1, sizeof (*o->u.object.keys));
+  o->u.object.values = crt_xreallocarray (o->u.object.values, n + 1,
+                                          sizeof (*o->u.object.values));
   o->u.object.keys[n] = crt_xstrdup (key);
   o->u.object.values[n] = NULL;
   o->u.object.len = n + 1;
@@ -335,10 +334,8 @@ merge_entries (yajl_val dst, yajl_val src, const char *const *identity)
           slot = &dst->u.array.values[j];
       if (slot == NULL)
         {
-          dst->u.array.values = realloc (dst->u.array.values,
-                                         (n + 1) * sizeof (*dst->u.array.values));
-          if (dst->u.array.values == NULL)
-            abort ();
+          dst->u.array.values = crt_xreallocarray (dst->u.array.values, n + 1,
+                                                   sizeof (*dst->u.array.values));
           dst->u.array.values[n] = NULL;
           dst->u.array.len = n + 1;
           slot = &dst->u.array.values[n];

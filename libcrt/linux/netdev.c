@@ -260,9 +260,7 @@ collect_addr (const struct nlmsghdr *h, void *data)
   if (!(flags & IFA_F_PERMANENT))
     return 0;
   s.ifa = *ifa;
-  l->v = realloc (l->v, (l->n + 1) * sizeof (*l->v));
-  if (l->v == NULL)
-    abort ();
+  l->v = crt_xreallocarray (l->v, l->n + 1, sizeof (*l->v));
   l->v[l->n++] = s;
   return 0;
 }

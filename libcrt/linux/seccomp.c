@@ -227,13 +227,7 @@ release_ctx (scmp_filter_ctx *ctx)
 static void
 add_skipped (crt_seccomp_filter *f, const char *name)
 {
-  char **v = realloc (f->skipped, (f->n_skipped + 2) * sizeof (char *));
-
-  if (v == NULL)
-    abort ();
-  v[f->n_skipped++] = crt_xstrdup (name);
-  v[f->n_skipped] = NULL;
-  f->skipped = v;
+  crt_strv_append (&f->skipped, &f->n_skipped, crt_xstrdup (name));
 }
 
 /* `path` names the action field, `errno_path` the errnoRet field. */

@@ -83,40 +83,11 @@ open_dir (const char *root, bool create)
 
 /* ---- the entry's bytes ---- */
 
-typedef struct wbuf
-{
-  char *data;
-  size_t len, cap;
-} wbuf;
-
 static void
-wput (wbuf *b, const void *p, size_t n)
+put_bytes (crt_buf *b, const void *p, size_t n)
 {
-  if (b->len + n > b->cap)
-    {
-      size_t cap = b->cap ? b->cap : 4096;
-      while (cap < b->len + n)
-        cap *= 2;
-      b->data = realloc (b->data, cap);
-      if (b->data == NULL)
-        abort ();
-      b->cap = cap;
-    }
-  memcpy (b->data + b->len, p, n);
-  b->len += n;
-}
-
-static void
-wput_u64 (wbuf *b, uint64_t v)
-{
-  wput (b, &v, sizeof (v));
-}
-
-static void
-wput_bytes (wbuf *b, const void *p, size_t n)
-{
-  wput_u64 (b, n);
-  wput (b, p, n);
+  crt_buf_put_u64 (b, n);
+  crt_buf_put (b, p, n);
 }
 
 typedef struct rbuf
@@ -205,17 +176,9 @@ decode (const char *data, size_t len, const char *key, size_t key_len)
   f->uses_notify = notify != 0;
   for (uint64_t i = 0; i < n; i++)
     {
-      char **v;
-
       if (!rget_bytes (&r, &s, &slen, 4096))
         return NULL;
-      v = realloc (f->skipped, (f->n_skipped + 2) * sizeof (char *));
-      if (v == NULL)
-        abort ();
-      v[f->n_skipped] = crt_xmalloc0 (slen + 1);
-      memcpy (v[f->n_skipped++], s, slen);
-      v[f->n_skipped] = NULL;
-      f->skipped = v;
+      crt_strv_append (&f->skipped, &f->n_skipped, crt_xstrndup (s, slen));
     }
   if (!rget_u64 (&r, &n) || n == 0 || n > CRT_SECCOMP_MAX_INSNS
       || r.left != n * sizeof (struct sock_filter))
@@ -257,7 +220,7 @@ crt_seccomp_cache_put (const char *root, const char *key, size_t key_len,
 {
   cleanup_close int dirfd = -1, fd = -1;
   cleanup_free char *name = NULL, *tmp = NULL;
-  wbuf b = { 0 };
+  crt_buf b = { 0 };
   Dl_info info;
   struct stat st;
   uint64_t sum;
@@ -266,23 +229,23 @@ crt_seccomp_cache_put (const char *root, const char *key, size_t key_len,
       || dladdr (lib_fn, &info) == 0 || info.dli_fname == NULL || info.dli_fname[0] != '/'
       || stat (info.dli_fname, &st) < 0 || (dirfd = open_dir (root, true)) < 0)
     return;
-  wput (&b, MAGIC, sizeof (MAGIC) - 1);
-  wput_bytes (&b, key, key_len);
-  wput_bytes (&b, info.dli_fname, strlen (info.dli_fname));
-  wput_u64 (&b, (uint64_t) st.st_dev);
-  wput_u64 (&b, (uint64_t) st.st_ino);
-  wput_u64 (&b, (uint64_t) st.st_size);
-  wput_u64 (&b, (uint64_t) st.st_mtim.tv_sec);
-  wput_u64 (&b, (uint64_t) st.st_mtim.tv_nsec);
-  wput_u64 (&b, f->flags);
-  wput_u64 (&b, f->uses_notify);
-  wput_u64 (&b, f->n_skipped);
+  crt_buf_put (&b, MAGIC, sizeof (MAGIC) - 1);
+  put_bytes (&b, key, key_len);
+  put_bytes (&b, info.dli_fname, strlen (info.dli_fname));
+  crt_buf_put_u64 (&b, (uint64_t) st.st_dev);
+  crt_buf_put_u64 (&b, (uint64_t) st.st_ino);
+  crt_buf_put_u64 (&b, (uint64_t) st.st_size);
+  crt_buf_put_u64 (&b, (uint64_t) st.st_mtim.tv_sec);
+  crt_buf_put_u64 (&b, (uint64_t) st.st_mtim.tv_nsec);
+  crt_buf_put_u64 (&b, f->flags);
+  crt_buf_put_u64 (&b, f->uses_notify);
+  crt_buf_put_u64 (&b, f->n_skipped);
   for (size_t i = 0; i < f->n_skipped; i++)
-    wput_bytes (&b, f->skipped[i], strlen (f->skipped[i]));
-  wput_u64 (&b, f->n_insns);
-  wput (&b, f->insns, f->n_insns * sizeof (struct sock_filter));
+    put_bytes (&b, f->skipped[i], strlen (f->skipped[i]));
+  crt_buf_put_u64 (&b, f->n_insns);
+  crt_buf_put (&b, f->insns, f->n_insns * sizeof (struct sock_filter));
   sum = fnv1a (b.data, b.len);
-  wput (&b, &sum, sizeof (sum));
+  crt_buf_put (&b, &sum, sizeof (sum));
 
   /* Written aside, then renamed over: a reader sees a whole entry or
    * none (a torn one fails its checksum anyway). */

@@ -90,9 +90,7 @@ jarena_alloc (jarena *a, size_t n)
     {
       /* A config.json fits in one or two chunks. */
       size_t cap = n > 16384 ? n : 16384;
-      c = malloc (sizeof (*c) + cap);
-      if (c == NULL)
-        abort ();
+      c = crt_xreallocarray (NULL, 1, sizeof (*c) + cap);
       c->next = a->head;
       c->used = 0;
       c->cap = cap;
@@ -244,10 +242,8 @@ jscan_add (jscan *s, yajl_val v)
   if (f->n == f->cap)
     {
       f->cap = f->cap ? f->cap * 2 : 16;
-      f->vals = realloc (f->vals, f->cap * sizeof (*f->vals));
-      f->keys = realloc (f->keys, f->cap * sizeof (*f->keys));
-      if (f->vals == NULL || f->keys == NULL)
-        abort ();
+      f->vals = crt_xreallocarray (f->vals, f->cap, sizeof (*f->vals));
+      f->keys = crt_xreallocarray (f->keys, f->cap, sizeof (*f->keys));
     }
   f->keys[f->n] = f->key;
   f->vals[f->n++] = v;

@@ -76,9 +76,7 @@ crt_str_has_prefix (const char *s, const char *prefix)
 void
 crt_strv_append (char ***list, size_t *n, char *s)
 {
-  *list = realloc (*list, (*n + 2) * sizeof (char *));
-  if (*list == NULL)
-    abort ();
+  *list = crt_xreallocarray (*list, *n + 2, sizeof (char *));
   (*list)[(*n)++] = s;
   (*list)[*n] = NULL;
 }
@@ -117,6 +115,52 @@ crt_xmalloc0 (size_t n)
   if (p == NULL)
     abort ();
   return p;
+}
+
+void *
+crt_xreallocarray (void *p, size_t nmemb, size_t size)
+{
+  void *r;
+
+  if (size && nmemb > SIZE_MAX / size)
+    abort ();
+  r = realloc (p, nmemb * size != 0 ? nmemb * size : 1);
+  if (r == NULL)
+    abort ();
+  return r;
+}
+
+char *
+crt_xstrndup (const char *s, size_t n)
+{
+  char *r = strndup (s, n);
+  if (r == NULL)
+    abort ();
+  return r;
+}
+
+void
+crt_buf_put (crt_buf *b, const void *p, size_t n)
+{
+  if (n > SIZE_MAX - b->len)
+    abort ();
+  if (b->len + n > b->cap)
+    {
+      size_t cap = b->cap ? b->cap : 256;
+      while (cap < b->len + n)
+        cap *= 2;
+      b->data = crt_xreallocarray (b->data, cap, 1);
+      b->cap = cap;
+    }
+  if (n)
+    memcpy (b->data + b->len, p, n);
+  b->len += n;
+}
+
+void
+crt_buf_put_u64 (crt_buf *b, uint64_t v)
+{
+  crt_buf_put (b, &v, sizeof (v));
 }
 
 char *

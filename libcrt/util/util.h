@@ -56,7 +56,21 @@ void crt_env_set (char ***env, size_t *n, const char *kv);
  * in a short-lived runtime and checking every call hides the logic). */
 char *crt_fmt (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 void *crt_xmalloc0 (size_t n);
+/* realloc of nmemb * size bytes (checked for overflow) that aborts on
+ * ENOMEM; the one place, with the two above, where allocation fails. */
+void *crt_xreallocarray (void *p, size_t nmemb, size_t size);
 char *crt_xstrdup (const char *s);
+char *crt_xstrndup (const char *s, size_t n);
+
+/* A growable byte buffer (encoders: the seccomp cache entry and its key,
+ * criu's protobuf). */
+typedef struct crt_buf
+{
+  unsigned char *data;
+  size_t len, cap;
+} crt_buf;
+void crt_buf_put (crt_buf *b, const void *p, size_t n);
+void crt_buf_put_u64 (crt_buf *b, uint64_t v);
 
 /* A table from names to the kernel's numbers, and the lookup in it: 0
  * and *out set, or -1 for an unknown (or NULL) name. */
