@@ -23,6 +23,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
                                 "engines"))
 import cgutil  # noqa: E402
 from enginelib import crt_has_systemd, systemd_is_pid1  # noqa: E402
+from enginelib import unit_properties as show  # noqa: E402
 from cgutil import ALLOCATOR, CRT, allocate, read, wait_for  # noqa: E402
 
 
@@ -54,12 +55,6 @@ class SystemdCrt(cgutil.Crt):
                                stdin=subprocess.DEVNULL, stdout=log, stderr=log, timeout=60)
         assert r.returncode == 0, read(out)
         return cid
-
-
-def show(unit, *props):
-    out = subprocess.run(["systemctl", "show", unit, *[f"-p{p}" for p in props]],
-                         capture_output=True, text=True, check=True).stdout
-    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
 
 
 def crt_units():

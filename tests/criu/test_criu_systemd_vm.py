@@ -15,13 +15,13 @@ PID 1, crt has no systemd driver or `criu check` fails."""
 import json
 import os
 import re
-import subprocess
 import sys
 
 import pytest
 
 ENGINES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "engines")
 sys.path.insert(0, ENGINES)
+from enginelib import unit_properties as show  # noqa: E402
 from enginelib import (crt_has_systemd, rootfs_tar, systemd_is_pid1,  # noqa: E402,F401
                        systemd_units, wait_until)
 from podmanlib import IMAGE as PODMAN_IMAGE  # noqa: E402
@@ -42,12 +42,6 @@ pytestmark = [
 ]
 
 SD = ("--systemd-cgroup",)
-
-
-def show(unit, *props):
-    out = subprocess.run(["systemctl", "show", unit, *[f"-p{p}" for p in props]],
-                         capture_output=True, text=True, check=True).stdout
-    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
 
 
 def read(path):

@@ -202,6 +202,13 @@ def systemd_units(*patterns):
     return [line.split()[0] for line in r.stdout.splitlines() if line.strip()]
 
 
+def unit_properties(unit, *props):
+    """PROPS of a systemd unit as `systemctl show` gives them: {name: value}."""
+    out = subprocess.run(["systemctl", "show", unit, *[f"-p{p}" for p in props]],
+                         capture_output=True, text=True, check=True).stdout
+    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+
+
 def cgroups_left(systemd, unit_pattern, cgroup_parent):
     """What an engine session left of its cgroups: systemd scopes matching
     UNIT_PATTERN, or (cgroupfs) the directories under CGROUP_PARENT, which

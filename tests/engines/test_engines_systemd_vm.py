@@ -23,7 +23,6 @@ under TCG.
 
 import json
 import os
-import subprocess
 import time
 
 import pytest
@@ -31,6 +30,7 @@ import pytest
 from containerdlib import containerd_session
 from dockerlib import IMAGE as DOCKER_IMAGE
 from dockerlib import docker_session
+from enginelib import unit_properties as show
 from enginelib import (crt_has_systemd, rootfs_tar, systemd_is_pid1,  # noqa: F401
                        systemd_units, wait_until)
 from podmanlib import IMAGE as PODMAN_IMAGE
@@ -50,12 +50,6 @@ pytestmark = [
                               "(run in ../shared/vm with -s)"),
     pytest.mark.skipif(not crt_has_systemd(), reason="crt built without libsystemd"),
 ]
-
-
-def show(unit, *props):
-    out = subprocess.run(["systemctl", "show", unit, *[f"-p{p}" for p in props]],
-                         capture_output=True, text=True, check=True).stdout
-    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
 
 
 def read(path):
