@@ -52,6 +52,11 @@ typedef struct crt_context
 int crt_context_set_rootless (crt_context *ctx, const char *rootless_flag, crt_error **err);
 /* Whether crt runs in a user namespace other than the host's. */
 bool crt_in_user_namespace (void);
+/* crt runs as a uid other than 0 of its own user namespace, so it holds
+ * no capabilities there (no id maps beyond its own id, no chown, no
+ * joining the pid namespace back). Not the same as ctx->rootless, which
+ * is also true for uid 0 inside a user namespace (rootless podman). */
+bool crt_unprivileged (void);
 
 /* Log a line to ctx->log (or stderr), as text or JSON. DEBUG lines only
  * with ctx->debug. Safe to call with ctx == NULL (then: nothing). */

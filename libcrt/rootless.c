@@ -26,12 +26,18 @@ crt_in_user_namespace (void)
   return !(inside == 0 && outside == 0 && count == 4294967295UL);
 }
 
+bool
+crt_unprivileged (void)
+{
+  return geteuid () != 0;
+}
+
 /* As runc: with `auto` (or no flag) crt is rootless when it is not
  * uid 0, or is uid 0 only inside a user namespace. */
 static bool
 detect_rootless (void)
 {
-  return geteuid () != 0 || crt_in_user_namespace ();
+  return crt_unprivileged () || crt_in_user_namespace ();
 }
 
 /* runc honours $XDG_RUNTIME_DIR for an unprivileged user, and for root in
@@ -42,7 +48,7 @@ default_root (void)
 {
   const char *xdg = getenv ("XDG_RUNTIME_DIR"), *user = getenv ("USER");
 
-  if (geteuid () != 0)
+  if (crt_unprivileged ())
     return xdg && xdg[0] == '/' ? crt_fmt ("%s/crt", xdg)
                                 : crt_fmt ("/run/user/%u/crt", (unsigned) geteuid ());
   if (xdg && xdg[0] == '/' && crt_in_user_namespace () && (user == NULL || strcmp (user, "root") != 0))

@@ -342,7 +342,7 @@ crt_delegate_cgroup (const crt_spec *spec, int cgroup_fd, const char *scope_cgro
   const crt_linux *lx = spec->linux_;
   int64_t uid, gid;
 
-  if (geteuid () != 0 || lx == NULL)
+  if (crt_unprivileged () || lx == NULL)
     return 0;
   uid = crt_id_map_host (lx->uid_mappings, lx->n_uid_mappings, geteuid (), 0);
   gid = crt_id_map_host (lx->gid_mappings, lx->n_gid_mappings, getegid (), 0);
@@ -500,7 +500,7 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
     }
   undo.scope = use_systemd ? &scope : NULL;
   /* Root's /proc files stay root's: only an unprivileged crt needs it. */
-  plan.dumpable_until_maps = plan.new_userns && geteuid () != 0;
+  plan.dumpable_until_maps = plan.new_userns && crt_unprivileged ();
 
   /* From here on, every failure undoes what was made. */
   if (crt_state_dir_create (ctx, id, &dirfd, err) < 0)
@@ -551,7 +551,7 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
    * the init mounts. A createContainer hook, run by the init, may want
    * it up already: then the init does it first, as before. */
   args.loopback_by_parent = (plan.clone_flags & CLONE_NEWNET) && !plan.userns
-                            && !plan.pid_after_join && !ctx->rootless && geteuid () == 0
+                            && !plan.pid_after_join && !ctx->rootless && !crt_unprivileged ()
                             && !(spec->hooks && spec->hooks->n_hooks[CRT_HOOK_CREATE_CONTAINER]);
   args.devices_fd = -1;
   /* Unprivileged, crt cannot mknod: the init binds the host's nodes. */

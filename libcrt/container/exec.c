@@ -249,7 +249,7 @@ spawn (exec_child *c, int cgroup_fd, const char *console_socket, pid_t *out_pid,
    * non-dumpable, so nothing in it can ptrace us. From there we cannot
    * go back to our own pid namespace for children, so we enter the
    * container's for good: the process is the only child we make. */
-  if (geteuid () != 0 && c->plan.join_fd[CRT_NS_USER] >= 0)
+  if (crt_unprivileged () && c->plan.join_fd[CRT_NS_USER] >= 0)
     {
       if (setns (c->plan.join_fd[CRT_NS_USER], CLONE_NEWUSER) < 0
           || (c->plan.join_fd[CRT_NS_PID] >= 0 && setns (c->plan.join_fd[CRT_NS_PID], CLONE_NEWPID) < 0))
