@@ -13,7 +13,7 @@
 #   --no-runc     leave runc out (a quicker loop when comparing crt and crun)
 #   CRT_BINARY    default: build/src/crt
 #
-# What it measures (the driver is bench/bench.py; every command is started
+# What it measures (the driver is bench/bench.py, its report bench/report.py; every command is started
 # with posix_spawn and reaped with wait4, the same for all runtimes):
 #  1. Wall time of `run` /bin/true (without and with a network namespace),
 #     `create`, `start`, `delete`, `exec /bin/true` into a running
