@@ -44,3 +44,17 @@ def checkpoint(crt, cid, images, *flags):
     r = crt("checkpoint", "--image-path", str(images), *flags, cid, timeout=120)
     assert r.returncode == 0, r
     return r
+
+
+RUNC = shutil.which("runc")
+
+
+def runc_at(root, check=True):
+    """runc with its own --root, for the comparisons: runc(*args) gives
+    the CompletedProcess, asserting exit 0 unless check is false."""
+    def runc(*args, check=check):
+        r = subprocess.run([RUNC, "--root", str(root), *args], capture_output=True, text=True,
+                           timeout=120, stdin=subprocess.DEVNULL)
+        assert not check or r.returncode == 0, r
+        return r
+    return runc

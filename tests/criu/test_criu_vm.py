@@ -27,7 +27,8 @@ import pytest
 from crt_integration_conftest import read_line
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from criulib import COUNTER, checkpoint, counter, counting, why_no_criu  # noqa: E402
+from criulib import (COUNTER, RUNC, checkpoint, counter, counting, runc_at,  # noqa: E402
+                     why_no_criu)
 
 _WHY = why_no_criu()
 pytestmark = pytest.mark.skipif(_WHY is not None, reason=_WHY or "")
@@ -264,7 +265,6 @@ def pid_alive(pid):
         return False
 
 
-RUNC = shutil.which("runc")
 
 
 @pytest.mark.skipif(RUNC is None, reason="runc not installed (apt-get install runc)")
@@ -281,9 +281,7 @@ def test_hooks_at_restore_as_runc(crt, bundle_factory, tmp_path):
     b.save()
     root = tmp_path / "runc-root"
 
-    def runc(*args):
-        return subprocess.run([RUNC, "--root", str(root), *args], capture_output=True,
-                              text=True, timeout=120, stdin=subprocess.DEVNULL)
+    runc = runc_at(root, check=False)
     try:
         before, restored, deleted, pid = _hooks_story(runc, b, hooks_dir, tmp_path / "img",
                                                       "r1", delete_after_dump=False)
@@ -451,11 +449,7 @@ def test_checkpoint_paused_as_runc(bundle_factory, tmp_path):
     b = bundle_factory(("sh", "-c", COUNTER))
     root = tmp_path / "runc-root"
 
-    def runc(*args):
-        r = subprocess.run([RUNC, "--root", str(root), *args], capture_output=True, text=True,
-                           timeout=120, stdin=subprocess.DEVNULL)
-        assert r.returncode == 0, r
-        return r
+    runc = runc_at(root)
     try:
         runc("run", "-d", "-b", b.path, "r1")
         counting(b, 3)
@@ -463,7 +457,7 @@ def test_checkpoint_paused_as_runc(bundle_factory, tmp_path):
         runc("checkpoint", "--image-path", str(tmp_path / "img"), "--leave-running", "r1")
         assert json.loads(runc("state", "r1").stdout)["status"] == "paused"
     finally:
-        subprocess.run([RUNC, "--root", str(root), "delete", "-f", "r1"], capture_output=True)
+        runc("delete", "-f", "r1", check=False)
 
 
 def test_restore_remakes_missing_bind_target(crt, bundle_factory, tmp_path):
@@ -550,20 +544,15 @@ def test_user_namespace_as_runc(bundle_factory, tmp_path):
     b = _userns_bundle(bundle_factory)
     root = tmp_path / "runc-root"
 
-    def runc(*args):
-        r = subprocess.run([RUNC, "--root", str(root), *args], capture_output=True, text=True,
-                           timeout=120, stdin=subprocess.DEVNULL)
-        assert r.returncode == 0, r
-        return r
+    runc = runc_at(root)
     try:
         runc("run", "-d", "-b", b.path, "r1")
         counting(b, 3)
         maps = _maps(json.loads(runc("state", "r1").stdout)["pid"])
         runc("checkpoint", "--image-path", str(tmp_path / "img"), "r1")
         frozen = counter(b)
-        r = subprocess.run([RUNC, "--root", str(root), "restore", "-d", "-b", b.path,
-                            "--image-path", str(tmp_path / "img"), "r1"], capture_output=True,
-                           text=True, timeout=120, stdin=subprocess.DEVNULL)
+        r = runc("restore", "-d", "-b", b.path, "--image-path", str(tmp_path / "img"), "r1",
+                 check=False)
         log = (tmp_path / "img" / "restore.log").read_text()
         said = [line for line in log.splitlines() if "Error (" in line]
         print("runc restore, image dir 0700:", r.returncode, said)
@@ -574,7 +563,7 @@ def test_user_namespace_as_runc(bundle_factory, tmp_path):
         assert _maps(json.loads(runc("state", "r1").stdout)["pid"]) == maps
         counting(b, frozen)
     finally:
-        subprocess.run([RUNC, "--root", str(root), "delete", "-f", "r1"], capture_output=True)
+        runc("delete", "-f", "r1", check=False)
 
 
 @pytest.mark.skipif(RUNC is None, reason="runc not installed (apt-get install runc)")
@@ -588,11 +577,7 @@ def test_terminal_restore_as_runc(bundle_factory, tmp_path):
     b.save()
     root = tmp_path / "runc-root"
 
-    def runc(*args):
-        r = subprocess.run([RUNC, "--root", str(root), *args], capture_output=True, text=True,
-                           timeout=120, stdin=subprocess.DEVNULL)
-        assert r.returncode == 0, r
-        return r
+    runc = runc_at(root)
     srv = _console_socket(tmp_path / "r.sock")
     try:
         runc("run", "-d", "--console-socket", str(tmp_path / "r.sock"), "-b", b.path, "r1")
@@ -613,4 +598,4 @@ def test_terminal_restore_as_runc(bundle_factory, tmp_path):
             os.close(master)
     finally:
         srv.close()
-        subprocess.run([RUNC, "--root", str(root), "delete", "-f", "r1"], capture_output=True)
+        runc("delete", "-f", "r1", check=False)
