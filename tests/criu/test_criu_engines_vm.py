@@ -12,8 +12,6 @@ Skipped where `criu check` fails."""
 
 import json
 import os
-import shutil
-import subprocess
 import sys
 import time
 
@@ -31,80 +29,34 @@ pytestmark = pytest.mark.skipif(_WHY is not None, reason=_WHY or "")
 # ---- podman `container checkpoint` / `container restore` with crt ----------
 
 ENGINES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "engines")
-PODMAN_CGROUP = "/crt-criu-podman"
-
-
-def _remove_cgroup(path):
-    top = "/sys/fs/cgroup" + path
-    for dirpath, _, _ in sorted(os.walk(top), key=lambda w: -w[0].count("/")):
-        try:
-            os.rmdir(dirpath)
-        except OSError:
-            pass
+sys.path.insert(0, ENGINES)
+from enginelib import rootfs_tar  # noqa: E402,F401  (a fixture)
+from podmanlib import IMAGE as PODMAN_IMAGE  # noqa: E402
+from podmanlib import podman_session  # noqa: E402
 
 
 @pytest.fixture
-def podman(crt_path):
-    if shutil.which("podman") is None or shutil.which("conmon") is None:
-        pytest.skip("podman and conmon not installed (apt-get install podman conmon)")
-    import sys
-    sys.path.insert(0, ENGINES)
-    import enginelib                    # noqa: E402 (the busybox image tarball)
-    import tempfile
-    base = tempfile.mkdtemp(prefix="crt-criu-pm-", dir="/tmp")   # podman: runroot < 50 chars
-    conf = os.path.join(base, "containers.conf")
-    with open(conf, "w") as f:
-        f.write(f"""\
-[containers]
-pids_limit = 0
-default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-[engine]
-runtime = "crt"
-cgroup_manager = "cgroupfs"
-events_logger = "none"
-runtime_supports_json = ["crt"]
-[engine.runtimes]
-crt = ["{crt_path}"]
-""")
-    argv = ["podman", "--root", base + "/storage", "--runroot", base + "/run",
-            "--tmpdir", base + "/tmp", "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs"]
-    env = dict(os.environ, CONTAINERS_CONF=conf)
-
-    def pm(*args, check=True):
-        r = subprocess.run(argv + list(args), env=env, capture_output=True, text=True,
-                           timeout=120, stdin=subprocess.DEVNULL)
-        assert not check or r.returncode == 0, (args, r.stdout, r.stderr)
-        return r
-    tar = os.path.join(base, "rootfs.tar")
-    enginelib.build_rootfs_tar(tar)
-    pm("import", "-q", tar, "localhost/crt-busybox:latest")
-    try:
-        yield pm
-    finally:
-        pm("rm", "-af", "-t", "0", check=False)
-        pm("rmi", "-af", check=False)
-        enginelib.unmount_under(base)
-        subprocess.run(["rm", "-rf", "--one-file-system", base])
-        _remove_cgroup(PODMAN_CGROUP)
-    left = subprocess.run([crt_path, "list", "-q"], capture_output=True, text=True).stdout
-    assert left.strip() == "", f"crt containers left by podman: {left}"
+def podman(rootfs_tar):  # noqa: F811
+    """podman (cgroupfs) with crt as its runtime; the session fails on
+    any container, crt state, mount, cgroup or host path left behind."""
+    with podman_session(rootfs_tar) as p:
+        yield p
 
 
 def _numbers(pm, name):
-    return [int(x) for x in pm("logs", name).stdout.split()]
+    return [int(x) for x in pm("logs", name, check=True).stdout.split()]
 
 
 def test_podman_checkpoint_restore(podman):
     pm = podman
-    pm("run", "-d", "--name", "cr", "--network", "none", f"--cgroup-parent={PODMAN_CGROUP}",
-       "localhost/crt-busybox:latest", "sh", "-c",
-       "i=0; while true; do i=$((i+1)); echo $i; sleep 0.1; done")
+    pm.run("-d", "--name", "cr", PODMAN_IMAGE, "sh", "-c",
+           "i=0; while true; do i=$((i+1)); echo $i; sleep 0.1; done", check=True)
     wait_for(lambda: len(_numbers(pm, "cr")) >= 3, timeout=30, what="podman container output")
-    pm("container", "checkpoint", "cr")
-    assert pm("inspect", "cr", "--format", "{{.State.Status}}").stdout.strip() == "exited"
+    pm("container", "checkpoint", "cr", check=True)
+    assert pm.inspect("cr", "{{.State.Status}}") == "exited"
     before = _numbers(pm, "cr")
-    pm("container", "restore", "cr")
-    assert pm("inspect", "cr", "--format", "{{.State.Status}}").stdout.strip() == "running"
+    pm("container", "restore", "cr", check=True)
+    assert pm.inspect("cr", "{{.State.Status}}") == "running"
     wait_for(lambda: len(_numbers(pm, "cr")) > len(before) + 2, timeout=30,
              what="output after restore")
     after = _numbers(pm, "cr")
@@ -112,7 +64,7 @@ def test_podman_checkpoint_restore(podman):
     assert after == list(range(1, len(after) + 1)), after
     # (--leave-running and exec are the crt tests' above: podman is slow
     # under TCG, and the VM budget is tight.)
-    pm("rm", "-f", "-t", "0", "cr")
+    pm("rm", "-f", "-t", "0", "cr", check=True)
 
 
 # ---- containerd (io.containerd.runc.v2 shim, crt as its runc binary) --------
