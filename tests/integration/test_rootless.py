@@ -514,6 +514,17 @@ def test_time_offsets(rcrt, rootless_user, bundle_factory, ranges):
 # crt as root in the user's user namespace (how rootless podman runs it)
 # --------------------------------------------------------------------------
 
+def _sharing_the_user_namespace(bundle_factory, u):
+    """A bundle of `sleep` without a user namespace of its own: the
+    container shares crt's (rootless podman's setup)."""
+    b = rootless_bundle(bundle_factory, u, ["sleep", "1000"])
+    b.drop_namespace("user")
+    del b.config["linux"]["uidMappings"]
+    del b.config["linux"]["gidMappings"]
+    b.save()
+    return b
+
+
 def test_root_in_a_user_namespace_run_exec(rcrt, rootless_user, bundle_factory):
     """Rootless podman runs crt as uid 0 of its own user namespace and
     shares that namespace with the container (no new one in config.json).
@@ -521,11 +532,7 @@ def test_root_in_a_user_namespace_run_exec(rcrt, rootless_user, bundle_factory):
     leave again (its own pid namespace belongs to the host's user
     namespace): crt before this aborted after retrying that setns."""
     u = rootless_user
-    b = rootless_bundle(bundle_factory, u, ["sleep", "1000"])
-    b.drop_namespace("user")
-    del b.config["linux"]["uidMappings"]
-    del b.config["linux"]["gidMappings"]
-    b.save()
+    b = _sharing_the_user_namespace(bundle_factory, u)
     def crt(*args):  # env ... crt --root R ARGS (rootless exec: no leak check under ASan)
         return shlex.join(rcrt.argv(list(args))[len(u.prefix()):])
     script = (crt("run", "-d", "--bundle", b.path, "n1")
@@ -547,11 +554,7 @@ def test_root_in_a_user_namespace_pid_path_refused(rcrt, rootless_user, bundle_f
     not an abort (crt before this retried the setns 1000 times, then
     aborted)."""
     u = rootless_user
-    b = rootless_bundle(bundle_factory, u, ["sleep", "1000"])
-    b.drop_namespace("user")
-    del b.config["linux"]["uidMappings"]
-    del b.config["linux"]["gidMappings"]
-    b.save()
+    b = _sharing_the_user_namespace(bundle_factory, u)
     joiner = rootless_bundle(bundle_factory, u, ["true"])
     joiner.config = json.loads(json.dumps(b.config))
     for ns in joiner.config["linux"]["namespaces"]:
