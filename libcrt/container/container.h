@@ -23,6 +23,7 @@ typedef struct crt_launched
   int pidfd;
   int pty_master;               /* the console for a foreground run, or -1 */
   int sync_fd;                  /* start_here: the init waits for START on it; else -1 */
+  bool start_sent;              /* start_here: START is on sync_fd already (sent early) */
 } crt_launched;
 
 void crt_launch_release (crt_launched *l);
@@ -78,9 +79,11 @@ int crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts
                 bool start_here, crt_launched *out, crt_error **err);
 
 /* Release the init of a created container, through its start socket
- * (sync_fd < 0) or over the sync channel crt_launch kept (sync_fd), and
- * wait until it has exec'd its program (or failed to). */
-int crt_release_init (int dirfd, int sync_fd, const crt_state_record *rec, crt_error **err);
+ * (sync_fd < 0) or over the sync channel crt_launch kept (sync_fd; START
+ * is not sent again when start_sent), and wait until it has exec'd its
+ * program (or failed to). */
+int crt_release_init (int dirfd, int sync_fd, bool start_sent, const crt_state_record *rec,
+                      crt_error **err);
 
 /* Bind and listen on the start socket in the state directory. */
 int crt_start_socket_listen (int dirfd, int *fd, crt_error **err);
@@ -91,17 +94,15 @@ int crt_start_socket_listen (int dirfd, int *fd, crt_error **err);
 int crt_run_create_runtime_hooks (const crt_spec *spec, const char *id, pid_t pid,
                                   const char *bundle, crt_error **err);
 
-/* The state JSON hooks get on stdin. */
-char *crt_hook_state_for (const crt_spec *spec, const char *id, const char *status, pid_t pid,
-                          const char *bundle);
 
 /* Release it (as crt_release_init), first binding the container's
  * notify socket when NOTIFY_SOCKET is relayed (*notify_fd, else -1),
  * then run the poststart hooks of spec (NULL: of the state dir's copy of
  * config.json). When one fails the container is killed and destroyed
  * (its poststop hooks run) before -1 is returned. */
-int crt_start_and_notify (crt_context *ctx, int dirfd, int sync_fd, const crt_spec *spec,
-                          const crt_state_record *rec, int *notify_fd, crt_error **err);
+int crt_start_and_notify (crt_context *ctx, int dirfd, int sync_fd, bool start_sent,
+                          const crt_spec *spec, const crt_state_record *rec, int *notify_fd,
+                          crt_error **err);
 
 /* Kill the container's processes with sig and wait until the init is gone. */
 int crt_kill_and_wait (const crt_state_record *rec, int sig, crt_error **err);

@@ -114,7 +114,55 @@ typedef struct setup_peer
   pid_t pid;
   int sync_fd;
   int *pty_master;
+  /* `run` without anything between READY and START for the parent to
+   * do: START goes out once the requests the program depends on are
+   * answered (early_requests counts them down), not after READY. */
+  bool start_early;
+  bool start_sent;
+  int early_requests;
 } setup_peer;
+
+/* Send START ahead of READY when the parent has nothing left to do
+ * for the init: it is the last message the init reads on the channel
+ * (after READY), so it only saves the round trip. */
+static int
+start_early_if_due (setup_peer *p, crt_error **err)
+{
+  if (!p->start_early || p->start_sent || p->early_requests > 0)
+    return 0;
+  p->start_sent = true;
+  if (crt_sync_send (p->sync_fd, CRT_SYNC_START, err) == 0)
+    return 0;
+  /* The init is gone already: why is queued for the next read. */
+  if ((*err)->errnum != EPIPE && (*err)->errnum != ECONNRESET)
+    return -1;
+  crt_error_free (err);
+  return 0;
+}
+
+/* Can START go out before READY? Only when nothing the parent sends the
+ * init after the clone (id maps, the cgroup, time offsets, hook
+ * results) can follow it, and nothing of the program's start waits on
+ * the parent after READY (the notify socket's listener). The one
+ * request the program depends on that is allowed, the loopback brought
+ * up here, is counted in *requests: START follows its answer. */
+static bool
+can_start_early (const crt_spec *spec, const crt_ns_plan *plan, const crt_init_args *a,
+                 const char *notify_host, int *requests)
+{
+  const crt_hooks *h = spec->hooks;
+
+  *requests = a->loopback_by_parent ? 1 : 0;
+  if (a->start_fd >= 0 || notify_host || spec->process->terminal || a->wait_cgroup)
+    return false;
+  if (spec->linux_ && spec->linux_->n_net_devices)
+    return false;
+  if (plan->new_timens && !plan->dumpable_until_maps)
+    return false;
+  if (h && (h->n_hooks[CRT_HOOK_PRESTART] || h->n_hooks[CRT_HOOK_CREATE_RUNTIME]))
+    return false;
+  return !crt_seccomp_filter_uses_notify (a->seccomp);
+}
 
 /* prestart hooks were written for a state of "created" (runtime-tools'
  * hooks_stdin checks it); createRuntime is part of creating. */
@@ -174,7 +222,7 @@ parent_setup_begin (const crt_ns_plan *plan, const setup_peer *p, crt_error **er
 
 /* ... then answer its requests until it is READY. */
 static int
-parent_setup_wait (const setup_peer *p, crt_error **err)
+parent_setup_wait (setup_peer *p, crt_error **err)
 {
   for (;;)
     {
@@ -210,6 +258,9 @@ parent_setup_wait (const setup_peer *p, crt_error **err)
           r = passed < 0 ? crt_error_set (err, EPROTO, "sync: no netlink socket")
                          : crt_netdev_loopback_up_on (passed, err);
           crt_closep (&passed);
+          p->early_requests--;
+          if (r == 0)
+            r = start_early_if_due (p, err);
           break;
         case CRT_SYNC_PTY_MASTER:
           r = passed < 0 ? crt_error_set (err, EPROTO, "sync: no pty master")
@@ -597,6 +648,10 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
   {
     setup_peer peer = { .ctx = ctx, .spec = spec, .opts = opts, .id = id, .bundle = bundle,
                         .pid = pid, .sync_fd = sync_parent, .pty_master = &out->pty_master };
+    /* (Not with a pid file: written after READY, it could fail when the
+     * program runs already.) */
+    peer.start_early = start_here && !opts->pid_file
+                       && can_start_early (spec, &plan, &args, notify_host, &peer.early_requests);
     if ((cgroup_fd >= 0 && !in_cgroup && crt_cgroup_enter (cgroup_fd, pid, err) < 0)
         || (plan.new_userns && crt_delegate_cgroup (spec, cgroup_fd, scope_cgroup, err) < 0)
         || parent_setup_begin (&plan, &peer, err) < 0)
@@ -604,6 +659,11 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
         explain_silent_init (pidfd, err);
         goto fail;
       }
+    /* In its cgroup now: not crt's affinity but all its cpuset allows,
+     * before the program can start. */
+    crt_cpu_affinity_reset (pid);
+    if (start_early_if_due (&peer, err) < 0)
+      goto fail;
     /* The state is written aside while the init sets itself up (we would
      * only wait), and put in place once it is READY; so is the copy of
      * config.json the other commands read (the init needs none). */
@@ -619,8 +679,7 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
         explain_silent_init (pidfd, err);
         goto fail;
       }
-    /* Once in its cgroup: not crt's affinity but all its cpuset allows. */
-    crt_cpu_affinity_reset (pid);
+    out->start_sent = peer.start_sent;
   }
   if (crt_state_commit (dirfd, err) < 0
       || (opts->pid_file && crt_write_pid_file (opts->pid_file, pid, err) < 0)

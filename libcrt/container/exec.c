@@ -7,6 +7,7 @@
  * parent: a message is an error, EOF is a successful exec. */
 #include "config.h"
 #include "container.h"
+#include "hooks.h"
 #include "supervise.h"
 #include "sync.h"
 #include "../cgroup/cgroup.h"

@@ -428,3 +428,11 @@ crt_hook_state_json (const char *oci_version, const char *id, const char *status
   yajl_gen_map_close (g);
   return crt_gen_finish (g);
 }
+
+char *
+crt_hook_state_for (const crt_spec *spec, const char *id, const char *status, pid_t pid,
+                    const char *bundle)
+{
+  return crt_hook_state_json (spec->oci_version, id, status, pid, bundle, spec->annotations,
+                              spec->n_annotations);
+}

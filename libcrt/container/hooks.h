@@ -39,4 +39,9 @@ size_t crt_hooks_run_logged (const crt_context *ctx, const crt_hooks *hooks, crt
 char *crt_hook_state_json (const char *oci_version, const char *id, const char *status, pid_t pid,
                            const char *bundle, const crt_kv *annotations, size_t n);
 
+/* That object for a container of this spec (its ociVersion and
+ * annotations). */
+char *crt_hook_state_for (const crt_spec *spec, const char *id, const char *status, pid_t pid,
+                          const char *bundle);
+
 #endif

@@ -27,7 +27,8 @@ run_foreground (crt_context *ctx, const char *id, const crt_create_options *opts
   ret = crt_launch (ctx, id, opts, true, true, &l, err);
   if (ret < 0)
     goto out_mask;
-  ret = crt_start_and_notify (ctx, l.dirfd, l.sync_fd, l.spec, &l.rec, &notify_fd, err);
+  ret = crt_start_and_notify (ctx, l.dirfd, l.sync_fd, l.start_sent, l.spec, &l.rec,
+                              &notify_fd, err);
   if (ret == 0)
     {
       crt_supervision sv = { .pid = l.pid, .pidfd = l.pidfd, .sigfd = sigfd,
@@ -77,7 +78,8 @@ crt_container_run (crt_context *ctx, const char *id, const crt_create_options *o
     return run_foreground (ctx, id, opts, exit_code, err);
   if (crt_launch (ctx, id, opts, false, true, &l, err) < 0)
     return -1;
-  ret = crt_start_and_notify (ctx, l.dirfd, l.sync_fd, l.spec, &l.rec, &notify_fd, err);
+  ret = crt_start_and_notify (ctx, l.dirfd, l.sync_fd, l.start_sent, l.spec, &l.rec,
+                              &notify_fd, err);
   if (ret < 0)
     {
       cleanup_close int dirfd = -1;

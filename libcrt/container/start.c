@@ -70,7 +70,8 @@ await_exec (int s, const crt_state_record *rec, crt_error **err)
 }
 
 int
-crt_release_init (int dirfd, int sync_fd, const crt_state_record *rec, crt_error **err)
+crt_release_init (int dirfd, int sync_fd, bool start_sent, const crt_state_record *rec,
+                  crt_error **err)
 {
   const char *id = rec->id;
   cleanup_close int s = -1;
@@ -81,7 +82,7 @@ crt_release_init (int dirfd, int sync_fd, const crt_state_record *rec, crt_error
    * running before). */
   if (sync_fd >= 0)
     {
-      if (crt_sync_send (sync_fd, CRT_SYNC_START, err) < 0)
+      if (!start_sent && crt_sync_send (sync_fd, CRT_SYNC_START, err) < 0)
         return -1;
       return await_exec (sync_fd, rec, err);
     }
@@ -107,17 +108,10 @@ crt_release_init (int dirfd, int sync_fd, const crt_state_record *rec, crt_error
   return await_exec (s, rec, err);
 }
 
-char *
-crt_hook_state_for (const crt_spec *spec, const char *id, const char *status, pid_t pid,
-                    const char *bundle)
-{
-  return crt_hook_state_json (spec->oci_version, id, status, pid, bundle, spec->annotations,
-                              spec->n_annotations);
-}
-
 int
-crt_start_and_notify (crt_context *ctx, int dirfd, int sync_fd, const crt_spec *spec,
-                      const crt_state_record *rec, int *notify_fd, crt_error **err)
+crt_start_and_notify (crt_context *ctx, int dirfd, int sync_fd, bool start_sent,
+                      const crt_spec *spec, const crt_state_record *rec, int *notify_fd,
+                      crt_error **err)
 {
   cleanup_free char *state_dir = crt_state_dir_path (ctx, rec->id);
   cleanup_free char *config_text = NULL;
@@ -128,7 +122,7 @@ crt_start_and_notify (crt_context *ctx, int dirfd, int sync_fd, const crt_spec *
   if (rec->notify_socket && rec->notify_socket[0]
       && crt_notify_listen (dirfd, state_dir, notify_fd, err) < 0)
     return -1;
-  if (crt_release_init (dirfd, sync_fd, rec, err) < 0)
+  if (crt_release_init (dirfd, sync_fd, start_sent, rec, err) < 0)
     {
       crt_closep (notify_fd);
       return -1;
@@ -175,7 +169,7 @@ crt_container_start (crt_context *ctx, const char *id, crt_error **err)
   if (status != CRT_STATUS_CREATED)
     return crt_error_set (err, 0, "cannot start a container in the %s state",
                           crt_status_name (status));
-  if (crt_start_and_notify (ctx, dirfd, -1, NULL, &rec, &notify_fd, err) < 0)
+  if (crt_start_and_notify (ctx, dirfd, -1, false, NULL, &rec, &notify_fd, err) < 0)
     return -1;
   if (notify_fd < 0)
     return 0;

@@ -3,6 +3,7 @@
 #include "../util/util.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -34,6 +35,25 @@ send_plain (int fd, const void *buf, size_t len)
   return send_retry (fd, &mh);
 }
 
+/* recvmsg, retried on EINTR, and once on ECONNRESET: the other side
+ * closed with a message of ours unread (`run` sends START before the
+ * init is READY, and it may fail first). The kernel reports that reset
+ * once, before what the other side sent: its error is still queued. */
+static ssize_t
+recv_retry (int fd, struct msghdr *mh, int flags)
+{
+  bool reset_seen = false;
+  ssize_t r;
+
+  for (;;)
+    {
+      r = recvmsg (fd, mh, flags);
+      if (r >= 0 || (errno != EINTR && (errno != ECONNRESET || reset_seen)))
+        return r;
+      reset_seen |= errno == ECONNRESET;
+    }
+}
+
 int
 crt_sync_send (int fd, crt_sync_type type, crt_error **err)
 {
@@ -57,11 +77,10 @@ int
 crt_sync_expect_value (int fd, crt_sync_type expect, int32_t *value, crt_error **err)
 {
   struct sync_msg m;
-  ssize_t r;
+  struct iovec iov = { .iov_base = &m, .iov_len = sizeof (m) - 1 };
+  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+  ssize_t r = recv_retry (fd, &mh, 0);
 
-  do
-    r = recv (fd, &m, sizeof (m) - 1, 0);
-  while (r < 0 && errno == EINTR);
   if (r < 0)
     return crt_error_errno (err, "sync with the container process");
   if (r == 0)
@@ -153,9 +172,7 @@ crt_sync_recv (int fd, crt_sync_type *type, int *payload_fd, crt_error **err)
   ssize_t r;
 
   *payload_fd = -1;
-  do
-    r = recvmsg (fd, &mh, MSG_CMSG_CLOEXEC);
-  while (r < 0 && errno == EINTR);
+  r = recv_retry (fd, &mh, MSG_CMSG_CLOEXEC);
   if (r < 0)
     return crt_error_errno (err, "sync with the container process");
   if (r == 0)

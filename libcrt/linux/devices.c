@@ -42,9 +42,15 @@ static int
 adjust_node (int dirfd, const char *name, const node_spec *n, bool userns, crt_error **err)
 {
   char buf[CRT_FD_PATH_MAX];
-  cleanup_close int fd = openat (dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  cleanup_close int fd = -1;
   struct stat st;
 
+  /* Usually it was made as wanted: one look by name is enough, as
+   * nothing is changed through it. */
+  if (fstatat (dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && node_matches (&st, n)
+      && (st.st_mode & 07777) == n->perm && st.st_uid == n->uid && st.st_gid == n->gid)
+    return 0;
+  fd = openat (dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0 || fstat (fd, &st) < 0)
     return crt_error_errno (err, "device `%s`", n->display);
   if (!node_matches (&st, n))
@@ -213,6 +219,7 @@ spec_device (int rootfd, const crt_device *d, size_t index, bool userns, int nod
 {
   cleanup_free char *name = NULL;
   cleanup_close int dirfd = -1;
+  int resolved_as;
   node_spec n = { 0 };
 
   if (d->path == NULL || d->path[0] != '/')
@@ -245,7 +252,7 @@ spec_device (int rootfd, const crt_device *d, size_t index, bool userns, int nod
   n.gid = d->gid.set ? d->gid.value : 0;
   n.strict = true;
 
-  dirfd = crt_path_create_parent (rootfd, d->path, &name);
+  dirfd = crt_path_create_parent (rootfd, d->path, &name, &resolved_as);
   if (dirfd < 0)
     return crt_error_errno (err, "linux.devices[%zu].path `%s`", index, d->path);
   {
@@ -255,7 +262,7 @@ spec_device (int rootfd, const crt_device *d, size_t index, bool userns, int nod
       *slash = '\0';
     else
       parent[0] = '\0';
-    if (crt_path_check_mount_target (rootfd, dirfd, parent, false, err) < 0)
+    if (crt_path_check_mount_target (rootfd, dirfd, parent, resolved_as, false, err) < 0)
       return crt_error_prefix (err, "linux.devices[%zu].path `%s`", index, d->path);
   }
   if (userns && nodes_fd >= 0 && n.type != S_IFIFO)
@@ -269,10 +276,12 @@ crt_devices_setup (int rootfd, const crt_spec *spec, const crt_rootfs_options *o
 {
   if (defaults)
     {
-      cleanup_close int devfd = crt_path_create (rootfd, "dev", true, 0755, 0);
+      int resolved_as;
+      cleanup_close int devfd = crt_path_create_target (rootfd, "dev", true, 0755, 0,
+                                                        &resolved_as);
       if (devfd < 0)
         return crt_error_errno (err, "open `/dev` in the rootfs");
-      if (crt_path_check_mount_target (rootfd, devfd, "dev", false, err) < 0)
+      if (crt_path_check_mount_target (rootfd, devfd, "dev", resolved_as, false, err) < 0)
         return crt_error_prefix (err, "`/dev` in the rootfs");
       if (default_dev (devfd, opts->userns, err) < 0)
         return -1;

@@ -410,6 +410,7 @@ copy_symlink (int rootfd, const mount_plan *p, crt_error **err)
   cleanup_free char *name = NULL, *parent = NULL;
   cleanup_close int dirfd = -1;
   char target[PATH_MAX], there[PATH_MAX];
+  int resolved_as;
   ssize_t n, m;
   char *slash;
 
@@ -417,7 +418,7 @@ copy_symlink (int rootfd, const mount_plan *p, crt_error **err)
   if (n < 0)
     return mount_fail (p, errno, "copy-symlink: readlink", err);
   target[n] = '\0';
-  dirfd = crt_path_create_parent (rootfd, p->dest, &name);
+  dirfd = crt_path_create_parent (rootfd, p->dest, &name, &resolved_as);
   if (dirfd < 0)
     return mount_fail (p, errno, "copy-symlink: the parent of the destination", err);
   parent = crt_xstrdup (p->dest);
@@ -426,7 +427,7 @@ copy_symlink (int rootfd, const mount_plan *p, crt_error **err)
     *slash = '\0';
   else
     parent[0] = '\0';
-  if (crt_path_check_mount_target (rootfd, dirfd, parent, false, err) < 0)
+  if (crt_path_check_mount_target (rootfd, dirfd, parent, resolved_as, false, err) < 0)
     return crt_error_prefix (err, "mounts[%zu].destination `%s`", p->index, p->m->destination);
   if (symlinkat (target, dirfd, name) == 0)
     return 0;
@@ -446,6 +447,7 @@ crt_mount_one (int rootfd, const crt_spec *spec, size_t index,
   __attribute__ ((cleanup (plan_free))) mount_plan p = { 0 };
   cleanup_free char *dest = NULL;
   cleanup_close int target = -1;
+  int resolved_as;
   bool directory;
   struct stat st;
 
@@ -460,8 +462,8 @@ crt_mount_one (int rootfd, const crt_spec *spec, size_t index,
   if (p.o.copy_symlink)
     return copy_symlink (rootfd, &p, err);
   directory = p.bind_source == NULL || crt_mount_source_is_directory (p.bind_source, p.o.src_nofollow);
-  target = crt_path_create (rootfd, dest, directory, directory ? 0755 : 0644,
-                            p.no_symlinks ? CRT_PATH_NO_SYMLINKS : 0);
+  target = crt_path_create_target (rootfd, dest, directory, directory ? 0755 : 0644,
+                                   p.no_symlinks ? CRT_PATH_NO_SYMLINKS : 0, &resolved_as);
   if (target < 0)
     {
       if (errno == ELOOP && p.no_symlinks)
@@ -474,7 +476,7 @@ crt_mount_one (int rootfd, const crt_spec *spec, size_t index,
   if (p.no_symlinks && !S_ISDIR (st.st_mode))
     return crt_error_set (err, ENOTDIR, "mounts[%zu].destination `%s`", index,
                           p.m->destination);
-  if (crt_path_check_mount_target (rootfd, target, dest,
+  if (crt_path_check_mount_target (rootfd, target, dest, resolved_as,
                                    p.fstype && strcmp (p.fstype, "proc") == 0, err) < 0)
     return crt_error_prefix (err, "mounts[%zu].destination `%s`", index, p.m->destination);
 

@@ -356,7 +356,24 @@ crt_path_create (int rootfd, const char *path, bool directory, mode_t mode, int 
 }
 
 int
-crt_path_create_parent (int rootfd, const char *path, char **name)
+crt_path_create_target (int rootfd, const char *path, bool directory, mode_t mode, int resolve,
+                        int *resolved_as)
+{
+  int fd;
+
+  /* Most targets have no symlink on the way: resolved without any, the
+   * fd's place in the root is the path itself (no readlink needed to
+   * check it). A symlink (ELOOP) sends us the usual way. */
+  *resolved_as = resolve | CRT_PATH_NO_SYMLINKS;
+  fd = crt_path_create (rootfd, path, directory, mode, *resolved_as);
+  if (fd >= 0 || errno != ELOOP || (resolve & CRT_PATH_NO_SYMLINKS))
+    return fd;
+  *resolved_as = resolve;
+  return crt_path_create (rootfd, path, directory, mode, resolve);
+}
+
+int
+crt_path_create_parent (int rootfd, const char *path, char **name, int *resolved_as)
 {
   cleanup_free char *clean = crt_path_clean (path);
   char *slash;
@@ -373,10 +390,11 @@ crt_path_create_parent (int rootfd, const char *path, char **name)
       fd = openat (rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
       if (fd >= 0)
         *name = crt_xstrdup (clean);
+      *resolved_as = CRT_PATH_NO_SYMLINKS;
       return fd;
     }
   *slash = '\0';
-  fd = crt_path_create (rootfd, clean, true, 0755, 0);
+  fd = crt_path_create_target (rootfd, clean, true, 0755, 0, resolved_as);
   if (fd < 0)
     return -1;
   *name = crt_xstrdup (slash + 1);
@@ -423,11 +441,14 @@ below (const char *path, const char *dir)
 }
 
 int
-crt_path_check_mount_target (int rootfd, int fd, const char *dest, bool proc_mount,
-                             crt_error **err)
+crt_path_check_mount_target (int rootfd, int fd, const char *dest, int resolved_as,
+                             bool proc_mount, crt_error **err)
 {
   cleanup_free char *clean = crt_path_clean (dest);
-  cleanup_free char *at = path_below_root (rootfd, fd);
+  /* Resolved without symlinks (both resolvers clamp ".." at the root),
+   * fd is at dest itself; else ask the kernel where it ended up. */
+  cleanup_free char *at = (resolved_as & CRT_PATH_NO_SYMLINKS) ? crt_xstrdup (clean)
+                                                               : path_below_root (rootfd, fd);
   struct statfs sfs;
   bool allowed = false;
 

@@ -37,18 +37,27 @@ int crt_path_open_walk (int rootfd, const char *path, int open_flags, int resolv
  * O_PATH fd. */
 int crt_path_create (int rootfd, const char *path, bool directory, mode_t mode, int resolve);
 
-/* Open the parent directory of `path` inside rootfd (creating it), and
- * return the last component in *name (malloc'ed). Fails with EINVAL for
- * the root itself. Returns an O_PATH directory fd. */
-int crt_path_create_parent (int rootfd, const char *path, char **name);
+/* crt_path_create for a target crt_path_check_mount_target checks:
+ * *resolved_as gets the resolve flags it was found with (first
+ * CRT_PATH_NO_SYMLINKS, then, after a symlink on the way and unless
+ * resolve has it, resolve itself), for that check. */
+int crt_path_create_target (int rootfd, const char *path, bool directory, mode_t mode, int resolve,
+                            int *resolved_as);
+
+/* Open the parent directory of `path` inside rootfd (creating it, as
+ * crt_path_create_target), and return the last component in *name
+ * (malloc'ed). Fails with EINVAL for the root itself. Returns an O_PATH
+ * directory fd. */
+int crt_path_create_parent (int rootfd, const char *path, char **name, int *resolved_as);
 
 /* May something be mounted on fd (the resolved destination `dest`
- * inside rootfd)? Not inside the container's /proc, except onto /proc
- * itself for a proc mount and a few lxcfs entries (runc's list), not on
- * any other procfs, and not on sysfs reached through a symlink. The
- * error says why; callers put the destination in front. */
-int crt_path_check_mount_target (int rootfd, int fd, const char *dest, bool proc_mount,
-                                 crt_error **err);
+ * inside rootfd, opened with the resolve flags resolved_as)? Not inside
+ * the container's /proc, except onto /proc itself for a proc mount and
+ * a few lxcfs entries (runc's list), not on any other procfs, and not on
+ * sysfs reached through a symlink. The error says why; callers put the
+ * destination in front. */
+int crt_path_check_mount_target (int rootfd, int fd, const char *dest, int resolved_as,
+                                 bool proc_mount, crt_error **err);
 
 /* "/proc/self/fd/N" for mount(2) and friends that take a path. */
 #define CRT_FD_PATH_MAX 32

@@ -62,6 +62,7 @@ int
 crt_terminal_bind_console (int slave, crt_error **err)
 {
   cleanup_close int root = open_root (err), target = -1, tree = -1;
+  int resolved_as;
   struct stat st;
 
   if (root < 0)
@@ -69,12 +70,12 @@ crt_terminal_bind_console (int slave, crt_error **err)
   /* Created if missing, inside the root; a symlink is followed there
    * and what it leads to must be a plain file or a device node outside
    * /proc and /sys. */
-  target = crt_path_create (root, "/dev/console", false, 0666, 0);
+  target = crt_path_create_target (root, "/dev/console", false, 0666, 0, &resolved_as);
   if (target < 0 || fstat (target, &st) < 0)
     return crt_error_errno (err, "create /dev/console");
   if (!S_ISREG (st.st_mode) && !S_ISCHR (st.st_mode))
     return crt_error_set (err, EINVAL, "/dev/console in the container is not a file");
-  if (crt_path_check_mount_target (root, target, "/dev/console", false, err) < 0)
+  if (crt_path_check_mount_target (root, target, "/dev/console", resolved_as, false, err) < 0)
     return crt_error_prefix (err, "/dev/console");
   /* The slave itself is the bind source: no path to its pts entry. */
   tree = open_tree (slave, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);

@@ -208,6 +208,39 @@ def test_run_pid_file(crt, bundle):
             p.communicate()
 
 
+@pytest.mark.parametrize("net", [True, False], ids=["netns", "no-netns"])
+@pytest.mark.parametrize("when", ["first-mount", "last-step"])
+def test_setup_failing_after_early_start(crt, bundle, net, when):
+    """`run` sends START before the init is READY (after lo is up, with a
+    network namespace), so the init goes on to exec without a round trip.
+    When its setup fails after that, at once (/proc a symlink: the init
+    may be gone before START is even sent, or leave it unread) or at its
+    last step (a hard limit above fs.nr_open), the program still never
+    runs, and crt reports the init's own error, not a lost connection."""
+    data = os.path.join(crt.tmp, "data")
+    os.makedirs(data)
+    bundle.config["process"]["args"] = ["sh", "-c", "touch /data/ran"]
+    bundle.config["mounts"].append(
+        {"destination": "/data", "type": "bind", "source": data, "options": ["bind"]})
+    if when == "last-step":
+        bundle.config["process"]["rlimits"] = [
+            {"type": "RLIMIT_NOFILE", "hard": 1 << 30, "soft": 1024}]
+        expect = "setrlimit RLIMIT_NOFILE"
+    else:
+        os.rmdir(bundle.in_rootfs("proc"))
+        os.symlink("/elsewhere", bundle.in_rootfs("proc"))
+        expect = "`/proc`"
+    if not net:
+        bundle.drop_namespace("network")
+    bundle.save()
+    for i in range(5):
+        r = crt("run", "--bundle", bundle.path, f"c{i}")
+        assert r.returncode == 1, r
+        assert expect in r.stderr, r
+        assert os.listdir(data) == []
+        assert crt("state", f"c{i}").returncode != 0
+
+
 def test_crt_itself_not_left_in_container(crt, bundle):
     # Nothing of crt stays in the container: PID 1 is the user's program.
     bundle.config["process"]["args"] = ["sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '; echo; ls /proc | grep -c '^[0-9]'"]
