@@ -116,15 +116,26 @@ build_process (crt_spec *spec, const crt_exec_options *o, crt_error **err)
 
 /* The init's namespaces that are not ours: those are the container's. */
 static int
-open_container_namespaces (pid_t pid, int fds[CRT_NS__COUNT], crt_error **err)
+open_container_namespaces (const crt_spec *spec, pid_t pid, int fds[CRT_NS__COUNT],
+                           crt_error **err)
 {
   for (int t = 0; t < CRT_NS__COUNT; t++)
     {
       cleanup_free char *theirs = crt_fmt ("/proc/%d/ns/%s", (int) pid, crt_ns_proc_name (t));
       cleanup_free char *ours = crt_fmt ("/proc/self/ns/%s", crt_ns_proc_name (t));
+      const crt_namespace *ns = crt_spec_namespace (spec, (crt_ns_type) t);
       struct stat a, b;
 
       fds[t] = -1;
+      /* One the init was cloned into is its own: no need to compare
+       * (but a user namespace of ours could not be joined again). */
+      if (ns && ns->path == NULL && t != CRT_NS_USER)
+        {
+          fds[t] = open (theirs, O_RDONLY | O_CLOEXEC);
+          if (fds[t] < 0)
+            return crt_error_errno (err, "open `%s`", theirs);
+          continue;
+        }
       if (stat (theirs, &a) < 0)
         {
           if (errno == ENOENT)
@@ -383,7 +394,7 @@ crt_container_exec (crt_context *ctx, const char *id, const crt_exec_options *o,
         return crt_error_errno (err, "open `%s`", root);
       c.root_fd = root_fd;
     }
-  if (open_container_namespaces (rec.pid, c.plan.join_fd, err) < 0
+  if (open_container_namespaces (spec, rec.pid, c.plan.join_fd, err) < 0
       || open_exec_cgroup (&rec, o->cgroup, &cgroup_fd, err) < 0)
     {
       crt_ns_plan_release (&c.plan);

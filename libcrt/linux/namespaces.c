@@ -77,8 +77,8 @@ crt_ns_plan_release (crt_ns_plan *plan)
     crt_closep (&plan->join_fd[t]);
 }
 
-bool
-crt_ns_own_pid_ns_reenterable (void)
+static bool
+own_pid_ns_reenterable (void)
 {
   cleanup_close int pidns = open ("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
   cleanup_close int owner = -1;
@@ -94,6 +94,19 @@ crt_ns_own_pid_ns_reenterable (void)
   if (fstat (owner, &its) < 0)
     return true;
   return its.st_dev == ours.st_dev && its.st_ino == ours.st_ino;
+}
+
+bool
+crt_ns_own_pid_ns_reenterable (void)
+{
+  /* Our pid namespace never changes (setns moves our children's only);
+   * the answer could only change with our user namespace, and nobody
+   * asks again after crt has joined one. */
+  static int answer = -1;
+
+  if (answer < 0)
+    answer = own_pid_ns_reenterable ();
+  return answer;
 }
 
 /* setns for children only (pid, time), remembering how to go back. */
