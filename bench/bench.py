@@ -688,6 +688,7 @@ def main():
     ap.add_argument("--no-runc", dest="runc", action="store_false")
     ap.add_argument("--seed", type=int, default=12)
     ap.add_argument("--info", default="")
+    ap.add_argument("--footprint", default="")
     ap.add_argument("crt")
     args = ap.parse_args()
     t_start = datetime.datetime.now(datetime.timezone.utc)
@@ -747,11 +748,13 @@ def main():
         time.sleep(0.1)
         reap_strays()
         left = leftovers(b, rts, work)
+    footprint = open(args.footprint).read() if args.footprint else None
     text = report(b, args, rts, args.info, t_start, load, phases, counts, bins, sc, left,
-                  time.monotonic() - t0)
+                  time.monotonic() - t0, footprint)
     print(text)
     if args.write:
         cmd = "bench/run.sh" + (f" -n {args.n}") + (" --scale" if args.scale else "") + \
+            (" --footprint" if args.footprint else "") + \
             " -w " + os.path.relpath(args.write, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         with open(args.write, "w") as f:
             f.write(f"# Benchmark results\n\nProduced by `{cmd}` (as root). bench/run.sh -h "

@@ -43,7 +43,8 @@ def version(binary):
 
 
 
-def report(b, args, rts, info, t_start, load, phases, counts, bins, sc, left, wall):
+def report(b, args, rts, info, t_start, load, phases, counts, bins, sc, left, wall,
+           footprint=None):
     L = []
     P = L.append
     cpu = "?"
@@ -227,6 +228,24 @@ def report(b, args, rts, info, t_start, load, phases, counts, bins, sc, left, wa
         P("")
         P(f"Tearing down the {lv[-1]} created containers (delete --force, 4 at a time): "
           f"{sc['teardown']:.1f} s.")
+        P("")
+    if footprint:
+        P("### Footprint (--footprint: in the VM, pure cgroup v2, Debian's 6.1 kernel)")
+        P("")
+        P("The smallest memory.limit (pids.limit 4) at which a container's `sleep` starts and "
+          "an exec into it prints the container's hostname with the init still running, 3 times "
+          "in a row (bisected in pages by tests/cgroup/test_cgroup_vm.py), and how often it fits "
+          "there in 5 more runs. \"no runtime\": the same busybox processes from the same rootfs, "
+          "each started by a shell that moves itself into such a cgroup and execs busybox's "
+          "chroot: no namespaces, no mounts. The minimal container has /proc and a /dev tmpfs "
+          "only; `crt spec`'s config adds /dev/pts, /dev/shm, /dev/mqueue, /sys, a cgroup "
+          "namespace and masked and read-only paths, all kernel memory charged to the "
+          "container.")
+        P("")
+        P("| what runs | started by | smallest limit KiB | fits there again |")
+        P("|---|---|---|---|")
+        for line in footprint.splitlines():
+            P(line)
         P("")
     P("### Leftovers check")
     P("")

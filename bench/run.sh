@@ -11,6 +11,11 @@
 #   --no-scale, --no-strace   skip those parts
 #   --no-seccomp  bundle without the small seccomp filter
 #   --no-runc     leave runc out (a quicker loop when comparing crt and crun)
+#   --footprint   also bisect, in the VM of ../shared/vm (pure cgroup v2),
+#                 the smallest memory.limit (pids.limit 4) at which a
+#                 container's sleep and an exec into it run, with crt and
+#                 without a runtime (tests/cgroup/test_cgroup_vm.py;
+#                 about 5 minutes)
 #   CRT_BINARY    default: build/src/crt
 #
 # What it measures (the driver is bench/bench.py, its report bench/report.py; every command is started
@@ -33,6 +38,7 @@
 #  6. Scale (crt): list and state with many containers present, containers
 #     created and started in parallel, many execs into one container.
 #  7. Machine, kernel, versions, load average (a loaded machine is noted).
+#  8. With --footprint: the smallest memory limits, from the VM.
 # Checks afterwards that no container, cgroup, mount or process is left.
 #
 # Hybrid-cgroup hosts (v1 controllers + a cgroup2 tree at
@@ -45,13 +51,15 @@
 set -eu
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
-args=() crt=
+args=() crt= footprint=
 while [ $# -gt 0 ]; do
 	case $1 in
 	-n | --seed) args+=("$1" "$2"); shift ;;
 	-w) args+=(-w "$(realpath -m "$2")"); shift ;;
 	--scale | --no-scale | --no-strace | --no-seccomp | --no-runc) args+=("$1") ;;
-	-h | --help) sed -n '2,43p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--footprint) footprint=1 ;;
+	--footprint-table) args+=(--footprint "$2"); shift ;; # (inside the namespace: the VM's table)
+	-h | --help) sed -n '2,50p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "bench: unknown option $1 (-h for help)" >&2; exit 2 ;;
 	*) crt=$1 ;;
 	esac
@@ -60,6 +68,16 @@ done
 crt=$(realpath -e "${crt:-$repo/build/src/crt}")
 [ "$(id -u)" = 0 ] || { echo "bench: run as root" >&2; exit 1; }
 
+if [ -z "${CRT_BENCH_WORK:-}" ] && [ -n "$footprint" ]; then
+	# In the VM first (it shares the repo, so the table lands in build/).
+	table=$repo/build/footprint.md
+	rm -f "$table"
+	echo "bench: footprint, in the VM (about 5 minutes)" >&2
+	"$repo/../shared/vm/run-in-vm.sh" -t 1500 -e CRT_BINARY="$crt" -e CRT_FOOTPRINT_BISECT="$table" \
+		"$repo" -- /usr/bin/python3 -m pytest -p no:cacheprovider -q \
+		tests/cgroup/test_cgroup_vm.py -k smallest_limits >&2 || { echo "bench: the footprint run failed" >&2; exit 1; }
+	args+=(--footprint-table "$table")
+fi
 if [ -z "${CRT_BENCH_WORK:-}" ]; then
 	work=$(mktemp -d /tmp/crt-bench.XXXXXX)
 	rc=0
