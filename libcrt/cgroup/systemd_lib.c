@@ -4,39 +4,27 @@
 #ifdef HAVE_LIBSYSTEMD
 #include "systemd_lib.h"
 
-#include <dlfcn.h>
+#include "../util/dl.h"
+#include "../util/util.h"
+
 #include <stdbool.h>
-#include <string.h>
 
 #define LIBSYSTEMD "libsystemd.so.0"
 
 int
 crt_sd_api_load (const crt_sd_api **out, crt_error **err)
 {
+#define CRT_SD_SYMBOL(f) CRT_DL_SYMBOL (crt_sd_api, f)
+  static const crt_dl_symbol symbols[] = { CRT_SD_BUS_FUNCTIONS (CRT_SD_SYMBOL) };
+#undef CRT_SD_SYMBOL
   static crt_sd_api api;
   static bool loaded;
-  void *lib;
 
-  if (loaded)
-    {
-      *out = &api;
-      return 0;
-    }
-  /* Never closed: sd-bus objects live until the process ends. */
-  lib = dlopen (LIBSYSTEMD, RTLD_NOW | RTLD_LOCAL);
-  if (lib == NULL)
-    return crt_error_set (err, 0, "--systemd-cgroup: load %s (sd-bus, the systemd cgroup driver): %s",
-                          LIBSYSTEMD, dlerror ());
-#define CRT_SD_LOAD(f)                                                                   \
-  {                                                                                      \
-    void *sym = dlsym (lib, #f);                                                         \
-    if (sym == NULL)                                                                     \
-      return crt_error_set (err, 0, "--systemd-cgroup: %s has no %s", LIBSYSTEMD, #f);   \
-    /* (a data pointer to a function pointer: memcpy, as POSIX allows) */                \
-    memcpy (&api.f, &sym, sizeof (sym));                                                 \
-  }
-  CRT_SD_BUS_FUNCTIONS (CRT_SD_LOAD)
-#undef CRT_SD_LOAD
+  /* sd-bus objects live until the process ends: loaded once. */
+  if (!loaded
+      && crt_dl_load (LIBSYSTEMD, "--systemd-cgroup (sd-bus, the systemd cgroup driver)",
+                      symbols, CRT_ARRAY_SIZE (symbols), &api, err) < 0)
+    return -1;
   loaded = true;
   *out = &api;
   return 0;
