@@ -105,6 +105,13 @@ if [ -f "$ctl" ] && [ -n "$(cat "$ctl")" ]; then
 	info="hybrid cgroups (v1 controllers, cgroup2 at /sys/fs/cgroup/unified listing \"$(cat "$ctl")\"); its controller list is hidden from all runtimes by a /dev/null bind in the bench's mount namespace (crun 1.8.1 refuses to run otherwise)."
 	mount --bind /dev/null "$ctl"
 fi
+# systemd hosts have a bpffs at /sys/fs/bpf, where crt pins its device
+# programs (crt(8) FILES); crun and runc do not use one. Where the host
+# has none, one lives in this namespace only.
+if ! awk '$5 == "/sys/fs/bpf" && / - bpf / { found = 1 } END { exit !found }' /proc/self/mountinfo; then
+	mount -t bpf crt-bench-bpf /sys/fs/bpf
+	info="${info:+$info }A bpffs is mounted at /sys/fs/bpf in the bench's namespace, as on a systemd host (crt pins its device programs there; crun and runc use none)."
+fi
 gcc -O2 -Wall -o "$work/floor" "$here/floor.c"
 gcc -O2 -Wall -o "$work/rss" "$here/rss.c"
 exec /usr/bin/python3 "$here/bench.py" --work "$work" --floor "$work/floor" --rss "$work/rss" \

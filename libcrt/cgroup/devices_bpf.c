@@ -8,6 +8,7 @@
  * and that bit wins, no rule means deny. */
 #include "config.h"
 #include "devices_bpf.h"
+#include "devices_bpf_pin.h"
 #include "../util/util.h"
 
 #include <errno.h>
@@ -288,7 +289,8 @@ crt_devices_bpf_apply (int cgroup_dirfd, const crt_device_cgroup *rules, size_t 
   cleanup_close int prog_fd = -1;
   program p = { 0 };
   uint32_t old[64];
-  uint32_t n_old = CRT_ARRAY_SIZE (old);
+  uint32_t n_old = CRT_ARRAY_SIZE (old), id;
+  bool attached = false;
   union bpf_attr attr;
   int r;
 
@@ -300,22 +302,31 @@ crt_devices_bpf_apply (int cgroup_dirfd, const crt_device_cgroup *rules, size_t 
   insns = p.insns;
   if (r < 0)
     return -1;
-  prog_fd = load (&p, err);
+  prog_fd = crt_devices_bpf_pinned (p.insns, p.n * sizeof (*p.insns));
   if (prog_fd < 0)
-    return -1;
+    {
+      prog_fd = load (&p, err);
+      if (prog_fd < 0)
+        return -1;
+      crt_devices_bpf_pin (prog_fd, p.insns, p.n * sizeof (*p.insns));
+    }
+  id = crt_bpf_prog_id (prog_fd);
   if (query (cgroup_dirfd, old, &n_old, err) < 0)
     return -1;
+  for (uint32_t i = 0; i < n_old; i++)
+    attached |= id != 0 && old[i] == id;
   /* The new program goes on before the old ones come off, so no device
-   * is ever open to the container in between. */
+   * is ever open to the container in between. (The same rules again, at
+   * `update`, is the same pinned program: attached already, it stays.) */
   memset (&attr, 0, sizeof (attr));
   attr.target_fd = (uint32_t) cgroup_dirfd;
   attr.attach_bpf_fd = (uint32_t) prog_fd;
   attr.attach_type = BPF_CGROUP_DEVICE;
   attr.attach_flags = BPF_F_ALLOW_MULTI;
-  if (bpf (BPF_PROG_ATTACH, &attr) < 0)
+  if (!attached && bpf (BPF_PROG_ATTACH, &attr) < 0)
     return crt_error_errno (err, "attach the eBPF device program");
   for (uint32_t i = 0; i < n_old; i++)
-    if (detach (cgroup_dirfd, old[i], err) < 0)
+    if (old[i] != id && detach (cgroup_dirfd, old[i], err) < 0)
       return -1;
   return 0;
 }

@@ -20,17 +20,6 @@
  * program 32 KB), far below what would hurt to read. */
 #define MAX_ENTRY (1024 * 1024)
 
-static uint64_t
-fnv1a (const void *p, size_t n)
-{
-  const unsigned char *c = p;
-  uint64_t h = 0xcbf29ce484222325ULL;
-
-  for (size_t i = 0; i < n; i++)
-    h = (h ^ c[i]) * 0x100000001b3ULL;
-  return h;
-}
-
 char *
 crt_seccomp_cache_key (const crt_seccomp *s, size_t *len)
 {
@@ -60,7 +49,7 @@ crt_seccomp_cache_key (const crt_seccomp *s, size_t *len)
 static char *
 entry_name (const char *key, size_t key_len)
 {
-  return crt_fmt ("%016llx", (unsigned long long) fnv1a (key, key_len));
+  return crt_fmt ("%016llx", (unsigned long long) crt_hash64 (key, key_len));
 }
 
 /* The cache dir, only when it is ours alone. */
@@ -155,7 +144,7 @@ decode (const char *data, size_t len, const char *key, size_t key_len)
     return NULL;
   r.left -= sizeof (sum);
   memcpy (&sum, data + r.left, sizeof (sum));
-  if (fnv1a (data, r.left) != sum)
+  if (crt_hash64 (data, r.left) != sum)
     return NULL;
   if (!rget (&r, magic, sizeof (magic)) || memcmp (magic, MAGIC, sizeof (magic)) != 0
       || !rget_bytes (&r, &k, &klen, MAX_ENTRY) || klen != key_len || memcmp (k, key, klen) != 0
@@ -244,7 +233,7 @@ crt_seccomp_cache_put (const char *root, const char *key, size_t key_len,
     put_bytes (&b, f->skipped[i], strlen (f->skipped[i]));
   crt_buf_put_u64 (&b, f->n_insns);
   crt_buf_put (&b, f->insns, f->n_insns * sizeof (struct sock_filter));
-  sum = fnv1a (b.data, b.len);
+  sum = crt_hash64 (b.data, b.len);
   crt_buf_put (&b, &sum, sizeof (sum));
 
   /* Written aside, then renamed over: a reader sees a whole entry or

@@ -637,3 +637,14 @@ crt_parse_id_list (const char *list, unsigned long *mask, size_t nbits, int *hig
     *highest = top;
   return 0;
 }
+
+uint64_t
+crt_hash64 (const void *p, size_t n)
+{
+  const unsigned char *c = p;
+  uint64_t h = 0xcbf29ce484222325ULL;
+
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ c[i]) * 0x100000001b3ULL;
+  return h;
+}

@@ -110,6 +110,10 @@ ssize_t crt_write_all (int fd, const void *buf, size_t len);
 /* read(2) exactly len bytes unless EOF; returns bytes read or -1. */
 ssize_t crt_read_all (int fd, void *buf, size_t len);
 
+/* 64-bit FNV-1a of n bytes: the key of crt's caches (not a defence:
+ * each cache lives in a directory only root can write). */
+uint64_t crt_hash64 (const void *p, size_t n);
+
 /* ---- processes ---- */
 /* Fields of /proc/PID/stat: start time (22) and run state ('R', 'S',
  * 'Z'...). Either pointer may be NULL. -1 if the process is gone. */

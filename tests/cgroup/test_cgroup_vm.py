@@ -9,11 +9,13 @@ Each test measures the effect (a kill, a failed fork, CPU time), not just
 the file crt wrote. Skipped where the hierarchy lacks those controllers.
 """
 
+import ctypes
 import functools
 import json
 import os
 import re
 import stat
+import struct
 import subprocess
 import sys
 import time
@@ -237,6 +239,67 @@ def test_device_rule_denies_with_eperm(crt):
                               resources={"devices": rules}))
     assert "r=ok" in r.stdout and "null=ok" in r.stdout
     assert "can't create /dev/fuse: Operation not permitted" in r.stderr
+
+
+def device_program_ids(cgroup):
+    """The ids of the BPF_CGROUP_DEVICE programs attached to a cgroup dir
+    (BPF_PROG_QUERY, through the raw syscall: no bpftool here)."""
+    fd = os.open(cgroup, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        ids = (ctypes.c_uint32 * 64)()
+        attr = ctypes.create_string_buffer(144)
+        struct.pack_into("IIIIQI", attr, 0, fd, 6, 0, 0, ctypes.addressof(ids), 64)
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.syscall(321, 16, attr, 144) != 0:      # SYS_bpf, BPF_PROG_QUERY
+            raise OSError(ctypes.get_errno(), "BPF_PROG_QUERY")
+        return list(ids[:struct.unpack_from("I", attr, 24)[0]])
+    finally:
+        os.close(fd)
+
+
+def test_device_program_verified_once_per_rule_set(crt):
+    """With a bpffs at /sys/fs/bpf, the device program is loaded (and so
+    verified) once per rule set: it is pinned under /sys/fs/bpf/crt and
+    the next container with the same rules gets the very same program,
+    which keeps deciding as before; an update with the same rules leaves
+    it attached alone; other rules get a program of their own."""
+    with open("/proc/self/mountinfo") as f:
+        if not any(line.split()[4] == "/sys/fs/bpf" and " - bpf " in line for line in f):
+            pytest.skip("no bpffs mounted at /sys/fs/bpf")
+    devices = [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 0o666}]
+    rules = [{"allow": False, "access": "rwm"},
+             {"allow": True, "type": "c", "major": 10, "minor": 229, "access": "r"}]
+    script = ("true < /dev/fuse && echo r=ok; true > /dev/fuse && echo w=ok; "
+              "echo > /dev/null && echo null=ok; sleep 1000")
+    cids = [crt.run_detached(crt.bundle(["sh", "-c", script], devices=devices,
+                                        resources={"devices": rules}), crt.new_id("dev"))
+            for _ in range(2)]
+    other = crt.run_detached(crt.bundle(["sleep", "1000"]), crt.new_id("dev"))
+    ids = [device_program_ids(cgroup_dir(f"/crt/{c}")) for c in cids + [other]]
+    assert len(ids[0]) == 1 and ids[0] == ids[1], ids
+    assert len(ids[2]) == 1 and ids[2] != ids[0], ids
+    assert any(n.startswith("dev-") for n in os.listdir("/sys/fs/bpf/crt"))
+    st = os.stat("/sys/fs/bpf/crt")
+    assert st.st_uid == 0 and stat.S_IMODE(st.st_mode) == 0o700
+    for c in cids:
+        out = os.path.join(crt.workdir, c + ".out")
+        assert wait_for(lambda: "null=ok" in read(out)), read(out)
+        text = read(out)
+        assert "r=ok" in text and "w=ok" not in text, text
+    crt.cmd("update", "--pids-limit", "30", cids[1])
+    assert device_program_ids(cgroup_dir(f"/crt/{cids[1]}")) == ids[1]
+    # A pin directory others could write is not trusted: the program is
+    # loaded afresh (another id), and decides the same.
+    os.chmod("/sys/fs/bpf/crt", 0o777)
+    try:
+        c = crt.run_detached(crt.bundle(["sh", "-c", script], devices=devices,
+                                        resources={"devices": rules}), crt.new_id("dev"))
+    finally:
+        os.chmod("/sys/fs/bpf/crt", 0o700)
+    assert device_program_ids(cgroup_dir(f"/crt/{c}")) not in ([], ids[0]), ids
+    out = os.path.join(crt.workdir, c + ".out")
+    assert wait_for(lambda: "null=ok" in read(out)), read(out)
+    assert "r=ok" in read(out) and "w=ok" not in read(out), read(out)
 
 
 def test_update_is_recorded_for_later_commands(crt):
