@@ -11,7 +11,8 @@
 /* Build the program from rules (in order, the last matching rule
  * decides, unmatched accesses are denied), followed by runc's default
  * allowed devices (null, zero, full, random, urandom, tty, ptmx, pts,
- * net/tun, and mknod of any node); load it, attach it to cgroup_dirfd
+ * net/tun, and mknod of any node); load it (or take the one pinned for
+ * the same instructions, see devices_bpf.c), attach it to cgroup_dirfd
  * and detach the programs attached there before. */
 int crt_devices_bpf_apply (int cgroup_dirfd, const crt_device_cgroup *rules, size_t n,
                            crt_error **err);

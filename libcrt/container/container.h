@@ -94,7 +94,6 @@ int crt_start_socket_listen (int dirfd, int *fd, crt_error **err);
 int crt_run_create_runtime_hooks (const crt_spec *spec, const char *id, pid_t pid,
                                   const char *bundle, crt_error **err);
 
-
 /* Release it (as crt_release_init), first binding the container's
  * notify socket when NOTIFY_SOCKET is relayed (*notify_fd, else -1),
  * then run the poststart hooks of spec (NULL: of the state dir's copy of

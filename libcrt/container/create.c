@@ -115,11 +115,11 @@ typedef struct setup_peer
   int sync_fd;
   int *pty_master;
   /* `run` without anything between READY and START for the parent to
-   * do: START goes out once the requests the program depends on are
-   * answered (early_requests counts them down), not after READY. */
+   * do: START goes out at once, or once lo is up (lo_pending), not after
+   * READY. */
   bool start_early;
   bool start_sent;
-  int early_requests;
+  bool lo_pending;
 } setup_peer;
 
 /* Send START ahead of READY when the parent has nothing left to do
@@ -128,7 +128,7 @@ typedef struct setup_peer
 static int
 start_early_if_due (setup_peer *p, crt_error **err)
 {
-  if (!p->start_early || p->start_sent || p->early_requests > 0)
+  if (!p->start_early || p->start_sent || p->lo_pending)
     return 0;
   p->start_sent = true;
   if (crt_sync_send (p->sync_fd, CRT_SYNC_START, err) == 0)
@@ -144,15 +144,14 @@ start_early_if_due (setup_peer *p, crt_error **err)
  * init after the clone (id maps, the cgroup, time offsets, hook
  * results) can follow it, and nothing of the program's start waits on
  * the parent after READY (the notify socket's listener). The one
- * request the program depends on that is allowed, the loopback brought
- * up here, is counted in *requests: START follows its answer. */
+ * request the program depends on that is allowed is the loopback
+ * brought up here (a->loopback_by_parent): START follows its answer. */
 static bool
 can_start_early (const crt_spec *spec, const crt_ns_plan *plan, const crt_init_args *a,
-                 const char *notify_host, int *requests)
+                 const char *notify_host)
 {
   const crt_hooks *h = spec->hooks;
 
-  *requests = a->loopback_by_parent ? 1 : 0;
   if (a->start_fd >= 0 || notify_host || spec->process->terminal || a->wait_cgroup)
     return false;
   if (spec->linux_ && spec->linux_->n_net_devices)
@@ -258,7 +257,7 @@ parent_setup_wait (setup_peer *p, crt_error **err)
           r = passed < 0 ? crt_error_set (err, EPROTO, "sync: no netlink socket")
                          : crt_netdev_loopback_up_on (passed, err);
           crt_closep (&passed);
-          p->early_requests--;
+          p->lo_pending = false;
           if (r == 0)
             r = start_early_if_due (p, err);
           break;
@@ -651,7 +650,8 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
     /* (Not with a pid file: written after READY, it could fail when the
      * program runs already.) */
     peer.start_early = start_here && !opts->pid_file
-                       && can_start_early (spec, &plan, &args, notify_host, &peer.early_requests);
+                       && can_start_early (spec, &plan, &args, notify_host);
+    peer.lo_pending = args.loopback_by_parent;
     if ((cgroup_fd >= 0 && !in_cgroup && crt_cgroup_enter (cgroup_fd, pid, err) < 0)
         || (plan.new_userns && crt_delegate_cgroup (spec, cgroup_fd, scope_cgroup, err) < 0)
         || parent_setup_begin (&plan, &peer, err) < 0)

@@ -111,7 +111,7 @@ ssize_t crt_write_all (int fd, const void *buf, size_t len);
 ssize_t crt_read_all (int fd, void *buf, size_t len);
 
 /* 64-bit FNV-1a of n bytes: the key of crt's caches (not a defence:
- * each cache lives in a directory only root can write). */
+ * each cache lives in a directory only its owner can write). */
 uint64_t crt_hash64 (const void *p, size_t n);
 
 /* ---- processes ---- */
