@@ -98,10 +98,18 @@ crt_state_dir_create (const crt_context *ctx, const char *id, int *dirfd, crt_er
 {
   cleanup_free char *path = crt_state_dir_path (ctx, id);
   cleanup_close int fd = -1;
+  int made;
 
-  if (crt_mkdir_p (ctx->root, 0700, err) < 0)
-    return crt_error_prefix (err, "state root");
-  if (mkdir (path, 0700) < 0)
+  /* The root exists nearly always: made only when this says it is
+   * missing. */
+  made = mkdir (path, 0700);
+  if (made < 0 && errno == ENOENT)
+    {
+      if (crt_mkdir_p (ctx->root, 0700, err) < 0)
+        return crt_error_prefix (err, "state root");
+      made = mkdir (path, 0700);
+    }
+  if (made < 0)
     {
       if (errno == EEXIST)
         /* runc's words (libcontainer.ErrExist): engines know them. */

@@ -409,7 +409,14 @@ crt_write_file_atomic (const char *path, const void *buf, size_t len, mode_t mod
 int
 crt_mkdir_p (const char *path, mode_t mode, crt_error **err)
 {
-  cleanup_free char *copy = crt_xstrdup (path);
+  cleanup_free char *copy = NULL;
+
+  /* Nearly always there already: one mkdir, not one per component. */
+  if (mkdir (path, mode) == 0 || errno == EEXIST)
+    return 0;
+  if (errno != ENOENT)
+    return crt_error_errno (err, "mkdir `%s`", path);
+  copy = crt_xstrdup (path);
   for (char *p = copy + 1; *p; p++)
     {
       if (*p != '/')

@@ -4,6 +4,9 @@ import datetime
 import json
 import os
 import re
+import shutil
+import stat
+import subprocess
 
 from conftest import pid_alive, wait_for
 
@@ -254,6 +257,27 @@ def test_list_missing_root_is_empty(crt):
         assert r.stdout.strip() == ""
     finally:
         os.makedirs(crt.root, exist_ok=True)
+
+
+def test_missing_state_root_is_made_with_its_parents(crt, bundle):
+    """The state dir is made first (the root is nearly always there);
+    when that says the root is missing, the root is made, each new level
+    0700, and a root under a file is an error naming the path."""
+    top = os.path.join(crt.tmp, "newroot")
+    root = os.path.join(top, "a", "b")
+    r = subprocess.run([crt.binary, "--root", root, "run", "--bundle", bundle.path, "c1"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r
+    for d in (top, os.path.join(top, "a"), root):
+        assert stat.S_IMODE(os.stat(d).st_mode) == 0o700, d
+    assert [e for e in os.listdir(root) if not e.startswith(".")] == []
+    blocker = os.path.join(crt.tmp, "a-file")
+    open(blocker, "w").close()
+    r = subprocess.run([crt.binary, "--root", os.path.join(blocker, "x"), "run", "--bundle",
+                        bundle.path, "c2"], capture_output=True, text=True, timeout=30)
+    assert r.returncode != 0
+    assert "Not a directory" in r.stderr and blocker in r.stderr, r.stderr
+    shutil.rmtree(top)
 
 
 def test_state_nonexistent(crt):
