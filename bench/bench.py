@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 
+import segments
 from report import PATHS, log, pct, report
 
 ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
@@ -684,6 +685,7 @@ def main():
     ap.add_argument("--scale", action="store_true")
     ap.add_argument("--no-scale", action="store_true")
     ap.add_argument("--no-strace", action="store_true")
+    ap.add_argument("--segments", action="store_true")
     ap.add_argument("--no-seccomp", dest="seccomp", action="store_false")
     ap.add_argument("--no-runc", dest="runc", action="store_false")
     ap.add_argument("--seed", type=int, default=12)
@@ -726,6 +728,10 @@ def main():
             log("strace")
             phases = strace_create(b, crt_on, bundles, 5)
             counts = strace_counts(b, [rt for rt in rts], bundles)
+        segs = None
+        if args.segments:
+            log("segments (bpftrace)")
+            segs = segments.run(b, crt_off, bundles, args.floor, rootfs)
         bins = {}
         for rt in rts:
             if rt.name not in bins:
@@ -750,11 +756,11 @@ def main():
         left = leftovers(b, rts, work)
     footprint = open(args.footprint).read() if args.footprint else None
     text = report(b, args, rts, args.info, t_start, load, phases, counts, bins, sc, left,
-                  time.monotonic() - t0, footprint)
+                  time.monotonic() - t0, footprint, segs)
     print(text)
     if args.write:
         cmd = "bench/run.sh" + (f" -n {args.n}") + (" --scale" if args.scale else "") + \
-            (" --footprint" if args.footprint else "") + \
+            (" --footprint" if args.footprint else "") + (" --segments" if args.segments else "") + \
             " -w " + os.path.relpath(args.write, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         with open(args.write, "w") as f:
             f.write(f"# Benchmark results\n\nProduced by `{cmd}` (as root). bench/run.sh -h "

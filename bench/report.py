@@ -7,6 +7,8 @@ import subprocess
 import sys
 import math
 
+import segments
+
 PATHS = ["run", "run-net", "create", "start", "delete", "exec", "state"]
 PATH_DOC = {
     "run": "`run` /bin/true (pid, ipc, uts, mount namespaces)",
@@ -44,7 +46,7 @@ def version(binary):
 
 
 def report(b, args, rts, info, t_start, load, phases, counts, bins, sc, left, wall,
-           footprint=None):
+           footprint=None, segs=None):
     L = []
     P = L.append
     cpu = "?"
@@ -153,6 +155,9 @@ def report(b, args, rts, info, t_start, load, phases, counts, bins, sc, left, wa
     for name, (size, stripped, nlib, static) in bins.items():
         P(f"| {name} | {size / 1024:.0f} KiB | {stripped / 1024:.0f} KiB | {nlib} {static} |")
     P("")
+
+    if segs:
+        segments.render(P, segs)
 
     if phases:
         rows, total, waits, reps, late = phases

@@ -11,6 +11,11 @@
 #   --no-scale, --no-strace   skip those parts
 #   --no-seccomp  bundle without the small seccomp filter
 #   --no-runc     leave runc out (a quicker loop when comparing crt and crun)
+#   --segments    also cut crt's and the floor's `run` (network namespace)
+#                 at the same kernel events, and sum crt's kernel time per
+#                 syscall (bpftrace on tracepoints; installed with apt-get
+#                 when missing; a tracefs is mounted in the bench's
+#                 namespace)
 #   --footprint   also bisect, in the VM of ../shared/vm (pure cgroup v2),
 #                 the smallest memory.limit (pids.limit 4) at which a
 #                 container's sleep and an exec into it run, with crt and
@@ -39,6 +44,8 @@
 #     created and started in parallel, many execs into one container.
 #  7. Machine, kernel, versions, load average (a loaded machine is noted).
 #  8. With --footprint: the smallest memory limits, from the VM.
+#  9. With --segments: where crt's `run` time goes next to the floor's,
+#     from kernel tracepoints (bench/segments.py).
 # Checks afterwards that no container, cgroup, mount or process is left.
 #
 # Hybrid-cgroup hosts (v1 controllers + a cgroup2 tree at
@@ -56,10 +63,10 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	-n | --seed) args+=("$1" "$2"); shift ;;
 	-w) args+=(-w "$(realpath -m "$2")"); shift ;;
-	--scale | --no-scale | --no-strace | --no-seccomp | --no-runc) args+=("$1") ;;
+	--scale | --no-scale | --no-strace | --no-seccomp | --no-runc | --segments) args+=("$1") ;;
 	--footprint) footprint=1 ;;
 	--footprint-table) args+=(--footprint "$2"); shift ;; # (inside the namespace: the VM's table)
-	-h | --help) sed -n '2,50p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,/^set -eu/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "bench: unknown option $1 (-h for help)" >&2; exit 2 ;;
 	*) crt=$1 ;;
 	esac
@@ -112,6 +119,13 @@ if ! awk '$5 == "/sys/fs/bpf" && / - bpf / { found = 1 } END { exit !found }' /p
 	mount -t bpf crt-bench-bpf /sys/fs/bpf
 	info="${info:+$info }A bpffs is mounted at /sys/fs/bpf in the bench's namespace, as on a systemd host (crt pins its device programs there; crun and runc use none)."
 fi
+case " ${args[*]} " in
+*" --segments "*)
+	command -v bpftrace >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q bpftrace >&2
+	[ -e /sys/kernel/tracing/events ] || mount -t tracefs crt-bench-tracefs /sys/kernel/tracing
+	gcc -O2 -Wall -o "$work/cpuid" "$here/cpuid.c"
+	;;
+esac
 gcc -O2 -Wall -o "$work/floor" "$here/floor.c"
 gcc -O2 -Wall -o "$work/rss" "$here/rss.c"
 exec /usr/bin/python3 "$here/bench.py" --work "$work" --floor "$work/floor" --rss "$work/rss" \

@@ -1,0 +1,227 @@
+"""Where `run` with a network namespace spends its time: crt next to the
+floor (bench/floor.c), cut at the same kernel events, from tracepoints
+read by bpftrace (no kprobes, nothing that slows every syscall down in
+the first pass), and which syscalls take the kernel's time in crt's
+parent and init (a second pass that does trace every syscall, so its
+times are inflated by about a microsecond each).
+
+Both passes run crt (cgroups off, the bench's run-net bundle) and the
+floor interleaved, one command at a time, so the bpftrace programs can
+keep the state of the one run in flight in global variables."""
+
+import collections
+import os
+import random
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import time
+
+# (number, label, what crt does there, what the floor does there)
+SEGMENTS = [
+    (1, "exec → clone3", "ld.so and libc start, flags, config.json parsed and validated, "
+     "seccomp program from the cache, state dir, sync socket", "ld.so and libc start"),
+    (2, "clone3 (in the parent)", "the kernel makes the namespaces (the network one is most of "
+     "it) and copies the process", "the same"),
+    (3, "init: → pivot_root", "propagation, rootfs bind, /proc, /dev tmpfs, /dev/pts, /dev/shm, "
+     "/sys, device nodes and links (the parent sets lo up meanwhile)", "propagation, rootfs bind"),
+    (4, "init: pivot_root → umount2", "pivot_root, old root made rslave", "pivot_root"),
+    (5, "init: umount2 of the old root", "MNT_DETACH: waits for an expedited RCU grace period",
+     "the same"),
+    (6, "init: → execve", "fds closed, masked and read-only paths, read-only root, "
+     "capabilities (38 bounding-set drops), user, rlimits, READY/START, seccomp, signals",
+     "/proc, sethostname"),
+    (7, "execve of /bin/true", "the kernel loads busybox and drops the init's copy of crt's "
+     "memory", "the same, with the floor's (smaller) memory"),
+    (8, "/bin/true runs", "", ""),
+    (9, "its exit → SIGCHLD", "the container's mounts and namespaces are torn down",
+     "the same, with /proc only"),
+    (10, "parent: SIGCHLD → exit_group", "exit status read, state dir removed", "waitpid returns"),
+    (11, "parent: exit_group → its SIGCHLD", "crt's exit (its memory, its fds)", "the floor's exit"),
+]
+
+SEGMENTS_BT = r"""
+tracepoint:sched:sched_process_exec /comm == "@CRT@" || comm == "@FLOOR@"/ {
+  @t0 = nsecs; @root = pid; @last = nsecs; @c = 0; @rt = comm == "@CRT@" ? 1 : 2; }
+tracepoint:syscalls:sys_enter_clone3 /@t0 && pid == @root/ {
+  printf("S %d 1 %d\n", @rt, (nsecs - @last) / 1000); @last = nsecs; }
+tracepoint:syscalls:sys_exit_clone3 /@t0 && pid == @root && args->ret > 0/ {
+  printf("S %d 2 %d\n", @rt, (nsecs - @last) / 1000); }
+tracepoint:syscalls:sys_exit_clone3 /@t0 && pid != @root && args->ret == 0/ { @c = nsecs; }
+tracepoint:syscalls:sys_enter_pivot_root /@c && pid != @root/ {
+  printf("S %d 3 %d\n", @rt, (nsecs - @c) / 1000); @c = nsecs; }
+tracepoint:syscalls:sys_enter_umount /@c && pid != @root/ {
+  printf("S %d 4 %d\n", @rt, (nsecs - @c) / 1000); @c = nsecs; }
+tracepoint:syscalls:sys_exit_umount /@c && pid != @root/ {
+  printf("S %d 5 %d\n", @rt, (nsecs - @c) / 1000); @c = nsecs; }
+tracepoint:syscalls:sys_enter_execve /@c && pid != @root/ {
+  printf("S %d 6 %d\n", @rt, (nsecs - @c) / 1000); @c = nsecs; }
+tracepoint:sched:sched_process_exec /@c && pid != @root/ {
+  printf("S %d 7 %d\n", @rt, (nsecs - @c) / 1000); @c = nsecs; }
+tracepoint:syscalls:sys_enter_exit_group /@c && pid != @root/ {
+  printf("S %d 8 %d\n", @rt, (nsecs - @c) / 1000); @c = nsecs; }
+tracepoint:signal:signal_generate /@c && pid != @root && args->sig == 17/ {
+  printf("S %d 9 %d\n", @rt, (nsecs - @c) / 1000); @c = 0; @last = nsecs; }
+tracepoint:syscalls:sys_enter_exit_group /@t0 && pid == @root/ {
+  printf("S %d 10 %d\n", @rt, (nsecs - @last) / 1000); @last = nsecs; }
+tracepoint:signal:signal_generate /@t0 && pid == @root && args->sig == 17/ {
+  printf("S %d 11 %d\nT %d %d\n", @rt, (nsecs - @last) / 1000, @rt, (nsecs - @t0) / 1000);
+  @t0 = 0; }
+"""
+
+# Kernel time per syscall of crt's two processes (the init until it execs).
+SYSCALLS_BT = r"""
+tracepoint:sched:sched_process_exec /comm == "@CRT@"/ { @root = pid; @runs = count(); }
+tracepoint:raw_syscalls:sys_enter /comm == "@CRT@"/ { @s[tid] = nsecs; @id[tid] = args->id; }
+tracepoint:raw_syscalls:sys_exit /@s[tid]/ {
+  @ns[@id[tid], pid == @root ? 0 : 1] = sum(nsecs - @s[tid]);
+  @n[@id[tid], pid == @root ? 0 : 1] = count(); delete(@s[tid]); delete(@id[tid]); }
+"""
+
+
+def syscall_names():
+    names = {}
+    try:
+        for line in open("/usr/include/x86_64-linux-gnu/asm/unistd_64.h"):
+            m = re.match(r"#define __NR_(\w+) (\d+)", line)
+            if m:
+                names[int(m.group(2))] = m.group(1)
+    except OSError:
+        pass
+    return names
+
+
+def tracing_ready():
+    """bpftrace and a tracefs (run.sh mounts one in the bench's namespace)."""
+    if not shutil.which("bpftrace"):
+        return "bpftrace is not installed"
+    if not os.path.exists("/sys/kernel/tracing/events/syscalls"):
+        return "no tracefs with syscall events at /sys/kernel/tracing"
+    return None
+
+
+def traced(program, commands, n, b):
+    """Runs bpftrace with program while each of commands runs n times,
+    interleaved in a shuffled order; returns bpftrace's output."""
+    out = os.path.join(b.work, "bpftrace.out")
+    with open(out, "w") as f:
+        bt = subprocess.Popen(["bpftrace", "-e", program], stdout=f, stderr=subprocess.STDOUT)
+    try:
+        end = time.monotonic() + 30
+        while "Attaching" not in open(out).read():
+            if bt.poll() is not None or time.monotonic() > end:
+                raise RuntimeError("bpftrace did not start: " + open(out).read()[-300:])
+            time.sleep(0.05)
+        time.sleep(0.5)
+        for _ in range(n):
+            order = list(commands)
+            random.shuffle(order)
+            for make in order:
+                _, ok, _, err = b.r.timed(make())
+                if not ok:
+                    raise RuntimeError(f"a traced command failed: {err}")
+                time.sleep(0.01)
+    finally:
+        bt.send_signal(signal.SIGINT)
+        bt.wait(timeout=30)
+    text = open(out).read()
+    os.unlink(out)
+    return text
+
+
+def run(b, crt_rt, bundles, floor, rootfs, n=60):
+    """Both passes; {"skipped": why} when tracing is unavailable."""
+    why = tracing_ready()
+    if why:
+        return {"skipped": why}
+    crt_comm = os.path.basename(crt_rt.binary)[:15]
+    floor_comm = os.path.basename(floor)[:15]
+    prog = SEGMENTS_BT.replace("@CRT@", crt_comm).replace("@FLOOR@", floor_comm)
+    commands = [lambda: crt_rt.cmd("run", "--bundle", bundles["net"], b.new_id("seg")),
+                lambda: [floor, "-n", rootfs]]
+    text = traced(prog, commands, n, b)
+    seg = collections.defaultdict(list)
+    total = collections.defaultdict(list)
+    for line in text.splitlines():
+        p = line.split()
+        if len(p) == 4 and p[0] == "S":
+            seg[(int(p[1]), int(p[2]))].append(int(p[3]))
+        elif len(p) == 3 and p[0] == "T":
+            total[int(p[1])].append(int(p[2]))
+    rows = []
+    for num, label, crt_does, floor_does in SEGMENTS:
+        c, f = seg.get((1, num), []), seg.get((2, num), [])
+        rows.append((label, statistics.median(c) if c else None,
+                     statistics.median(f) if f else None, crt_does, floor_does))
+    totals = {rt: statistics.median(v) for rt, v in total.items()}
+
+    prog = SYSCALLS_BT.replace("@CRT@", crt_comm)
+    text = traced(prog, commands[:1], n // 2, b)
+    names = syscall_names()
+    ns, cnt, runs = {}, {}, 0
+    for line in text.splitlines():
+        m = re.match(r"@(ns|n)\[(\d+), (\d+)\]: (\d+)", line)
+        if m:
+            (ns if m.group(1) == "ns" else cnt)[(int(m.group(2)), int(m.group(3)))] = int(m.group(4))
+        m = re.match(r"@runs: (\d+)", line)
+        if m:
+            runs = int(m.group(1))
+    calls = []
+    # waits, not work
+    waits = {"recvmsg", "recvfrom", "poll", "ppoll", "wait4", "waitid", "read", "epoll_wait"}
+    for (sc, role), v in ns.items():
+        name = names.get(sc, str(sc))
+        if name in waits or not runs:
+            continue
+        calls.append((name, "parent" if role == 0 else "init", cnt[(sc, role)] / runs, v / runs / 1000))
+    calls.sort(key=lambda r: -r[3])
+    cpuid = None
+    probe = os.path.join(b.work, "cpuid")
+    if os.access(probe, os.X_OK):
+        rc, out, _ = b.r.output([probe])
+        cpuid = float(out) if rc == 0 and out.strip() else None
+    return {"rows": rows, "totals": totals, "n": n, "cpuid_ns": cpuid, "calls": calls[:14], "calls_runs": runs,
+            "calls_total": {r: sum(v for (sc, ro), v in ns.items() if ro == (0 if r == "parent" else 1)
+                                   and names.get(sc) not in waits) / max(runs, 1) / 1000
+                            for r in ("parent", "init")}}
+
+
+def render(P, segs):
+    P("### Where `run` with a network namespace spends its time (--segments: bpftrace)")
+    P("")
+    if "skipped" in segs:
+        P(f"Skipped: {segs['skipped']}.")
+        P("")
+        return
+    t = segs["totals"]
+    P(f"crt (cgroups off) and the floor, interleaved, {segs['n']} runs each, cut at the same kernel "
+      "events (tracepoints: the runtime's exec, clone3, pivot_root, umount2, the init's execve, "
+      "the program's exit_group, each SIGCHLD); medians in µs. The parent waits while the init "
+      "works, so the segments add up to the total (from the runtime's exec to its own SIGCHLD; "
+      f"crt {t.get(1, 0):.0f} µs, floor {t.get(2, 0):.0f} µs, both traced).")
+    P("")
+    if segs.get("cpuid_ns"):
+        P(f"One CPUID instruction takes {segs['cpuid_ns'] / 1000:.1f} µs on this machine (it traps to "
+          "the hypervisor): glibc runs a few dozen at every program's start (CPU features, cache "
+          "sizes), a large part of the floor's own start-up and of `/bin/true`'s run, and the same "
+          "for any runtime (crun pays it twice: it re-executes itself).")
+        P("")
+    P("| segment | crt µs | floor µs | crt − floor | what crt does there | what the floor does |")
+    P("|---|---|---|---|---|---|")
+    for label, c, f, crt_does, floor_does in segs["rows"]:
+        d = f"{c - f:+.0f}" if c is not None and f is not None else ""
+        P(f"| {label} | {c if c is not None else 0:.0f} | {f if f is not None else 0:.0f} | {d} "
+          f"| {crt_does} | {floor_does} |")
+    P("")
+    ct = segs["calls_total"]
+    P(f"Kernel time of crt's syscalls per `run` (every syscall traced, {segs['calls_runs']} runs: "
+      "about 1 µs of tracing each, so small calls look dearer than they are; blocking waits left "
+      f"out): parent {ct['parent']:.0f} µs, init until its execve {ct['init']:.0f} µs. The largest:")
+    P("")
+    P("| syscall | process | calls per run | kernel µs per run |")
+    P("|---|---|---|---|")
+    for name, role, n, us in segs["calls"]:
+        P(f"| {name} | {role} | {n:.1f} | {us:.0f} |")
+    P("")
