@@ -171,45 +171,44 @@ int crt_container_kill (crt_context *ctx, const char *id, int sig, bool all, crt
 int crt_container_delete (crt_context *ctx, const char *id, bool force, crt_error **err);
 
 /* ---- checkpoint / restore (through CRIU) ---- */
-typedef struct crt_checkpoint_options
+/* What checkpoint and restore both take, as runc's flags of the same
+ * names: the image and work directories and criu's switches, passed on
+ * as criu's options of the same names (crt_criu_switches_apply). */
+typedef struct crt_criu_switches
 {
-  const char *image_path;       /* default: ./checkpoint (made if missing) */
+  const char *image_path;       /* default: ./checkpoint (checkpoint makes it) */
   const char *work_path;        /* criu's log and work files; default: image_path */
-  const char *parent_path;      /* a previous pre-dump, relative to image_path */
   const char *manage_cgroups_mode;  /* soft, full, strict, ignore; NULL: criu's (soft) */
-  bool leave_running;
   bool tcp_established;
   bool file_locks;
-  bool pre_dump;
-  /* runc's criu switches, passed on as criu's options of the same name */
   bool ext_unix_sk;
   bool shell_job;
   bool auto_dedup;
+  char **empty_ns;              /* namespace types ("network"): made empty at restore */
+} crt_criu_switches;
+
+typedef struct crt_checkpoint_options
+{
+  crt_criu_switches criu;
+  const char *parent_path;      /* a previous pre-dump, relative to image_path */
+  bool leave_running;
+  bool pre_dump;
   bool link_remap;
   bool tcp_skip_in_flight;
-  char **empty_ns;              /* namespace types ("network"): made empty at restore */
 } crt_checkpoint_options;
 
-/* Dump a running container into opts->image_path; unless leave_running
+/* Dump a running container into opts->criu.image_path; unless leave_running
  * (or pre_dump) its processes are killed, and it is then stopped. */
 int crt_container_checkpoint (crt_context *ctx, const char *id,
                               const crt_checkpoint_options *opts, crt_error **err);
 
 typedef struct crt_restore_options
 {
-  const char *image_path;       /* default: ./checkpoint */
-  const char *work_path;        /* default: image_path */
+  crt_criu_switches criu;
   const char *bundle;           /* default: cwd */
   const char *pid_file;
   const char *console_socket;
-  const char *manage_cgroups_mode;
   bool detach;
-  bool tcp_established;
-  bool file_locks;
-  bool ext_unix_sk;
-  bool shell_job;
-  bool auto_dedup;
-  char **empty_ns;
 } crt_restore_options;
 
 /* Make container id again from its bundle and a checkpoint: state, cgroup

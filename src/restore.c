@@ -10,9 +10,9 @@ run_restore (crt_context *ctx, int argc, char **argv, crt_error **err)
   crt_restore_options opts = { 0 };
   bool no_subreaper = false, no_pivot = false;
   const cli_flag flags[] = {
-    { "image-path", 0, CLI_FLAG_STRING, &opts.image_path, "DIR",
+    { "image-path", 0, CLI_FLAG_STRING, &opts.criu.image_path, "DIR",
       "the checkpoint's images (default: ./checkpoint)" },
-    { "work-path", 0, CLI_FLAG_STRING, &opts.work_path, "DIR",
+    { "work-path", 0, CLI_FLAG_STRING, &opts.criu.work_path, "DIR",
       "where criu writes its log (default: the image path)" },
     { "bundle", 'b', CLI_FLAG_STRING, &opts.bundle, "DIR",
       "the bundle directory (default: the current one)" },
@@ -22,18 +22,18 @@ run_restore (crt_context *ctx, int argc, char **argv, crt_error **err)
       "write the pid of the container's process to PATH" },
     { "console-socket", 0, CLI_FLAG_STRING, &opts.console_socket, "PATH",
       "AF_UNIX socket to send the restored terminal's new pty master to" },
-    { "tcp-established", 0, CLI_FLAG_BOOL, &opts.tcp_established, NULL,
+    { "tcp-established", 0, CLI_FLAG_BOOL, &opts.criu.tcp_established, NULL,
       "restore established TCP connections" },
-    { "file-locks", 0, CLI_FLAG_BOOL, &opts.file_locks, NULL, "restore file locks" },
-    { "manage-cgroups-mode", 0, CLI_FLAG_STRING, &opts.manage_cgroups_mode, "MODE",
+    { "file-locks", 0, CLI_FLAG_BOOL, &opts.criu.file_locks, NULL, "restore file locks" },
+    { "manage-cgroups-mode", 0, CLI_FLAG_STRING, &opts.criu.manage_cgroups_mode, "MODE",
       "cgroups mode: soft (criu's default), full, strict or ignore" },
-    { "ext-unix-sk", 0, CLI_FLAG_BOOL, &opts.ext_unix_sk, NULL,
+    { "ext-unix-sk", 0, CLI_FLAG_BOOL, &opts.criu.ext_unix_sk, NULL,
       "allow unix sockets connected outside the container" },
-    { "shell-job", 0, CLI_FLAG_BOOL, &opts.shell_job, NULL,
+    { "shell-job", 0, CLI_FLAG_BOOL, &opts.criu.shell_job, NULL,
       "allow a session and terminal shared with the caller" },
-    { "auto-dedup", 0, CLI_FLAG_BOOL, &opts.auto_dedup, NULL,
+    { "auto-dedup", 0, CLI_FLAG_BOOL, &opts.criu.auto_dedup, NULL,
       "free the memory images as they are restored" },
-    { "empty-ns", 0, CLI_FLAG_STRV, &opts.empty_ns, "NS",
+    { "empty-ns", 0, CLI_FLAG_STRV, &opts.criu.empty_ns, "NS",
       "make the namespace empty, not restored (network only; repeatable)" },
     /* runc's, for containerd's shim (which passes both): crt restore
      * never becomes a subreaper, and criu mounts the root itself. */
@@ -61,7 +61,7 @@ run_restore (crt_context *ctx, int argc, char **argv, crt_error **err)
                 ? crt_error_prefix (err, "restore %s", id)
                 : (opts.detach ? 0 : exit_code);
     }
-  free (opts.empty_ns);
+  free (opts.criu.empty_ns);
   return ret;
 }
 

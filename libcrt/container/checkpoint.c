@@ -95,14 +95,9 @@ plan_dump (const crt_checkpoint_options *opts, const crt_spec *spec,
   o->log_file = CRT_CRIU_DUMP_LOG;
   o->root = rec->rootfs;
   o->leave_running = opts->leave_running;
-  o->tcp_established = opts->tcp_established;
-  o->file_locks = opts->file_locks;
-  o->ext_unix_sk = opts->ext_unix_sk;
-  o->shell_job = opts->shell_job;
-  o->auto_dedup = opts->auto_dedup;
   o->link_remap = opts->link_remap;
   o->tcp_skip_in_flight = opts->tcp_skip_in_flight;
-  if (crt_criu_empty_ns_parse (opts->empty_ns, &o->empty_ns, err) < 0)
+  if (crt_criu_switches_apply (&opts->criu, o, err) < 0)
     return -1;
   o->parent_img = opts->parent_path;
   /* Memory tracking, so that a later dump copies only what changed. */
@@ -111,8 +106,6 @@ plan_dump (const crt_checkpoint_options *opts, const crt_spec *spec,
    * criu dumps the pty slave alone, and restore makes a new pair. */
   o->orphan_pts_master = spec->process && spec->process->terminal;
   o->manage_cgroups = true;
-  if (crt_criu_cg_mode_parse (opts->manage_cgroups_mode, &o->manage_cgroups_mode, err) < 0)
-    return -1;
   /* criu freezes the whole cgroup (nothing forks past it) when it has one. */
   if (rec->cgroup_path[0])
     {
@@ -130,11 +123,7 @@ plan_dump (const crt_checkpoint_options *opts, const crt_spec *spec,
 static int
 check_options (const crt_checkpoint_options *opts, crt_error **err)
 {
-  crt_criu_cg_mode mode;
-  uint32_t empty_ns;
-
-  if (crt_criu_cg_mode_parse (opts->manage_cgroups_mode, &mode, err) < 0
-      || crt_criu_empty_ns_parse (opts->empty_ns, &empty_ns, err) < 0)
+  if (crt_criu_switches_check (&opts->criu, err) < 0)
     return -1;
   if (opts->pre_dump && opts->leave_running)
     return crt_error_set (err, 0, "--pre-dump: always leaves the container running; "
@@ -154,8 +143,8 @@ crt_container_checkpoint (crt_context *ctx, const char *id, const crt_checkpoint
   cleanup_state_record crt_state_record rec = { 0 };
   cleanup_free char *config_text = NULL, *criu_path = NULL;
   cleanup_spec crt_spec *spec = NULL;
-  const char *image_path = opts->image_path ? opts->image_path : "checkpoint";
-  const char *work_path = opts->work_path ? opts->work_path : image_path;
+  const char *image_path = opts->criu.image_path ? opts->criu.image_path : "checkpoint";
+  const char *work_path = opts->criu.work_path ? opts->criu.work_path : image_path;
   crt_criu_req_type type = opts->pre_dump ? CRT_CRIU_REQ_PRE_DUMP : CRT_CRIU_REQ_DUMP;
   crt_criu_resp resp = { 0 };
   crt_status status;

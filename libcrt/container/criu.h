@@ -55,6 +55,7 @@ int crt_criu_version (int *version, crt_error **err);
 #endif
 
 /* ---- what checkpoint and restore share (criu_shared.c) ---- */
+#include "../crt.h"
 #include "../spec/spec.h"
 
 /* The log files criu writes in the work directory. */
@@ -74,6 +75,11 @@ int crt_criu_cg_mode_parse (const char *name, crt_criu_cg_mode *out, crt_error *
 /* --empty-ns values (namespace types as config.json names them) as the
  * CLONE_NEW* mask criu takes; only "network", as runc. */
 int crt_criu_empty_ns_parse (char *const *names, uint32_t *mask, crt_error **err);
+
+/* The switches checkpoint and restore share: checked before anything is
+ * made, then set in o (manage_cgroups_mode and empty_ns parsed). */
+int crt_criu_switches_check (const crt_criu_switches *s, crt_error **err);
+int crt_criu_switches_apply (const crt_criu_switches *s, crt_criu_opts *o, crt_error **err);
 
 /* Open (making it when mkdir) the directory dir as O_DIRECTORY; what
  * names the flag in errors ("--image-path"). 1 when it was made now. */

@@ -60,6 +60,32 @@ crt_criu_empty_ns_parse (char *const *names, uint32_t *mask, crt_error **err)
 }
 
 int
+crt_criu_switches_check (const crt_criu_switches *s, crt_error **err)
+{
+  crt_criu_cg_mode mode;
+  uint32_t empty_ns;
+
+  if (crt_criu_cg_mode_parse (s->manage_cgroups_mode, &mode, err) < 0
+      || crt_criu_empty_ns_parse (s->empty_ns, &empty_ns, err) < 0)
+    return -1;
+  return 0;
+}
+
+int
+crt_criu_switches_apply (const crt_criu_switches *s, crt_criu_opts *o, crt_error **err)
+{
+  o->tcp_established = s->tcp_established;
+  o->file_locks = s->file_locks;
+  o->ext_unix_sk = s->ext_unix_sk;
+  o->shell_job = s->shell_job;
+  o->auto_dedup = s->auto_dedup;
+  if (crt_criu_empty_ns_parse (s->empty_ns, &o->empty_ns, err) < 0
+      || crt_criu_cg_mode_parse (s->manage_cgroups_mode, &o->manage_cgroups_mode, err) < 0)
+    return -1;
+  return 0;
+}
+
+int
 crt_criu_open_dir (const char *dir, bool make, const char *what, int *fd, crt_error **err)
 {
   bool made = false;

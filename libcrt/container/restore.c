@@ -377,20 +377,13 @@ plan_restore (const crt_restore_options *opts, const crt_spec *spec, const char 
   o->log_file = CRT_CRIU_RESTORE_LOG;
   o->root = u->criu_root;
   o->rst_sibling = true;
-  o->tcp_established = opts->tcp_established;
-  o->file_locks = opts->file_locks;
-  o->ext_unix_sk = opts->ext_unix_sk;
-  o->shell_job = opts->shell_job;
-  o->auto_dedup = opts->auto_dedup;
-  if (crt_criu_empty_ns_parse (opts->empty_ns, &o->empty_ns, err) < 0)
+  if (crt_criu_switches_apply (&opts->criu, o, err) < 0)
     return -1;
   o->notify_scripts = true;
   /* criu makes a new pty pair for the restored terminal and sends its
    * master (on_criu_notify). */
   o->orphan_pts_master = spec->process && spec->process->terminal;
   o->manage_cgroups = true;
-  if (crt_criu_cg_mode_parse (opts->manage_cgroups_mode, &o->manage_cgroups_mode, err) < 0)
-    return -1;
   if (u->cgroup_path)
     {
       o->cg_root[0].val = u->cgroup_path;
@@ -418,10 +411,8 @@ restore_container (crt_context *ctx, const char *id, const crt_restore_options *
   cleanup_spec crt_spec *spec = NULL;
   cleanup_close int image_fd = -1, work_fd = -1, cgroup_fd = -1, netns_fd = -1;
   cleanup_state_record crt_state_record rec = { 0 };
-  const char *image_path = opts->image_path ? opts->image_path : "checkpoint";
+  const char *image_path = opts->criu.image_path ? opts->criu.image_path : "checkpoint";
   restore_job j = { .netns_fd = -1 };
-  crt_criu_cg_mode mode;
-  uint32_t empty_ns;
   int ret;
 
   if (crt_id_validate (id, err) < 0)
@@ -432,12 +423,11 @@ restore_container (crt_context *ctx, const char *id, const crt_restore_options *
   if (crt_load_config (NULL, bundle, &config_text, &spec, err) < 0
       || check_restorable (spec, opts, err) < 0
       || crt_resolve_rootfs (bundle, spec, &rootfs, err) < 0
-      || crt_criu_cg_mode_parse (opts->manage_cgroups_mode, &mode, err) < 0
-      || crt_criu_empty_ns_parse (opts->empty_ns, &empty_ns, err) < 0
+      || crt_criu_switches_check (&opts->criu, err) < 0
       || crt_criu_find (&criu_path, err) < 0
       || open_images (image_path, &image_fd, err) < 0
       || crt_criu_images_for_userns (spec, image_fd, image_path, false, err) < 0
-      || crt_criu_open_dir (opts->work_path ? opts->work_path : image_path, true,
+      || crt_criu_open_dir (opts->criu.work_path ? opts->criu.work_path : image_path, true,
                             "--work-path", &work_fd, err) < 0)
     return -1;
   /* systemd reachable, the unit named and its properties valid, before
@@ -464,7 +454,7 @@ restore_container (crt_context *ctx, const char *id, const crt_restore_options *
     return -1;
   j.image_fd = image_fd;
   j.work_fd = work_fd;
-  j.work_path = opts->work_path ? opts->work_path : image_path;
+  j.work_path = opts->criu.work_path ? opts->criu.work_path : image_path;
   j.resources = spec->linux_ ? spec->linux_->resources : NULL;
   j.rootless = ctx->rootless;
   j.notify = (restore_notify){ .spec = spec, .id = id, .bundle = bundle,
