@@ -144,18 +144,27 @@ def run(b, crt_rt, bundles, floor, rootfs, n=60):
     text = traced(prog, commands, n, b)
     seg = collections.defaultdict(list)
     total = collections.defaultdict(list)
+    rest = collections.defaultdict(list)
+    summed = collections.defaultdict(int)
     for line in text.splitlines():
         p = line.split()
         if len(p) == 4 and p[0] == "S":
             seg[(int(p[1]), int(p[2]))].append(int(p[3]))
+            summed[int(p[1])] += int(p[3])
         elif len(p) == 3 and p[0] == "T":
             total[int(p[1])].append(int(p[2]))
+            rest[int(p[1])].append(int(p[2]) - summed.pop(int(p[1]), 0))
     rows = []
     for num, label, crt_does, floor_does in SEGMENTS:
         c, f = seg.get((1, num), []), seg.get((2, num), [])
         rows.append((label, statistics.median(c) if c else None,
                      statistics.median(f) if f else None, crt_does, floor_does))
     totals = {rt: statistics.median(v) for rt, v in total.items()}
+    # Between the child's start and the parent's return from clone3 (the
+    # child may run first), and what medians of skewed parts leave out.
+    rows.append(("(time in no segment: the run's total less its segments)",
+                 statistics.median(rest[1]) if rest[1] else None,
+                 statistics.median(rest[2]) if rest[2] else None, "", ""))
 
     prog = SYSCALLS_BT.replace("@CRT@", crt_comm)
     text = traced(prog, commands[:1], n // 2, b)
@@ -199,7 +208,7 @@ def render(P, segs):
     P(f"crt (cgroups off) and the floor, interleaved, {segs['n']} runs each, cut at the same kernel "
       "events (tracepoints: the runtime's exec, clone3, pivot_root, umount2, the init's execve, "
       "the program's exit_group, each SIGCHLD); medians in µs. The parent waits while the init "
-      "works, so the segments add up to the total (from the runtime's exec to its own SIGCHLD; "
+      "works, so the segments and the last row add up to the total (from the runtime's exec to its own SIGCHLD; "
       f"crt {t.get(1, 0):.0f} µs, floor {t.get(2, 0):.0f} µs, both traced).")
     P("")
     if segs.get("cpuid_ns"):
@@ -218,9 +227,10 @@ def render(P, segs):
     ct = segs["calls_total"]
     P(f"Kernel time of crt's syscalls per `run` (every syscall traced, {segs['calls_runs']} runs: "
       "about 1 µs of tracing each, so small calls look dearer than they are; blocking waits left "
-      f"out): parent {ct['parent']:.0f} µs, init until its execve {ct['init']:.0f} µs. The largest:")
+      f"out; means, so one slow run weighs in): parent {ct['parent']:.0f} µs, init until its execve "
+      f"{ct['init']:.0f} µs. The largest:")
     P("")
-    P("| syscall | process | calls per run | kernel µs per run |")
+    P("| syscall | process | calls per run | kernel µs per run (mean) |")
     P("|---|---|---|---|")
     for name, role, n, us in segs["calls"]:
         P(f"| {name} | {role} | {n:.1f} | {us:.0f} |")
