@@ -143,8 +143,8 @@ crt_container_checkpoint (crt_context *ctx, const char *id, const crt_checkpoint
   cleanup_state_record crt_state_record rec = { 0 };
   cleanup_free char *config_text = NULL, *criu_path = NULL;
   cleanup_spec crt_spec *spec = NULL;
-  const char *image_path = opts->criu.image_path ? opts->criu.image_path : "checkpoint";
-  const char *work_path = opts->criu.work_path ? opts->criu.work_path : image_path;
+  const char *image_path = crt_criu_image_path (&opts->criu);
+  const char *work_path = crt_criu_work_path (&opts->criu);
   crt_criu_req_type type = opts->pre_dump ? CRT_CRIU_REQ_PRE_DUMP : CRT_CRIU_REQ_DUMP;
   crt_criu_resp resp = { 0 };
   crt_status status;

@@ -81,6 +81,11 @@ int crt_criu_empty_ns_parse (char *const *names, uint32_t *mask, crt_error **err
 int crt_criu_switches_check (const crt_criu_switches *s, crt_error **err);
 int crt_criu_switches_apply (const crt_criu_switches *s, crt_criu_opts *o, crt_error **err);
 
+/* --image-path, ./checkpoint when not given; --work-path, the image
+ * path when not given. */
+const char *crt_criu_image_path (const crt_criu_switches *s);
+const char *crt_criu_work_path (const crt_criu_switches *s);
+
 /* Open (making it when mkdir) the directory dir as O_DIRECTORY; what
  * names the flag in errors ("--image-path"). 1 when it was made now. */
 int crt_criu_open_dir (const char *dir, bool mkdir, const char *what, int *fd, crt_error **err);

@@ -411,7 +411,7 @@ restore_container (crt_context *ctx, const char *id, const crt_restore_options *
   cleanup_spec crt_spec *spec = NULL;
   cleanup_close int image_fd = -1, work_fd = -1, cgroup_fd = -1, netns_fd = -1;
   cleanup_state_record crt_state_record rec = { 0 };
-  const char *image_path = opts->criu.image_path ? opts->criu.image_path : "checkpoint";
+  const char *image_path = crt_criu_image_path (&opts->criu);
   restore_job j = { .netns_fd = -1 };
   int ret;
 
@@ -427,7 +427,7 @@ restore_container (crt_context *ctx, const char *id, const crt_restore_options *
       || crt_criu_find (&criu_path, err) < 0
       || open_images (image_path, &image_fd, err) < 0
       || crt_criu_images_for_userns (spec, image_fd, image_path, false, err) < 0
-      || crt_criu_open_dir (opts->criu.work_path ? opts->criu.work_path : image_path, true,
+      || crt_criu_open_dir (crt_criu_work_path (&opts->criu), true,
                             "--work-path", &work_fd, err) < 0)
     return -1;
   /* systemd reachable, the unit named and its properties valid, before
@@ -454,7 +454,7 @@ restore_container (crt_context *ctx, const char *id, const crt_restore_options *
     return -1;
   j.image_fd = image_fd;
   j.work_fd = work_fd;
-  j.work_path = opts->criu.work_path ? opts->criu.work_path : image_path;
+  j.work_path = crt_criu_work_path (&opts->criu);
   j.resources = spec->linux_ ? spec->linux_->resources : NULL;
   j.rootless = ctx->rootless;
   j.notify = (restore_notify){ .spec = spec, .id = id, .bundle = bundle,
