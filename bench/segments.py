@@ -93,6 +93,10 @@ def syscall_names():
     return names
 
 
+def median_or_none(values):
+    return statistics.median(values) if values else None
+
+
 def tracing_ready():
     """bpftrace and a tracefs (run.sh mounts one in the bench's namespace)."""
     if not shutil.which("bpftrace"):
@@ -156,15 +160,13 @@ def run(b, crt_rt, bundles, floor, rootfs, n=60):
             rest[int(p[1])].append(int(p[2]) - summed.pop(int(p[1]), 0))
     rows = []
     for num, label, crt_does, floor_does in SEGMENTS:
-        c, f = seg.get((1, num), []), seg.get((2, num), [])
-        rows.append((label, statistics.median(c) if c else None,
-                     statistics.median(f) if f else None, crt_does, floor_does))
+        rows.append((label, median_or_none(seg[(1, num)]), median_or_none(seg[(2, num)]),
+                     crt_does, floor_does))
     totals = {rt: statistics.median(v) for rt, v in total.items()}
     # Between the child's start and the parent's return from clone3 (the
     # child may run first), and what medians of skewed parts leave out.
     rows.append(("(time in no segment: the run's total less its segments)",
-                 statistics.median(rest[1]) if rest[1] else None,
-                 statistics.median(rest[2]) if rest[2] else None, "", ""))
+                 median_or_none(rest[1]), median_or_none(rest[2]), "", ""))
 
     prog = SYSCALLS_BT.replace("@CRT@", crt_comm)
     text = traced(prog, commands[:1], n // 2, b)
@@ -178,23 +180,24 @@ def run(b, crt_rt, bundles, floor, rootfs, n=60):
         if m:
             runs = int(m.group(1))
     calls = []
+    calls_total = {"parent": 0.0, "init": 0.0}
     # waits, not work
     waits = {"recvmsg", "recvfrom", "poll", "ppoll", "wait4", "waitid", "read", "epoll_wait"}
     for (sc, role), v in ns.items():
         name = names.get(sc, str(sc))
         if name in waits or not runs:
             continue
-        calls.append((name, "parent" if role == 0 else "init", cnt[(sc, role)] / runs, v / runs / 1000))
+        who = "parent" if role == 0 else "init"
+        calls.append((name, who, cnt[(sc, role)] / runs, v / runs / 1000))
+        calls_total[who] += v / runs / 1000
     calls.sort(key=lambda r: -r[3])
     cpuid = None
     probe = os.path.join(b.work, "cpuid")
     if os.access(probe, os.X_OK):
         rc, out, _ = b.r.output([probe])
         cpuid = float(out) if rc == 0 and out.strip() else None
-    return {"rows": rows, "totals": totals, "n": n, "cpuid_ns": cpuid, "calls": calls[:14], "calls_runs": runs,
-            "calls_total": {r: sum(v for (sc, ro), v in ns.items() if ro == (0 if r == "parent" else 1)
-                                   and names.get(sc) not in waits) / max(runs, 1) / 1000
-                            for r in ("parent", "init")}}
+    return {"rows": rows, "totals": totals, "n": n, "cpuid_ns": cpuid, "calls": calls[:14],
+            "calls_runs": runs, "calls_total": calls_total}
 
 
 def render(P, segs):
@@ -221,7 +224,8 @@ def render(P, segs):
     P("|---|---|---|---|---|---|")
     for label, c, f, crt_does, floor_does in segs["rows"]:
         d = f"{c - f:+.0f}" if c is not None and f is not None else ""
-        P(f"| {label} | {c if c is not None else 0:.0f} | {f if f is not None else 0:.0f} | {d} "
+        cs, fs = (f"{v:.0f}" if v is not None else "-" for v in (c, f))
+        P(f"| {label} | {cs} | {fs} | {d} "
           f"| {crt_does} | {floor_does} |")
     P("")
     ct = segs["calls_total"]
