@@ -12,7 +12,8 @@
 #   --no-seccomp  bundle without the small seccomp filter
 #   --no-runc     leave runc out (a quicker loop when comparing crt and crun)
 #   --segments    also cut crt's and the floor's `run` (network namespace)
-#                 at the same kernel events, and sum crt's kernel time per
+#                 at the same kernel events, count their page faults (and
+#                 time one), and sum crt's kernel time per
 #                 syscall (bpftrace on tracepoints; installed with apt-get
 #                 when missing; a tracefs is mounted in the bench's
 #                 namespace)
