@@ -108,6 +108,10 @@ def median_or_none(values):
     return statistics.median(values) if values else None
 
 
+def whole_or_dash(v):
+    return f"{v:.0f}" if v is not None else "-"
+
+
 def tracing_ready():
     """bpftrace and a tracefs (run.sh mounts one in the bench's namespace)."""
     if not shutil.which("bpftrace"):
@@ -154,7 +158,9 @@ def run(b, crt_rt, bundles, floor, rootfs, n=60):
     crt_comm = os.path.basename(crt_rt.binary)[:15]
     floor_comm = os.path.basename(floor)[:15]
     prog = SEGMENTS_BT.replace("@CRT@", crt_comm).replace("@FLOOR@", floor_comm)
-    if os.path.exists(FAULTS_EVENT):
+    # (Without the probes the F lines only print zeros: left out.)
+    count_faults = os.path.exists(FAULTS_EVENT)
+    if count_faults:
         prog += FAULTS_BT
     commands = [lambda: crt_rt.cmd("run", "--bundle", bundles["net"], b.new_id("seg")),
                 lambda: [floor, "-n", rootfs]]
@@ -166,7 +172,7 @@ def run(b, crt_rt, bundles, floor, rootfs, n=60):
     faults = collections.defaultdict(list)
     for line in text.splitlines():
         p = line.split()
-        if len(p) == 4 and p[0] == "F" and os.path.exists(FAULTS_EVENT):
+        if len(p) == 4 and p[0] == "F" and count_faults:
             faults[(int(p[1]), int(p[2]))].append(int(p[3]))
         if len(p) == 4 and p[0] == "S":
             seg[(int(p[1]), int(p[2]))].append(int(p[3]))
@@ -240,14 +246,11 @@ def render(P, segs):
           "sizes), a large part of the floor's own start-up and of `/bin/true`'s run, and the same "
           "for any runtime (crun pays it twice: it re-executes itself).")
         P("")
-    f = segs.get("faults") or {}
-    if f:
-        def faults(rt, who):
-            v = f.get((rt, who))
-            return f"{v:.0f}" if v is not None else "-"
-        P(f"Page faults (medians): the runtime's process until its clone3, crt {faults(1, 0)}, "
-          f"floor {faults(2, 0)}; its init until the execve, crt {faults(1, 1)}, floor "
-          f"{faults(2, 1)} (the init is a fork: it faults in again every page of crt's and "
+    pf = {k: whole_or_dash(v) for k, v in (segs.get("faults") or {}).items()}
+    if pf:
+        P(f"Page faults (medians): the runtime's process until its clone3, crt "
+          f"{pf.get((1, 0), '-')}, floor {pf.get((2, 0), '-')}; its init until the execve, crt "
+          f"{pf.get((1, 1), '-')}, floor {pf.get((2, 1), '-')} (the init is a fork: it faults in again every page of crt's and "
           "libc's code it runs, and copies every page it writes)."
           + (f" A first write to a fresh anonymous page takes {segs['fault_ns'] / 1000:.1f} µs "
              "here (a code page's fault, which maps up to 16 pages around it, more): "
@@ -258,7 +261,7 @@ def render(P, segs):
     P("|---|---|---|---|---|---|")
     for label, c, f, crt_does, floor_does in segs["rows"]:
         d = f"{c - f:+.0f}" if c is not None and f is not None else ""
-        cs, fs = (f"{v:.0f}" if v is not None else "-" for v in (c, f))
+        cs, fs = whole_or_dash(c), whole_or_dash(f)
         P(f"| {label} | {cs} | {fs} | {d} "
           f"| {crt_does} | {floor_does} |")
     P("")
