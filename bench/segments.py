@@ -121,6 +121,23 @@ def tracing_ready():
     return None
 
 
+def stop(bt):
+    """SIGINT makes bpftrace print its maps and exit. Once in a while it
+    misses a SIGINT that comes while it is still attaching (seen once in
+    a short pass: asleep in epoll_wait 30 s later), so it is sent again
+    every second; after 30 s bpftrace is killed, never left running."""
+    for _ in range(30):
+        bt.send_signal(signal.SIGINT)
+        try:
+            bt.wait(timeout=1)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+    bt.kill()
+    bt.wait()
+    raise RuntimeError("bpftrace did not stop on SIGINT within 30 s (killed)")
+
+
 def traced(program, commands, n, b):
     """Runs bpftrace with program while each of commands runs n times,
     interleaved in a shuffled order; returns bpftrace's output."""
@@ -143,8 +160,7 @@ def traced(program, commands, n, b):
                     raise RuntimeError(f"a traced command failed: {err}")
                 time.sleep(0.01)
     finally:
-        bt.send_signal(signal.SIGINT)
-        bt.wait(timeout=30)
+        stop(bt)
     text = open(out).read()
     os.unlink(out)
     return text
