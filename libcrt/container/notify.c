@@ -125,6 +125,24 @@ crt_notify_relay (int fd, const char *host_socket, crt_error **err)
 }
 
 int
+crt_notify_relay_queued (int fd, const char *host_socket, crt_error **err)
+{
+  for (;;)
+    {
+      struct pollfd p = { .fd = fd, .events = POLLIN };
+      int r = poll (&p, 1, 0);
+
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r <= 0 || !(p.revents & POLLIN))
+        return 0;
+      r = crt_notify_relay (fd, host_socket, err);
+      if (r != 0)
+        return r;
+    }
+}
+
+int
 crt_notify_wait_ready (int fd, int pidfd, const char *host_socket, crt_error **err)
 {
   for (;;)

@@ -122,6 +122,11 @@ crt_supervise (const crt_supervision *s, int *status, crt_error **err)
         {
           if (master >= 0)
             drain (master);
+          /* A program that says READY=1 and exits while crt is still
+           * busy before this loop (poststart hooks, a slow machine) is
+           * found exited here with its message unread. */
+          if (notify_fd >= 0)
+            crt_notify_relay_queued (notify_fd, s->notify_host, NULL);
           ret = 0;
           break;
         }

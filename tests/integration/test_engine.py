@@ -63,6 +63,34 @@ def test_notify_socket_foreground_run(crt, bundle, sdnotify_binary, notify_liste
     assert listener.recv(100) == b"READY=1"
 
 
+def test_notify_ready_then_exit_before_crt_supervises(crt, bundle, sdnotify_binary,
+                                                     notify_listener, test_dirs):
+    """The program says READY=1 and exits while crt is still in the
+    poststart hook (here: until the init is a zombie): crt must relay
+    the queued READY=1 when it finds the process gone, not drop it.
+    runc 1.1.5 relays READY=1 from a program that exits at once (its
+    poststart hook here never sees the zombie: it fails); crun 1.8.1
+    drops it with the hook and hangs without one. crt relays in both."""
+    path, listener = notify_listener
+    shutil.copy(sdnotify_binary, bundle.in_rootfs("/bin/sdnotify"))
+    bundle.config["process"]["args"] = ["sh", "-c", "sdnotify READY=1; exit 0"]
+    hook = os.path.join(test_dirs.tmp, "wait-zombie.sh")
+    with open(hook, "w") as f:
+        f.write('#!/bin/sh\n'
+                'pid=$(sed -n \'s/.*"pid": *\\([0-9]*\\).*/\\1/p\')\n'
+                'for i in $(seq 200); do\n'
+                '  case "$(cut -d" " -f3 /proc/$pid/stat)" in Z) exit 0;; esac\n'
+                '  sleep 0.05\n'
+                'done\n'
+                'exit 1\n')
+    os.chmod(hook, 0o755)
+    bundle.config.setdefault("hooks", {})["poststart"] = [{"path": hook}]
+    bundle.save()
+    r = crt("run", "--bundle", bundle.path, "c1", env=dict(os.environ, NOTIFY_SOCKET=path))
+    assert r.returncode == 0, r
+    assert listener.recv(100) == b"READY=1"
+
+
 def test_notify_start_fails_if_container_dies_unready(crt, bundle, notify_listener):
     path, _ = notify_listener
     bundle.config["process"]["args"] = ["sh", "-c", "exit 3"]
