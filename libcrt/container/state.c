@@ -93,6 +93,14 @@ crt_state_dir_path (const crt_context *ctx, const char *id)
   return crt_fmt ("%s/%s", ctx->root, id);
 }
 
+/* A symlink planted as <root>/<id> is never followed: it would let a
+ * command act on another container (tests/security/test_state_dir_links.py). */
+static int
+open_state_dir (const char *path)
+{
+  return open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+}
+
 int
 crt_state_dir_create (const crt_context *ctx, const char *id, int *dirfd, crt_error **err)
 {
@@ -116,7 +124,7 @@ crt_state_dir_create (const crt_context *ctx, const char *id, int *dirfd, crt_er
         return crt_error_with_code (err, EEXIST, "container with given ID already exists");
       return crt_error_errno (err, "mkdir `%s`", path);
     }
-  fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  fd = open_state_dir (path);
   if (fd < 0)
     {
       int saved = errno;
@@ -142,7 +150,7 @@ crt_state_dir_open (const crt_context *ctx, const char *id, bool exclusive, int 
   if (crt_id_validate (id, err) < 0)
     return -1;
   path = crt_fmt ("%s/%s", ctx->root, id);
-  fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  fd = open_state_dir (path);
   if (fd < 0)
     {
       if (errno == ENOENT)

@@ -414,17 +414,23 @@ class TestDirs:
         # machine with the same ids under different --root dirs.
         self.token = os.path.basename(self.tmp)[len("crt-test-"):]
         self.cgroup_paths = set()
+        # What this made, to remove: a fixture may point root elsewhere
+        # (the rootless tests use the user's runtime dir).
+        self.made = (self.root, self.tmp)
 
 
 @pytest.fixture
 def test_dirs():
     d = TestDirs()
     yield d
-    for p in (d.root, d.tmp):
+    for p in d.made:
         for m in _mounts_under([p]):
             subprocess.run(["umount", "-l", m], capture_output=True)
         if not _mounts_under([p]):
             shutil.rmtree(p, ignore_errors=True)
+    left = [p for p in d.made if os.path.exists(p)]
+    if left:
+        pytest.fail(f"test dirs left behind: {left}")
 
 
 @pytest.fixture
