@@ -8,9 +8,11 @@
  * and that bit wins, no rule means deny. */
 #include "config.h"
 #include "devices_bpf.h"
+#include "../util/cache_dir.h"
 #include "../util/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <linux/bpf.h>
 #include <linux/magic.h>
@@ -255,9 +257,10 @@ load (const program *p, crt_error **err)
  * 0700 root), one object per program, named by the hash and length of
  * its instructions. Only where a bpffs is mounted at /sys/fs/bpf
  * (systemd mounts one) and crt runs as root; elsewhere every container
- * loads its own. Nothing is ever unpinned (a few KiB of kernel memory
- * per distinct rule set, like the seccomp cache's files): `rm -r
- * /sys/fs/bpf/crt` empties it (crt(8) FILES). */
+ * loads its own. The CRT_CACHE_DIR_KEEP pins used last are kept, older
+ * ones unpinned when a new one is made (util/cache_dir.h), as in the
+ * seccomp cache; `rm -r /sys/fs/bpf/crt` empties it (crt(8)
+ * FILES). */
 
 #define BPFFS "/sys/fs/bpf"
 #define PIN_DIR BPFFS "/crt"
@@ -334,7 +337,10 @@ load_or_reuse (const program *p, crt_error **err)
             (unsigned long long) crt_hash64 (p->insns, size), size);
   fd = pinning ? pinned (path) : -1;
   if (fd >= 0)
-    return fd;
+    {
+      crt_cache_dir_touch (AT_FDCWD, path);
+      return fd;
+    }
   fd = load (p, err);
   if (fd < 0 || !pinning)
     return fd;
@@ -342,7 +348,14 @@ load_or_reuse (const program *p, crt_error **err)
   attr.pathname = (uint64_t) (uintptr_t) path;
   attr.bpf_fd = (uint32_t) fd;
   if (bpf (BPF_OBJ_PIN, &attr) == 0)
-    (void) chmod (path, 0600);
+    {
+      cleanup_close int dirfd = open (PIN_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+      (void) chmod (path, 0600);
+      /* Unpinning leaves a program attached to a cgroup alive there. */
+      if (dirfd >= 0)
+        crt_cache_dir_trim (dirfd, CRT_CACHE_DIR_KEEP, path + sizeof (PIN_DIR));
+    }
   return fd;
 }
 

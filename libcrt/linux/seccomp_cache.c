@@ -2,6 +2,7 @@
 #include "config.h"
 #include "seccomp_cache.h"
 #include "seccomp_filter.h"
+#include "../util/cache_dir.h"
 #include "../util/util.h"
 
 #include <dlfcn.h>
@@ -200,7 +201,10 @@ crt_seccomp_cache_get (const char *root, const char *key, size_t key_len,
   if (crt_read_all (fd, data, (size_t) st.st_size) != st.st_size)
     return 0;
   *out = decode (data, (size_t) st.st_size, key, key_len);
-  return *out != NULL;
+  if (*out == NULL)
+    return 0;
+  crt_cache_dir_touch (dirfd, name);
+  return 1;
 }
 
 void
@@ -246,6 +250,8 @@ crt_seccomp_cache_put (const char *root, const char *key, size_t key_len,
       if (crt_write_all (fd, b.data, b.len) != (ssize_t) b.len
           || renameat (dirfd, tmp, dirfd, name) < 0)
         unlinkat (dirfd, tmp, 0);
+      else
+        crt_cache_dir_trim (dirfd, CRT_CACHE_DIR_KEEP, name);
     }
   free (b.data);
 }

@@ -16,7 +16,9 @@
  * not group or other writable, with one link; its checksum, sizes and
  * limits are right. Anything else is a miss: the profile is compiled as
  * if there were no cache (and the entry rewritten when the dir is sound).
- * Nothing here ever fails a container. */
+ * Nothing here ever fails a container. The dir keeps the entries used
+ * last (util/cache_dir.h): a hit marks its entry used, a new entry
+ * removes the least recently used beyond CRT_CACHE_DIR_KEEP. */
 #ifndef CRT_LINUX_SECCOMP_CACHE_H
 #define CRT_LINUX_SECCOMP_CACHE_H
 

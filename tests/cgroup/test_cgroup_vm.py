@@ -302,6 +302,61 @@ def test_device_program_verified_once_per_rule_set(crt):
     assert "r=ok" in read(out) and "w=ok" not in read(out), read(out)
 
 
+PIN_KEEP = 64  # CRT_CACHE_DIR_KEEP, libcrt/util/cache_dir.h
+
+
+def pins():
+    return {n: os.stat(os.path.join("/sys/fs/bpf/crt", n)).st_ino
+            for n in os.listdir("/sys/fs/bpf/crt")}
+
+
+def test_device_pins_keep_the_rule_sets_used_last(crt):
+    """Past PIN_KEEP pinned programs, pinning a new one unpins the least
+    recently used: a rule set used now and then stays pinned (the same
+    pin, not made again), and a container whose program was unpinned
+    keeps it attached and deciding. Fails on a build that never unpins
+    (too many pins) or that does not mark a pin used on reuse."""
+    with open("/proc/self/mountinfo") as f:
+        if not any(line.split()[4] == "/sys/fs/bpf" and " - bpf " in line for line in f):
+            pytest.skip("no bpffs mounted at /sys/fs/bpf")
+    devices = [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 0o666}]
+
+    def rules(minor):
+        # Each minor its own rule set, so its own program.
+        return {"devices": [{"allow": False, "access": "rwm"},
+                            {"allow": True, "type": "c", "major": 10, "minor": 229, "access": "r"},
+                            {"allow": True, "type": "c", "major": 1, "minor": minor,
+                             "access": "r"}]}
+
+    script = ("true < /dev/fuse && echo r=ok; true > /dev/fuse && echo w=ok; "
+              "echo ready; sleep 1000")
+    before = set(pins())
+    long_cid = crt.run_detached(crt.bundle(["sh", "-c", script], devices=devices,
+                                           resources=rules(1000)), crt.new_id("pin"))
+    long_ids = device_program_ids(cgroup_dir(f"/crt/{long_cid}"))
+    hot = sorted(set(pins()) - before)
+    assert len(hot) == 1, hot
+    hot_ino = pins()[hot[0]]
+    made = []
+    for i in range(PIN_KEEP + 6):
+        was = set(pins())
+        r = crt.run_fg(crt.bundle(["true"], resources=rules(2000 + i)))
+        assert r.returncode == 0, r
+        made += sorted(set(pins()) - was)
+        if i % 10 == 9:
+            r = crt.run_fg(crt.bundle(["true"], resources=rules(1000)))
+            assert r.returncode == 0, r
+    now = pins()
+    assert len(now) <= PIN_KEEP, len(now)
+    assert now.get(hot[0]) == hot_ino, (hot, hot_ino in now.values())
+    assert made[0] not in now and made[-1] in now
+    # Unpinned or not, the running container's program is still its own.
+    assert device_program_ids(cgroup_dir(f"/crt/{long_cid}")) == long_ids
+    out = os.path.join(crt.workdir, long_cid + ".out")
+    assert wait_for(lambda: "ready" in read(out)), read(out)
+    assert "r=ok" in read(out) and "w=ok" not in read(out), read(out)
+
+
 def test_update_is_recorded_for_later_commands(crt):
     res = {"memory": {"limit": 32 * MiB}, "pids": {"limit": 20}}
     cid = crt.run_detached(crt.bundle(["sleep", "1000"], resources=res), crt.new_id("cg2"))

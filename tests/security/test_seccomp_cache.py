@@ -273,3 +273,41 @@ def test_exec_uses_the_cache_checks_too(crt, cached):
         assert "rc=1" in r.stdout, r
     finally:
         crt("delete", "--force", "long")
+
+
+KEEP = 64  # CRT_CACHE_DIR_KEEP, libcrt/util/cache_dir.h
+
+
+def test_cache_keeps_the_entries_used_last(crt, bundle):
+    """A host that keeps making new profiles must not fill /run: past
+    KEEP entries, adding one removes the least recently used. A profile
+    used now and then (here: the first, run again every 10 new ones)
+    stays; the new ones made before its last use go first. Fails on a
+    build that never trims (too many entries) or that does not mark an
+    entry used on a hit (the first profile, the oldest, goes)."""
+    bundle.config["process"]["args"] = ["true"]
+
+    def run_profile(errno_ret, cid):
+        bundle.config["linux"]["seccomp"] = {
+            "defaultAction": "SCMP_ACT_ALLOW",
+            "syscalls": [{"names": ["getcwd"], "action": "SCMP_ACT_ERRNO",
+                          "errnoRet": errno_ret}]}
+        bundle.save()
+        r = crt("run", "--bundle", bundle.path, cid)
+        assert r.returncode == 0, r
+
+    run_profile(1, "hot")
+    hot = the_entry(crt)
+    hot_ino = os.stat(hot).st_ino  # a miss would write a new file
+    made = []
+    for i in range(KEEP + 6):
+        before = set(entries(crt))
+        run_profile(100 + i, f"c{i}")
+        made += sorted(set(entries(crt)) - before)
+        if i % 10 == 9:
+            run_profile(1, f"hot{i}")
+    names = entries(crt)
+    assert len(names) == KEEP, len(names)
+    assert os.path.basename(hot) in names and os.stat(hot).st_ino == hot_ino
+    assert made[0] not in names and made[-1] in names
+    assert not [e for e in os.listdir(cache_dir(crt)) if e.startswith(".")]
