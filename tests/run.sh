@@ -21,14 +21,18 @@
 #      tests/cgroup/test_rootless_systemd_vm.py) and the engines in their
 #      systemd configuration (tests/engines/test_engines_systemd_vm.py) in
 #      the same VM booted with systemd as PID 1 (-s);
-#   4. builds an ASan+UBSan crt in build-asan/ and runs the unit and
+#   4. builds a static crt (configure --enable-static-binary) in
+#      build-static/ and runs session "static": the tests of what links
+#      differently there (libseccomp and its cache, `list`'s owner) and
+#      the lifecycle, run and exec tests;
+#      builds an ASan+UBSan crt in build-asan/ and runs the unit and
 #      integration tests again against it; any sanitizer report (a leak
 #      included) fails the test that caused it;
 #   5. prints the totals per session, then ONE closing line
 #      "OK: N passed, N failed, N skipped" (or "FAILED: ..."), and exits
 #      non-zero on any failure.
 #
-# PYTEST_ARGS go to the default and asan sessions (e.g. -k lifecycle, -x).
+# PYTEST_ARGS go to the default, static and asan sessions (e.g. -k lifecycle, -x).
 # Environment: JOBS (make -j, default 2), CRT_SKIP_ASAN=1 (skip step 4),
 # CRT_SKIP_VM=1 (skip the VM sessions), CRT_CONFORMANCE=0 (skip the
 # conformance suite), CRT_NO_APT=1 (skip step 1).
@@ -48,7 +52,7 @@ import os, sys, xml.etree.ElementTree as ET
 results, secs, rc = sys.argv[1], sys.argv[2], int(sys.argv[3])
 tot = {"passed": 0, "failed": 0, "errors": 0, "skipped": 0}
 parts = []
-for name in ("default", "vm", "vm-systemd", "asan"):
+for name in ("default", "vm", "vm-systemd", "static", "asan"):
     path = os.path.join(results, name + ".xml")
     if not os.path.exists(path):
         continue
@@ -162,6 +166,9 @@ default_timeout=1800
 asan_paths=(tests/integration tests/security tests/cgroup/test_cgroup_host.py tests/engines
 	--ignore=tests/engines/test_engines_systemd_vm.py)
 asan_timeout=1200
+static_paths=(tests/integration/test_seccomp.py tests/security/test_seccomp_cache.py
+	tests/integration/test_lifecycle.py tests/integration/test_run.py tests/integration/test_exec.py)
+static_timeout=600
 
 session() { # session NAME BUILD_DIR [env assignments...] -- pytest args
 	# runs the paths of the array NAME_paths, for at most NAME_timeout s
@@ -226,6 +233,12 @@ if build "$repo/build"; then
 	session default build CRT_FUZZ_SECONDS="${CRT_FUZZ_SECONDS:-15}" -- "$@"
 	vm_session vm
 	vm_session vm-systemd
+fi
+
+# --- 4. the static build, then sanitizers ---------------------------------------
+say "building a static crt in build-static/"
+if build "$repo/build-static" --enable-static-binary; then
+	session static build-static -- "$@"
 fi
 
 # --- 4. sanitizers -------------------------------------------------------------

@@ -84,7 +84,8 @@ int
 crt_sd_bus_open (bool user_manager, crt_sd_bus **out, crt_error **err)
 {
   sd_bus_error e = SD_BUS_ERROR_NULL;
-  cleanup_free char *version = NULL;
+  sd_bus_message *reply = NULL;
+  const char *version = NULL;
   crt_sd_bus *b = crt_xmalloc0 (sizeof (*b));
   int r;
 
@@ -102,13 +103,16 @@ crt_sd_bus_open (bool user_manager, crt_sd_bus **out, crt_error **err)
       return unreachable (user_manager, err, strerror (-r));
     }
   /* The first call tells whether anyone (and systemd) is there. */
-  r = sd->sd_bus_get_property_string (b->bus, SD_DEST, SD_PATH, SD_MANAGER, "Version", &e, &version);
+  r = sd->sd_bus_get_property (b->bus, SD_DEST, SD_PATH, SD_MANAGER, "Version", &e, &reply, "s");
+  if (r >= 0)
+    r = sd->sd_bus_message_read (reply, "s", &version);
   if (r < 0)
     {
       cleanup_free char *why = crt_xstrdup (sd->sd_bus_error_is_set (&e) ? e.message : strerror (-r));
       bool no_systemd = sd->sd_bus_error_has_name (&e, SD_BUS_ERROR_SERVICE_UNKNOWN)
                         || sd->sd_bus_error_has_name (&e, SD_BUS_ERROR_NAME_HAS_NO_OWNER);
       sd->sd_bus_error_free (&e);
+      sd->sd_bus_message_unref (reply);
       crt_sd_bus_close (b);
       if (no_systemd)
         return crt_error_set (err, 0,
@@ -119,6 +123,7 @@ crt_sd_bus_open (bool user_manager, crt_sd_bus **out, crt_error **err)
     }
   /* "252.39-1~deb12u2", "v245.4-1.fc32": the leading number. */
   b->version = (unsigned) strtoul (version + (version[0] == 'v'), NULL, 10);
+  sd->sd_bus_message_unref (reply);
   r = sd->sd_bus_match_signal (b->bus, NULL, SD_DEST, SD_PATH, SD_MANAGER, "JobRemoved",
                            on_job_removed, b);
   if (r < 0)

@@ -15,7 +15,7 @@
   X (sd_bus_open_system)                                                                 \
   X (sd_bus_open_user)                                                                   \
   X (sd_bus_flush_close_unref)                                                           \
-  X (sd_bus_get_property_string)                                                         \
+  X (sd_bus_get_property)                                                                \
   X (sd_bus_match_signal)                                                                \
   X (sd_bus_call_method)                                                                 \
   X (sd_bus_call)                                                                        \
@@ -41,7 +41,10 @@ typedef struct crt_sd_api
 } crt_sd_api;
 
 /* libsystemd.so.0 and all of the functions above, loaded once per
- * process; the error names the library and what the loader said. */
+ * process; the error names the library and what the loader said.
+ * What libsystemd allocates is released only through libsystemd (unref,
+ * sd_bus_error_free), never with free(): in a static crt libsystemd runs
+ * on a libc of its own, with a heap of its own. */
 int crt_sd_api_load (const crt_sd_api **out, crt_error **err);
 
 #endif

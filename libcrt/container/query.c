@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -34,16 +35,38 @@ crt_container_state_free (crt_container_state *st)
   free (st);
 }
 
+/* The name of uid. A static crt reads /etc/passwd itself, as a static
+ * runc does: NSS would dlopen its modules (and a second libc). */
+static char *
+user_name (uid_t uid)
+{
+#ifdef CRT_STATIC_BINARY
+  FILE *f = fopen ("/etc/passwd", "re");
+  struct passwd *pw;
+  char *name = NULL;
+
+  while (f && name == NULL && (pw = fgetpwent (f)) != NULL)
+    if (pw->pw_uid == uid)
+      name = crt_xstrdup (pw->pw_name);
+  if (f)
+    fclose (f);
+  return name;
+#else
+  struct passwd *pw = getpwuid (uid);
+  return pw ? crt_xstrdup (pw->pw_name) : NULL;
+#endif
+}
+
 static char *
 owner_of (int dirfd)
 {
   struct stat st;
-  struct passwd *pw;
+  char *name;
 
   if (fstat (dirfd, &st) < 0)
     return crt_xstrdup ("");
-  pw = getpwuid (st.st_uid);
-  return pw ? crt_xstrdup (pw->pw_name) : crt_fmt ("#%u", (unsigned) st.st_uid);
+  name = user_name (st.st_uid);
+  return name ? name : crt_fmt ("#%u", (unsigned) st.st_uid);
 }
 
 /* `state` prints owner "" and `list` the user name, as runc does. */

@@ -513,7 +513,7 @@ crt_seccomp_compile_cached (const char *root, const crt_seccomp *s, crt_seccomp_
     return 0;
   if (crt_seccomp_compile (s, out, err) < 0)
     return -1;
-  crt_seccomp_cache_put (root, key, key_len, *out, (const void *) scmp->seccomp_init);
+  crt_seccomp_cache_put (root, key, key_len, *out, crt_scmp_api_file (scmp));
   return 0;
 }
 

@@ -5,7 +5,6 @@
 #include "../util/cache_dir.h"
 #include "../util/util.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -209,22 +208,20 @@ crt_seccomp_cache_get (const char *root, const char *key, size_t key_len,
 
 void
 crt_seccomp_cache_put (const char *root, const char *key, size_t key_len,
-                       const crt_seccomp_filter *f, const void *lib_fn)
+                       const crt_seccomp_filter *f, const char *lib_file)
 {
   cleanup_close int dirfd = -1, fd = -1;
   cleanup_free char *name = NULL, *tmp = NULL;
   crt_buf b = { 0 };
-  Dl_info info;
   struct stat st;
   uint64_t sum;
 
-  if (root == NULL || key == NULL || f == NULL || lib_fn == NULL
-      || dladdr (lib_fn, &info) == 0 || info.dli_fname == NULL || info.dli_fname[0] != '/'
-      || stat (info.dli_fname, &st) < 0 || (dirfd = open_dir (root, true)) < 0)
+  if (root == NULL || key == NULL || f == NULL || lib_file == NULL || stat (lib_file, &st) < 0
+      || (dirfd = open_dir (root, true)) < 0)
     return;
   crt_buf_put (&b, MAGIC, sizeof (MAGIC) - 1);
   put_bytes (&b, key, key_len);
-  put_bytes (&b, info.dli_fname, strlen (info.dli_fname));
+  put_bytes (&b, lib_file, strlen (lib_file));
   crt_buf_put_u64 (&b, (uint64_t) st.st_dev);
   crt_buf_put_u64 (&b, (uint64_t) st.st_ino);
   crt_buf_put_u64 (&b, (uint64_t) st.st_size);

@@ -34,9 +34,9 @@ char *crt_seccomp_cache_key (const crt_seccomp *s, size_t *len);
 int crt_seccomp_cache_get (const char *root, const char *key, size_t key_len,
                            crt_seccomp_filter **out);
 
-/* Store f (compiled by the libseccomp whose function lib_fn is) under
- * key; failures are ignored. */
+/* Store f (compiled by the libseccomp in the file lib_file, see
+ * crt_scmp_api_file) under key; failures are ignored. */
 void crt_seccomp_cache_put (const char *root, const char *key, size_t key_len,
-                            const crt_seccomp_filter *f, const void *lib_fn);
+                            const crt_seccomp_filter *f, const char *lib_file);
 
 #endif

@@ -31,7 +31,14 @@ typedef struct crt_scmp_api
 } crt_scmp_api;
 
 /* libseccomp.so.2 and all of the functions above, loaded once per
- * process; the error names the library and what the loader said. */
+ * process; the error names the library and what the loader said. In a
+ * static crt (configure --enable-static-binary) libseccomp is linked in
+ * and nothing is loaded. */
 int crt_scmp_api_load (const crt_scmp_api **out, crt_error **err);
+
+/* The file that holds the loaded libseccomp, which the seccomp cache
+ * records to see an upgrade (NULL when unknown): the shared library, or
+ * in a static crt, crt itself. */
+const char *crt_scmp_api_file (const crt_scmp_api *api);
 
 #endif

@@ -243,6 +243,31 @@ def test_list(crt, bundle_factory):
     assert r.returncode == 0 and r.stdout.strip() == ""
 
 
+def test_list_owner_is_the_state_dirs_user(crt, bundle):
+    """`list` names the owner of each state dir as runc does: the user
+    name, or #UID when there is none (a static crt reads /etc/passwd
+    itself, without NSS: the same answers for these)."""
+    bundle.config["process"]["args"] = ["sleep", "60"]
+    bundle.save()
+    assert crt("create", "--bundle", bundle.path, "own").returncode == 0
+    d = os.path.join(crt.root, "own")
+
+    def owner():
+        r = crt("list", "--format", "json")
+        assert r.returncode == 0, r
+        return [c["owner"] for c in json.loads(r.stdout) if c["id"] == "own"]
+
+    try:
+        assert owner() == ["root"]
+        os.chown(d, 65534, -1)
+        assert owner() == ["nobody"]
+        os.chown(d, 54321, -1)
+        assert owner() == ["#54321"]
+    finally:
+        os.chown(d, 0, -1)
+        crt("delete", "--force", "own")
+
+
 def test_list_empty_json(crt):
     r = crt("list", "--format", "json")
     assert r.returncode == 0, r
