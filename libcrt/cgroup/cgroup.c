@@ -409,18 +409,11 @@ crt_cgroup_kill (const char *path, int sig, crt_error **err)
 static void
 remove_children (int dirfd, int depth)
 {
-  DIR *d;
+  DIR *d = crt_dir_list (dirfd);
   struct dirent *de;
-  int fd = dup (dirfd);
 
-  if (fd < 0)
-    return;
-  d = fdopendir (fd);
   if (d == NULL)
-    {
-      close (fd);
-      return;
-    }
+    return;
   while ((de = readdir (d)) != NULL)
     {
       cleanup_close int child = -1;

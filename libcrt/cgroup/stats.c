@@ -217,8 +217,7 @@ gen_blkio (yajl_gen g, int dirfd)
 static void
 gen_hugetlb (yajl_gen g, int dirfd)
 {
-  int fd = dup (dirfd);
-  DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
+  DIR *d = crt_dir_list (dirfd);
   struct dirent *de;
 
   KEY (g, "hugetlb");
@@ -241,8 +240,6 @@ gen_hugetlb (yajl_gen g, int dirfd)
     }
   if (d)
     closedir (d);
-  else if (fd >= 0)
-    close (fd);
   yajl_gen_map_close (g);
 }
 

@@ -168,19 +168,12 @@ crt_state_dir_open (const crt_context *ctx, const char *id, bool exclusive, int 
 static int
 remove_entries (int dirfd, const char *path, int depth, crt_error **err)
 {
-  int dupfd = fcntl (dirfd, F_DUPFD_CLOEXEC, 0);
-  DIR *d;
+  DIR *d = crt_dir_list (dirfd);
   struct dirent *de;
   int ret = 0;
 
-  if (dupfd < 0)
-    return crt_error_errno (err, "dup `%s`", path);
-  d = fdopendir (dupfd);
   if (d == NULL)
-    {
-      close (dupfd);
-      return crt_error_errno (err, "read `%s`", path);
-    }
+    return crt_error_errno (err, "read `%s`", path);
   while (ret == 0 && (de = readdir (d)) != NULL)
     {
       if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)

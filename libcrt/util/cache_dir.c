@@ -35,21 +35,11 @@ crt_cache_dir_trim (int dirfd, size_t keep, const char *added)
 {
   cache_entry *entries = NULL;
   size_t n = 0;
-  int listfd;
-  DIR *d;
+  DIR *d = crt_dir_list (dirfd);
   struct dirent *de;
 
-  /* A new open of the dir, not a dup: a dup would share (and leave at
-   * the end) the caller's read position. */
-  listfd = openat (dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (listfd < 0)
-    return;
-  d = fdopendir (listfd);
   if (d == NULL)
-    {
-      close (listfd);
-      return;
-    }
+    return;
   while ((de = readdir (d)) != NULL)
     {
       struct stat st;

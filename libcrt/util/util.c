@@ -655,3 +655,21 @@ crt_hash64 (const void *p, size_t n)
     h = (h ^ c[i]) * 0x100000001b3ULL;
   return h;
 }
+
+DIR *
+crt_dir_list (int dirfd)
+{
+  int fd = openat (dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *d;
+
+  if (fd < 0)
+    return NULL;
+  d = fdopendir (fd);
+  if (d == NULL)
+    {
+      int saved = errno;
+      close (fd);
+      errno = saved;
+    }
+  return d;
+}

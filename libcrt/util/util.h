@@ -4,6 +4,7 @@
 #ifndef CRT_UTIL_H
 #define CRT_UTIL_H
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -92,6 +93,11 @@ int crt_parse_size (const char *s, int64_t *out);
 
 /* ---- files ---- */
 /* Read a whole file (at dirfd, or AT_FDCWD) into a NUL-terminated buffer. */
+/* A stream of the entries of the directory dirfd (closedir it), read
+ * from its start: a new open of the directory, not a dup, which would
+ * share the caller's read position. NULL and errno on failure. */
+DIR *crt_dir_list (int dirfd);
+
 int crt_read_file_at (int dirfd, const char *path, char **out, size_t *len, crt_error **err);
 /* The same for a file that must be a regular one: a directory, FIFO,
  * device or socket is refused before anything is read from it. */
