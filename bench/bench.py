@@ -182,6 +182,10 @@ class RT:
 def make_runtimes(args, work):
     rts = [RT("crt-off", "crt", args.crt, ["--cgroup-manager=disabled"], "off"),
            RT("crt-on", "crt", args.crt, ["--cgroup-manager=cgroupfs"], "on")]
+    if args.static:
+        # The --enable-static-binary build, in the same loop.
+        rts += [RT("crts-off", "crt-static", args.static, ["--cgroup-manager=disabled"], "off"),
+                RT("crts-on", "crt-static", args.static, ["--cgroup-manager=cgroupfs"], "on")]
     crun, runc = shutil.which("crun"), shutil.which("runc")
     if crun:
         rts += [RT("crun-off", "crun", crun, ["--cgroup-manager=disabled"], "off"),
@@ -691,6 +695,7 @@ def main():
     ap.add_argument("--seed", type=int, default=12)
     ap.add_argument("--info", default="")
     ap.add_argument("--footprint", default="")
+    ap.add_argument("--static", default="")
     ap.add_argument("crt")
     args = ap.parse_args()
     t_start = datetime.datetime.now(datetime.timezone.utc)
@@ -761,6 +766,7 @@ def main():
     if args.write:
         cmd = "bench/run.sh" + (f" -n {args.n}") + (" --scale" if args.scale else "") + \
             (" --footprint" if args.footprint else "") + (" --segments" if args.segments else "") + \
+            (" --static build-static/src/crt" if args.static else "") + \
             " -w " + os.path.relpath(args.write, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         with open(args.write, "w") as f:
             f.write(f"# Benchmark results\n\nProduced by `{cmd}` (as root). bench/run.sh -h "

@@ -45,6 +45,31 @@ def version(binary):
 
 
 
+def static_table(P, b, keys):
+    """The --enable-static-binary build (bench --static), from the same loop."""
+    P("### The static build (`configure --enable-static-binary`, in the same loop)")
+    P("")
+    P("| path | crt-static off med | crt-static/crun | crt-static/crt | crt-static on med "
+      "| crt-static/crun | crt-static/crt |")
+    P("|---|---|---|---|---|---|---|")
+
+    def ratio(a, o):
+        return f"{a[1] / o[1]:.2f}" if a and o else "n/a"
+
+    for path in PATHS:
+        cells = []
+        for mode in ("off", "on"):
+            st = b.stats(f"crts-{mode}", path)
+            cells += [fmt(st and st[1]),
+                      ratio(st, b.stats(f"crun-{mode}", path) if f"crun-{mode}" in keys else None),
+                      ratio(st, b.stats(f"crt-{mode}", path))]
+        P(f"| {path} | " + " | ".join(cells) + " |")
+    P("")
+    P("The static crt links glibc, libcap, yajl and libseccomp into one static-pie binary: "
+      "no dynamic loader, no libc to map and relocate, no symbols to bind (README, Build).")
+    P("")
+
+
 def report(b, args, rts, info, t_start, load, phases, counts, bins, sc, left, wall,
            footprint=None, segs=None):
     L = []
@@ -134,6 +159,8 @@ def report(b, args, rts, info, t_start, load, phases, counts, bins, sc, left, wa
       "hierarchies (a mkdir in each of ~10). Not the same work, so the \"on\" ratios "
       "compare the runtimes as they run here, not like for like per cgroup write.")
     P("")
+    if "crts-off" in keys:
+        static_table(P, b, keys)
 
     P("### Peak RSS (KiB, median of 5 wait4 ru_maxrss, through bench/rss.c)")
     P("")
@@ -142,7 +169,8 @@ def report(b, args, rts, info, t_start, load, phases, counts, bins, sc, left, wa
       "/bin/true, a busybox, and for crt its init before the exec; for runc its "
       "`runc init` child). `create` does not wait for the init.")
     P("")
-    shown = [k for k in ("crt-off", "crun-off", "runc", "crt-on", "crun-on") if k in keys]
+    shown = [k for k in ("crt-off", "crts-off", "crun-off", "runc", "crt-on", "crts-on", "crun-on")
+             if k in keys]
     P("| path | " + " | ".join(shown) + " |")
     P("|---|" + "---|" * len(shown))
     for path in ("run", "exec", "create"):

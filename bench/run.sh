@@ -2,7 +2,7 @@
 # crt benchmark: every lifecycle path of crt, crun and runc, interleaved.
 #
 # Usage: bench/run.sh [-n N] [-w FILE] [--scale] [--no-scale] [--no-strace]
-#                     [--no-seccomp] [--no-runc] [--seed S] [CRT_BINARY]     (as root)
+#                     [--no-seccomp] [--no-runc] [--static FILE] [--seed S] [CRT_BINARY]   (as root)
 #   -n N          iterations of the main loop (default 100)
 #   -w FILE       also write the report as markdown (e.g. bench/RESULTS.md)
 #   --scale       the big scale counts: list/state with 1, 100 and 1,000
@@ -11,6 +11,9 @@
 #   --no-scale, --no-strace   skip those parts
 #   --no-seccomp  bundle without the small seccomp filter
 #   --no-runc     leave runc out (a quicker loop when comparing crt and crun)
+#   --static FILE also the static build of crt (configure --enable-static-binary,
+#                 e.g. build-static/src/crt) in the same loop: its own table
+#                 and RSS columns
 #   --segments    also cut crt's and the floor's `run` (network namespace)
 #                 at the same kernel events, count their page faults (and
 #                 time one), and sum crt's kernel time per
@@ -65,6 +68,7 @@ while [ $# -gt 0 ]; do
 	-n | --seed) args+=("$1" "$2"); shift ;;
 	-w) args+=(-w "$(realpath -m "$2")"); shift ;;
 	--scale | --no-scale | --no-strace | --no-seccomp | --no-runc | --segments) args+=("$1") ;;
+	--static) args+=(--static "$(realpath -e "$2")"); shift ;;
 	--footprint) footprint=1 ;;
 	--footprint-table) args+=(--footprint "$2"); shift ;; # (inside the namespace: the VM's table)
 	-h | --help) sed -n '2,/^set -eu/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
