@@ -310,12 +310,38 @@ def pins():
             for n in os.listdir("/sys/fs/bpf/crt")}
 
 
+def pin_filler(name, mtime):
+    """Pin a trivial device program (r0 = 1; exit) under /sys/fs/bpf/crt as
+    crt would, with the given mtime: the pin dir filled without 60 runs."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    insns = ctypes.create_string_buffer(struct.pack("=BBhiBBhi", 0xB7, 0, 0, 1, 0x95, 0, 0, 0))
+    lic = ctypes.create_string_buffer(b"GPL")
+    attr = ctypes.create_string_buffer(144)
+    # BPF_PROG_TYPE_CGROUP_DEVICE (15), 2 instructions, the license
+    struct.pack_into("=IIQQ", attr, 0, 15, 2, ctypes.addressof(insns), ctypes.addressof(lic))
+    fd = libc.syscall(321, 5, attr, 144)                # SYS_bpf, BPF_PROG_LOAD
+    if fd < 0:
+        raise OSError(ctypes.get_errno(), "BPF_PROG_LOAD")
+    path = os.path.join("/sys/fs/bpf/crt", name)
+    pbuf = ctypes.create_string_buffer(path.encode())
+    attr = ctypes.create_string_buffer(144)
+    struct.pack_into("=QI", attr, 0, ctypes.addressof(pbuf), fd)
+    try:
+        if libc.syscall(321, 6, attr, 144) != 0:         # BPF_OBJ_PIN
+            raise OSError(ctypes.get_errno(), "BPF_OBJ_PIN")
+    finally:
+        os.close(fd)
+    os.chmod(path, 0o600)
+    os.utime(path, (mtime, mtime))
+
+
 def test_device_pins_keep_the_rule_sets_used_last(crt):
     """Past PIN_KEEP pinned programs, pinning a new one unpins the least
-    recently used: a rule set used now and then stays pinned (the same
-    pin, not made again), and a container whose program was unpinned
-    keeps it attached and deciding. Fails on a build that never unpins
-    (too many pins) or that does not mark a pin used on reuse."""
+    recently used: a rule set used again stays pinned (the same pin, not
+    made again), one not used since goes first, and the container whose
+    program was unpinned keeps it attached and deciding. Fails on a build
+    that never unpins (too many pins) or that does not mark a pin used on
+    reuse (the rule set used again goes)."""
     with open("/proc/self/mountinfo") as f:
         if not any(line.split()[4] == "/sys/fs/bpf" and " - bpf " in line for line in f):
             pytest.skip("no bpffs mounted at /sys/fs/bpf")
@@ -328,33 +354,54 @@ def test_device_pins_keep_the_rule_sets_used_last(crt):
                             {"allow": True, "type": "c", "major": 1, "minor": minor,
                              "access": "r"}]}
 
+    def new_pin(run):
+        was = set(pins())
+        run()
+        made = sorted(set(pins()) - was)
+        assert len(made) == 1, made
+        return made[0]
+
+    def run_fg(minor):
+        r = crt.run_fg(crt.bundle(["true"], resources=rules(minor)))
+        assert r.returncode == 0, r
+
     script = ("true < /dev/fuse && echo r=ok; true > /dev/fuse && echo w=ok; "
               "echo ready; sleep 1000")
-    before = set(pins())
-    long_cid = crt.run_detached(crt.bundle(["sh", "-c", script], devices=devices,
-                                           resources=rules(1000)), crt.new_id("pin"))
+    long_cid = crt.new_id("pin")
+    long_pin = new_pin(lambda: crt.run_detached(
+        crt.bundle(["sh", "-c", script], devices=devices, resources=rules(1000)), long_cid))
     long_ids = device_program_ids(cgroup_dir(f"/crt/{long_cid}"))
-    hot = sorted(set(pins()) - before)
-    assert len(hot) == 1, hot
-    hot_ino = pins()[hot[0]]
-    made = []
-    for i in range(PIN_KEEP + 6):
-        was = set(pins())
-        r = crt.run_fg(crt.bundle(["true"], resources=rules(2000 + i)))
-        assert r.returncode == 0, r
-        made += sorted(set(pins()) - was)
-        if i % 10 == 9:
-            r = crt.run_fg(crt.bundle(["true"], resources=rules(1000)))
-            assert r.returncode == 0, r
+    hot = new_pin(lambda: run_fg(1001))
+    hot_ino = pins()[hot]
+    # Every other pin (older tests' included) made newer than these two,
+    # fillers up to PIN_KEEP, all older than now.
+    base = os.stat(os.path.join("/sys/fs/bpf/crt", hot)).st_mtime
+    others = [n for n in pins() if n not in (long_pin, hot)]
+    fillers = [f"dev-{i:016x}-16" for i in range(PIN_KEEP - 2 - len(others))]
+    for i, n in enumerate(others):
+        os.utime(os.path.join("/sys/fs/bpf/crt", n), (base + 0.001 * (i + 1),) * 2)
+    for i, n in enumerate(fillers):
+        pin_filler(n, base + 0.001 * (len(others) + i + 1))
+    time.sleep(0.2)
+    assert len(pins()) == PIN_KEEP
+    run_fg(1001)                               # the hot rule set, used again
+    assert pins()[hot] == hot_ino
+    made = [new_pin(lambda m=m: run_fg(m)) for m in (1002, 1003)]
     now = pins()
-    assert len(now) <= PIN_KEEP, len(now)
-    assert now.get(hot[0]) == hot_ino, (hot, hot_ino in now.values())
-    assert made[0] not in now and made[-1] in now
-    # Unpinned or not, the running container's program is still its own.
+    assert len(now) == PIN_KEEP, len(now)
+    assert now.get(hot) == hot_ino, (hot, hot in now)
+    assert long_pin not in now                 # the least recently used: gone
+    assert all(m in now for m in made)
+    oldest = (others + fillers)[0]
+    assert oldest not in now and (others + fillers)[1] in now
+    # Unpinned, the running container's program is still its own.
     assert device_program_ids(cgroup_dir(f"/crt/{long_cid}")) == long_ids
     out = os.path.join(crt.workdir, long_cid + ".out")
     assert wait_for(lambda: "ready" in read(out)), read(out)
     assert "r=ok" in read(out) and "w=ok" not in read(out), read(out)
+    for n in fillers:
+        if os.path.exists(os.path.join("/sys/fs/bpf/crt", n)):
+            os.unlink(os.path.join("/sys/fs/bpf/crt", n))
 
 
 def test_update_is_recorded_for_later_commands(crt):
