@@ -12,18 +12,38 @@
 
 /* The initial user namespace maps every id to itself: "0 0 4294967295".
  * Any other map means crt runs in a user namespace, where root is not
- * the host's root (rootless podman runs its runtime so). */
+ * the host's root (rootless podman runs its runtime so). Read on every
+ * command, so cheaply: one read into the stack, no sscanf (whose code
+ * alone costs a start-up its page faults). */
 bool
 crt_in_user_namespace (void)
 {
-  cleanup_free char *map = NULL;
-  unsigned long inside, outside, count;
+  static const unsigned long want[] = { 0, 0, 4294967295UL };
+  cleanup_close int fd = open ("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
+  char buf[256], *p = buf, *end;
+  ssize_t n;
 
-  if (crt_read_file_at (AT_FDCWD, "/proc/self/uid_map", &map, NULL, NULL) < 0)
+  if (fd < 0 || (n = crt_read_all (fd, buf, sizeof (buf) - 1)) <= 0)
     return false;
-  if (sscanf (map, "%lu %lu %lu", &inside, &outside, &count) != 3)
-    return false;
-  return !(inside == 0 && outside == 0 && count == 4294967295UL);
+  buf[n] = '\0';
+  for (size_t i = 0; i < CRT_ARRAY_SIZE (want); i++)
+    {
+      unsigned long v;
+
+      while (*p == ' ')
+        p++;
+      errno = 0;
+      v = strtoul (p, &end, 10);
+      if (end == p || errno != 0)
+        return false;
+      if (v != want[i])
+        return true;
+      p = end;
+    }
+  /* A second line is a second range: not the initial namespace's. */
+  while (*p == ' ' || *p == '\n')
+    p++;
+  return *p != '\0';
 }
 
 bool

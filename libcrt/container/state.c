@@ -201,8 +201,19 @@ remove_entries (int dirfd, const char *path, int depth, crt_error **err)
 int
 crt_state_dir_remove (const crt_context *ctx, const char *id, int dirfd, crt_error **err)
 {
+  /* What a container's state dir usually holds: removed by name, the
+   * dir is empty for rmdir without reading it (the end of every `run`).
+   * Anything else (a start socket, the notify dir) is found by the list. */
+  static const char *const usual[] = { CRT_STATE_FILE, CRT_CONFIG_COPY };
   cleanup_free char *path = crt_state_dir_path (ctx, id);
 
+  for (size_t i = 0; i < CRT_ARRAY_SIZE (usual); i++)
+    if (unlinkat (dirfd, usual[i], 0) < 0 && errno != ENOENT)
+      return crt_error_errno (err, "remove `%s/%s`", path, usual[i]);
+  if (rmdir (path) == 0 || errno == ENOENT)
+    return 0;
+  if (errno != ENOTEMPTY && errno != EEXIST)
+    return crt_error_errno (err, "remove `%s`", path);
   if (remove_entries (dirfd, path, 1, err) < 0)
     return -1;
   if (rmdir (path) < 0 && errno != ENOENT)

@@ -16,8 +16,11 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+/* old_root_private: every mount of the old root is private already (the
+ * default rootfsPropagation made `/` so, recursively): nothing of the
+ * detach below can reach the host, no rslave needed. */
 static int
-enter_with_pivot_root (int newroot, crt_error **err)
+enter_with_pivot_root (int newroot, bool old_root_private, crt_error **err)
 {
   cleanup_close int oldroot = open ("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
 
@@ -32,7 +35,7 @@ enter_with_pivot_root (int newroot, crt_error **err)
   if (fchdir (oldroot) < 0)
     return crt_error_errno (err, "chdir to the old root");
   /* Slave first, so the detach below cannot propagate to the host. */
-  if (mount (NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+  if (!old_root_private && mount (NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
     return crt_error_errno (err, "make the old root rslave");
   if (umount2 (".", MNT_DETACH) < 0)
     return crt_error_errno (err, "detach the old root");
@@ -80,14 +83,55 @@ empty_tmpfs (int *shared, const char *path, crt_error **err)
   return 0;
 }
 
-/* A directory is covered with the shared empty read-only tmpfs,
- * anything else with the container's /dev/null. */
+/* What maskedPaths are covered with: the empty tmpfs for directories,
+ * a read-only bind of the container's /dev/null for anything else. Each
+ * is made once, attached to the first path, and cloned from there onto
+ * the others (kernels before 6.15, Debian 12's 6.1, refuse to clone a
+ * detached mount); a clone keeps the read-only flag. */
+typedef struct mask_sources
+{
+  int dir;
+  int file;
+} mask_sources;
+
+static void
+mask_sources_close (mask_sources *m)
+{
+  crt_closep (&m->dir);
+  crt_closep (&m->file);
+}
+
+/* A read-only bind of /dev/null, once it was checked to be the null
+ * device (a rootfs may bring its own /dev). */
 static int
-mask_path (int rootfd, const char *path, int *shared, crt_error **err)
+null_bind (int rootfd, const char *path, crt_error **err)
+{
+  cleanup_close int null = crt_path_open (rootfd, "/dev/null", O_PATH, 0);
+  struct stat nst;
+  int tree;
+
+  if (null < 0 || fstat (null, &nst) < 0)
+    return crt_error_errno (err, "maskedPaths `%s`: open /dev/null", path);
+  if (!S_ISCHR (nst.st_mode) || nst.st_rdev != makedev (1, 3))
+    return crt_error_set (err, 0, "maskedPaths `%s`: /dev/null is not the null device", path);
+  tree = open_tree (null, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  if (tree < 0 || crt_mount_setattr (tree, 0, MOUNT_ATTR_RDONLY, 0, 0) < 0)
+    {
+      crt_error_errno (err, "maskedPaths `%s`: bind /dev/null", path);
+      if (tree >= 0)
+        close (tree);
+      return -1;
+    }
+  return tree;
+}
+
+static int
+mask_path (int rootfd, const char *path, mask_sources *m, crt_error **err)
 {
   cleanup_close int target = crt_path_open (rootfd, path, O_PATH, 0);
   cleanup_close int tree = -1;
   struct stat st;
+  int *source;
 
   if (target < 0)
     {
@@ -98,39 +142,21 @@ mask_path (int rootfd, const char *path, int *shared, crt_error **err)
   if (fstat (target, &st) < 0)
     return crt_error_errno (err, "maskedPaths `%s`", path);
 
-  if (S_ISDIR (st.st_mode))
+  source = S_ISDIR (st.st_mode) ? &m->dir : &m->file;
+  if (*source >= 0)
     {
-      if (*shared < 0)
-        {
-          /* The first directory gets the new mount itself, the others
-           * clones of it once it is attached: kernels before 6.15 (Debian
-           * 12's 6.1) refuse to clone a detached mount with EINVAL. */
-          if (empty_tmpfs (shared, path, err) < 0)
-            return -1;
-          if (attach (*shared, target) < 0)
-            return crt_error_errno (err, "maskedPaths `%s`", path);
-          return 0;
-        }
-      tree = open_tree (*shared, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+      tree = open_tree (*source, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
       if (tree < 0)
-        return crt_error_errno (err, "maskedPaths `%s`: clone the empty tmpfs", path);
+        return crt_error_errno (err, "maskedPaths `%s`: clone the mask", path);
     }
-  else
-    {
-      cleanup_close int null = crt_path_open (rootfd, "/dev/null", O_PATH, 0);
-      struct stat nst;
-
-      if (null < 0 || fstat (null, &nst) < 0)
-        return crt_error_errno (err, "maskedPaths `%s`: open /dev/null", path);
-      if (!S_ISCHR (nst.st_mode) || nst.st_rdev != makedev (1, 3))
-        return crt_error_set (err, 0, "maskedPaths `%s`: /dev/null is not the null device",
-                              path);
-      tree = open_tree (null, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
-      if (tree < 0 || crt_mount_setattr (tree, 0, MOUNT_ATTR_RDONLY, 0, 0) < 0)
-        return crt_error_errno (err, "maskedPaths `%s`: bind /dev/null", path);
-    }
+  else if ((S_ISDIR (st.st_mode) ? empty_tmpfs (&tree, path, err)
+                                 : (tree = null_bind (rootfd, path, err))) < 0)
+    return -1;
   if (attach (tree, target) < 0)
     return crt_error_errno (err, "maskedPaths `%s`", path);
+  /* The first: attached now, the others are cloned from it. */
+  if (*source < 0)
+    *source = crt_steal_fd (&tree);
   return 0;
 }
 
@@ -207,7 +233,8 @@ crt_rootfs_pivot (const crt_spec *spec, const crt_rootfs_options *opts, crt_erro
         return crt_error_errno (err, "chroot into the rootfs");
       return 0;
     }
-  if ((opts->no_pivot ? enter_with_move : enter_with_pivot_root) (newroot, err) < 0)
+  if (opts->no_pivot ? enter_with_move (newroot, err) < 0
+                     : enter_with_pivot_root (newroot, propagation == (MS_PRIVATE | MS_REC), err) < 0)
     return -1;
   if (chdir ("/") < 0)
     return crt_error_errno (err, "chdir `/`");
@@ -223,14 +250,15 @@ crt_rootfs_pivot (const crt_spec *spec, const crt_rootfs_options *opts, crt_erro
 int
 crt_rootfs_finalize (const crt_spec *spec, crt_error **err)
 {
-  cleanup_close int rootfd = -1, shared = -1;
+  __attribute__ ((cleanup (mask_sources_close))) mask_sources masks = { -1, -1 };
+  cleanup_close int rootfd = -1;
   const crt_linux *lx = spec->linux_;
 
   rootfd = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     return crt_error_errno (err, "open `/`");
   for (size_t i = 0; lx && i < lx->n_masked_paths; i++)
-    if (mask_path (rootfd, lx->masked_paths[i], &shared, err) < 0)
+    if (mask_path (rootfd, lx->masked_paths[i], &masks, err) < 0)
       return -1;
   for (size_t i = 0; lx && i < lx->n_readonly_paths; i++)
     if (readonly_path (rootfd, lx->readonly_paths[i], err) < 0)

@@ -233,6 +233,37 @@ def test_masked_paths(crt, bundle):
     assert out.split() == ["0", "0"]
 
 
+def test_masked_paths_many(crt, bundle):
+    """Every masked file is the null device on a read-only mount, every
+    masked directory empty and read-only, however many there are: crt
+    binds /dev/null once and clones that mount onto the others (the same
+    for directories and their tmpfs). crun 1.8.1 shows the same from
+    inside: 1:3, nothing to read (a write goes to the null device), ro
+    mounts; runc 1.1.5 too, but binds /dev/null onto files without ro."""
+    for d in ("/secret-a", "/secret-b"):
+        os.makedirs(bundle.in_rootfs(d))
+        with open(bundle.in_rootfs(d + "/key"), "w") as f:
+            f.write("s3cret\n")
+    for name in ("/f1", "/f2", "/f3"):
+        with open(bundle.in_rootfs(name), "w") as f:
+            f.write("s3cret\n")
+    files = ["/proc/keys", "/f1", "/proc/timer_list", "/f2", "/f3"]
+    dirs = ["/secret-a", "/secret-b"]
+    bundle.config["linux"]["maskedPaths"] = files + dirs
+    script = "; ".join(
+        f"if [ -e {p} ]; then echo {p} $(stat -c %t:%T {p}) $(cat {p} | wc -c); "
+        f"else echo {p} absent; fi" for p in files)
+    # (/proc/keys and /proc/timer_list exist on every kernel crt supports.)
+    script += ("; for d in /secret-a /secret-b; do echo $d $(ls -A $d | wc -l) "
+               "$(touch $d/new 2>/dev/null && echo rw || echo ro); done"
+               "; awk '$5 ~ \"^/(proc/(keys|timer_list)|f[123]|secret-[ab])$\" "
+               "{ split($6, o, \",\"); print $5, o[1] }' /proc/self/mountinfo")
+    out = run_sh(crt, bundle, script).splitlines()
+    assert out[:len(files)] == [p + " 1:3 0" for p in files], out
+    assert out[len(files):len(files) + 2] == [d + " 0 ro" for d in dirs], out
+    assert sorted(out[len(files) + 2:]) == sorted(p + " ro" for p in files + dirs), out
+
+
 def test_readonly_paths(crt, bundle):
     os.makedirs(bundle.in_rootfs("/conf"))
     bundle.config["linux"]["readonlyPaths"] = ["/proc/sys", "/conf", "/does/not/exist"]
