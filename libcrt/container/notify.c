@@ -127,7 +127,10 @@ crt_notify_relay (int fd, const char *host_socket, crt_error **err)
 int
 crt_notify_relay_queued (int fd, const char *host_socket, crt_error **err)
 {
-  for (;;)
+  /* Bounded: the container's processes may outlive its init (without a
+   * pid namespace of its own) and keep the socket full; what it queued
+   * before the init exited is far less. */
+  for (int i = 0; i < CRT_NOTIFY_DRAIN_MAX; i++)
     {
       struct pollfd p = { .fd = fd, .events = POLLIN };
       int r = poll (&p, 1, 0);
@@ -140,6 +143,7 @@ crt_notify_relay_queued (int fd, const char *host_socket, crt_error **err)
       if (r != 0)
         return r;
     }
+  return 0;
 }
 
 int
@@ -162,7 +166,15 @@ crt_notify_wait_ready (int fd, int pidfd, const char *host_socket, crt_error **e
           if (r != 0)
             return r < 0 ? -1 : 0;
         }
-      else if (p[1].revents & POLLIN)
-        return crt_error_set (err, ECHILD, "the container exited before it was ready");
+      /* Every round, not only when the socket is quiet: a flood of other
+       * messages must not hide the exit. A READY=1 it sent before
+       * exiting still counts. */
+      if (p[1].revents & POLLIN)
+        {
+          r = crt_notify_relay_queued (fd, host_socket, err);
+          if (r != 0)
+            return r < 0 ? -1 : 0;
+          return crt_error_set (err, ECHILD, "the container exited before it was ready");
+        }
     }
 }

@@ -27,9 +27,11 @@ int crt_notify_listen (int state_dirfd, const char *state_dir, int *fd, crt_erro
  * READY=1. Returns 1 when it was forwarded, 0 for other messages. */
 int crt_notify_relay (int fd, const char *host_socket, crt_error **err);
 
-/* Relay what is queued on fd already, without waiting, up to a READY=1:
- * the program may have said READY=1 and exited before crt looked.
- * Returns 1 when READY=1 was forwarded, 0 otherwise. */
+/* Relay what is queued on fd already, without waiting, up to a READY=1
+ * and at most CRT_NOTIFY_DRAIN_MAX messages: the program may have said
+ * READY=1 and exited before crt looked. Returns 1 when READY=1 was
+ * forwarded, 0 otherwise. */
+#define CRT_NOTIFY_DRAIN_MAX 1024
 int crt_notify_relay_queued (int fd, const char *host_socket, crt_error **err);
 
 /* Relay until READY=1, or until the process behind pidfd exits. */
