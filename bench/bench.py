@@ -21,6 +21,7 @@ import sys
 import time
 
 import segments
+import tracephases
 from report import PATHS, log, pct, report
 
 ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
@@ -696,6 +697,7 @@ def main():
     ap.add_argument("--info", default="")
     ap.add_argument("--footprint", default="")
     ap.add_argument("--static", default="")
+    ap.add_argument("--phases", default="")
     ap.add_argument("crt")
     args = ap.parse_args()
     t_start = datetime.datetime.now(datetime.timezone.utc)
@@ -737,6 +739,10 @@ def main():
         if args.segments:
             log("segments (bpftrace)")
             segs = segments.run(b, crt_off, bundles, args.floor, rootfs)
+        trace = None
+        if args.phases:
+            log("phases (the trace build)")
+            trace = tracephases.run(b, args.phases, args.crt, bundles, 60)
         bins = {}
         for rt in rts:
             if rt.name not in bins:
@@ -761,11 +767,12 @@ def main():
         left = leftovers(b, rts, work)
     footprint = open(args.footprint).read() if args.footprint else None
     text = report(b, args, rts, args.info, t_start, load, phases, counts, bins, sc, left,
-                  time.monotonic() - t0, footprint, segs)
+                  time.monotonic() - t0, footprint, segs, trace)
     print(text)
     if args.write:
         cmd = "bench/run.sh" + (f" -n {args.n}") + (" --scale" if args.scale else "") + \
             (" --footprint" if args.footprint else "") + (" --segments" if args.segments else "") + \
+            (" --phases" if args.phases else "") + \
             (" --static build-static/src/crt" if args.static else "") + \
             " -w " + os.path.relpath(args.write, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         with open(args.write, "w") as f:

@@ -8,6 +8,7 @@ import sys
 import math
 
 import segments
+import tracephases
 
 PATHS = ["run", "run-net", "create", "start", "delete", "exec", "state"]
 PATH_DOC = {
@@ -71,7 +72,7 @@ def static_table(P, b, keys):
 
 
 def report(b, args, rts, info, t_start, load, phases, counts, bins, sc, left, wall,
-           footprint=None, segs=None):
+           footprint=None, segs=None, trace=None):
     L = []
     P = L.append
     cpu = "?"
@@ -186,6 +187,9 @@ def report(b, args, rts, info, t_start, load, phases, counts, bins, sc, left, wa
 
     if segs:
         segments.render(P, segs)
+
+    if trace:
+        tracephases.render(P, trace, 60)
 
     if phases:
         rows, total, waits, reps, late = phases

@@ -2,7 +2,8 @@
 # crt benchmark: every lifecycle path of crt, crun and runc, interleaved.
 #
 # Usage: bench/run.sh [-n N] [-w FILE] [--scale] [--no-scale] [--no-strace]
-#                     [--no-seccomp] [--no-runc] [--static FILE] [--seed S] [CRT_BINARY]   (as root)
+#                     [--no-seccomp] [--no-runc] [--static FILE] [--segments] [--phases]
+#                     [--footprint] [--seed S] [CRT_BINARY]   (as root)
 #   -n N          iterations of the main loop (default 100)
 #   -w FILE       also write the report as markdown (e.g. bench/RESULTS.md)
 #   --scale       the big scale counts: list/state with 1, 100 and 1,000
@@ -20,6 +21,9 @@
 #                 syscall (bpftrace on tracepoints; installed with apt-get
 #                 when missing; a tracefs is mounted in the bench's
 #                 namespace)
+#   --phases      also build a trace crt (configure --enable-trace, in
+#                 build-trace/) and time `run`'s phases from its stamps,
+#                 next to the default build in one loop (bench/tracephases.py)
 #   --footprint   also bisect, in the VM of ../shared/vm (pure cgroup v2),
 #                 the smallest memory.limit (pids.limit 4) at which a
 #                 container's sleep and an exec into it run, with crt and
@@ -50,6 +54,8 @@
 #  8. With --footprint: the smallest memory limits, from the VM.
 #  9. With --segments: where crt's `run` time goes next to the floor's,
 #     from kernel tracepoints (bench/segments.py).
+# 10. With --phases: crt's and its init's phases of `run`, untraced (the
+#     trace build's own stamps, bench/tracephases.py).
 # Checks afterwards that no container, cgroup, mount or process is left.
 #
 # Hybrid-cgroup hosts (v1 controllers + a cgroup2 tree at
@@ -62,7 +68,7 @@
 set -eu
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
-args=() crt= footprint=
+args=() crt= footprint= phases=
 while [ $# -gt 0 ]; do
 	case $1 in
 	-n | --seed) args+=("$1" "$2"); shift ;;
@@ -70,6 +76,8 @@ while [ $# -gt 0 ]; do
 	--scale | --no-scale | --no-strace | --no-seccomp | --no-runc | --segments) args+=("$1") ;;
 	--static) args+=(--static "$(realpath -e "$2")"); shift ;;
 	--footprint) footprint=1 ;;
+	--phases) phases=1 ;;
+	--phases-binary) args+=(--phases "$2"); shift ;; # (inside the namespace)
 	--footprint-table) args+=(--footprint "$2"); shift ;; # (inside the namespace: the VM's table)
 	-h | --help) sed -n '2,/^set -eu/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "bench: unknown option $1 (-h for help)" >&2; exit 2 ;;
@@ -80,6 +88,14 @@ done
 crt=$(realpath -e "${crt:-$repo/build/src/crt}")
 [ "$(id -u)" = 0 ] || { echo "bench: run as root" >&2; exit 1; }
 
+if [ -z "${CRT_BENCH_WORK:-}" ] && [ -n "$phases" ]; then
+	echo "bench: building the trace crt in build-trace/" >&2
+	mkdir -p "$repo/build-trace"
+	(cd "$repo/build-trace" && { [ -f Makefile ] || "$repo/configure" -q --enable-trace; } &&
+		make -s -j2 src/crt_commit.h && make -s -j2 src/crt) >&2 ||
+		{ echo "bench: the trace build failed" >&2; exit 1; }
+	args+=(--phases-binary "$repo/build-trace/src/crt")
+fi
 if [ -z "${CRT_BENCH_WORK:-}" ] && [ -n "$footprint" ]; then
 	# In the VM first (it shares the repo, so the table lands in build/).
 	table=$repo/build/footprint.md

@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "libcrt/linux/seccomp.h"
 #include "libcrt/util/util.h"
+#include "libcrt/util/trace.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -180,6 +181,7 @@ main (int argc, char **argv)
   const cli_command *cmd;
   int first, rc;
 
+  CRT_TRACE_POINT ("main");
   first = cli_flags_parse (NULL, flags, true, argc, argv, &err);
   if (first < 0)
     return report_failure (&ctx, CLI_USAGE, NULL, err);
@@ -195,6 +197,7 @@ main (int argc, char **argv)
     }
   rc = setup_context (&g, &ctx, &err);
   log = ctx.log;                /* closed on every return from here */
+  CRT_TRACE_POINT ("flags, context (rootless?)");
   if (rc < 0)
     return report_failure (&ctx, rc, NULL, err);
 

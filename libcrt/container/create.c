@@ -20,6 +20,7 @@
 #include "../linux/seccomp.h"
 #include "../linux/terminal.h"
 #include "../util/util.h"
+#include "../util/trace.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -100,6 +101,7 @@ crt_load_config (const char *config_path, const char *bundle, char **text, crt_s
                                          : crt_fmt ("%s/config.json", bundle);
   if (crt_spec_read (path, "config.json", text, spec, err) < 0)
     return -1;
+  CRT_TRACE_POINT ("config.json read and parsed");
   return crt_spec_validate (*spec, err);
 }
 
@@ -531,6 +533,7 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
   if (crt_load_config (opts->config_path, bundle, &config_text, &spec, err) < 0
       || check_supported (spec, opts, foreground, err) < 0 || crt_resolve_rootfs (bundle, spec, &rootfs, err) < 0)
     return -1;
+  CRT_TRACE_POINT ("config validated, rootfs resolved");
   /* A bad profile fails here, naming its JSON path, before anything
    * exists; the init only loads the compiled program. */
   if (spec->linux_
@@ -538,6 +541,7 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
     return -1;
   for (char *const *name = crt_seccomp_filter_skipped (seccomp); name && *name; name++)
     crt_log (ctx, CRT_LOG_DEBUG, "seccomp: syscall `%s` unknown here, skipped", *name);
+  CRT_TRACE_POINT ("seccomp program (from the cache)");
   /* systemd reachable, the unit named and its properties valid, before
    * anything exists. */
   if (use_systemd && crt_scope_prepare (spec, id, ctx->rootless, &scope, err) < 0)
@@ -549,6 +553,7 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
       return -1;
     }
   undo.scope = use_systemd ? &scope : NULL;
+  CRT_TRACE_POINT ("namespace plan");
   /* Root's /proc files stay root's: only an unprivileged crt needs it. */
   plan.dumpable_until_maps = plan.new_userns && crt_unprivileged ();
 
@@ -563,6 +568,7 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
   /* Made here, before the clone, so the init holds it whatever user it
    * becomes and wherever its root is. `run` releases the init itself,
    * over the sync channel, and needs none. */
+  CRT_TRACE_POINT ("state dir, notify, cgroup");
   if (!start_here && crt_start_socket_listen (dirfd, &start_fd, err) < 0)
     goto fail;
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_fds) < 0)
@@ -624,14 +630,17 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
       crt_error_errno (err, "become a subreaper");
       goto fail;
     }
+  CRT_TRACE_POINT ("sync socket, init args");
   pid = crt_ns_clone (&plan, cgroup_fd, &pidfd, &in_cgroup, err);
   if (pid < 0)
     goto fail;
   if (pid == 0)
     {
       close (sync_parent);
+      CRT_TRACE_POINT ("init: clone3 returned");
       crt_init_run (&args);
     }
+  CRT_TRACE_POINT ("parent: clone3 returned");
   undo.pid = pid;
   if (use_systemd
       && enter_scope (&scope, dirfd, id, pid, spec, ctx->rootless, sync_parent, &scope_cgroup, err) < 0)
@@ -674,12 +683,14 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
         || crt_write_file_at (dirfd, CRT_CONFIG_COPY, config_text, strlen (config_text), 0600,
                               err) < 0)
       goto fail;
+    CRT_TRACE_POINT ("parent: START early, state staged");
     if (parent_setup_wait (&peer, err) < 0)
       {
         explain_silent_init (pidfd, err);
         goto fail;
       }
     out->start_sent = peer.start_sent;
+    CRT_TRACE_POINT ("parent: init READY");
   }
   if (crt_state_commit (dirfd, err) < 0
       || (opts->pid_file && crt_write_pid_file (opts->pid_file, pid, err) < 0)
@@ -713,6 +724,8 @@ crt_container_create (crt_context *ctx, const char *id, const crt_create_options
   crt_launched l;
   if (crt_launch (ctx, id, opts, false, false, &l, err) < 0)
     return -1;
+  CRT_TRACE_POINT ("parent: state committed");
+  CRT_TRACE_DUMP ();
   crt_launch_release (&l);
   return 0;
 }

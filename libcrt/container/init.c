@@ -13,6 +13,7 @@
 #include "../linux/seccomp.h"
 #include "../linux/terminal.h"
 #include "../util/util.h"
+#include "../util/trace.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -208,11 +209,13 @@ crt_init_run (const crt_init_args *a)
   if (spec->linux_ && spec->linux_->n_net_devices
       && crt_sync_send (a->sync_fd, CRT_SYNC_NAMESPACES_READY, &err) < 0)
     die (a, &err);
+  CRT_TRACE_POINT ("init: namespaces joined, lo socket");
   if (set_names (spec, &err) < 0)
     die (a, &err);
   if (!a->no_new_keyring && join_new_session_keyring (a->id, &err) < 0)
     die (a, &err);
 
+  CRT_TRACE_POINT ("init: hostname, keyring");
   ro.rootfs = a->rootfs;
   ro.bundle = a->bundle;
   ro.no_pivot = a->no_pivot;
@@ -223,6 +226,7 @@ crt_init_run (const crt_init_args *a)
   ro.host_mountns = crt_spec_namespace (spec, CRT_NS_MOUNT) == NULL;
   if (crt_rootfs_mount_all (spec, &ro, &err) < 0)
     die (a, &err);
+  CRT_TRACE_POINT ("init: devices");
   if (a->devices_fd >= 0)
     close (a->devices_fd);
   /* Namespaces and mounts exist: the runtime's hooks run now (in the
@@ -237,6 +241,7 @@ crt_init_run (const crt_init_args *a)
     die (a, &err);
   if (crt_rootfs_pivot (spec, &ro, &err) < 0)
     die (a, &err);
+  CRT_TRACE_POINT ("init: root entered");
   /* In the container's root now: from here on paths are resolved there,
    * so nothing that is not the container's may stay open (inherited fds,
    * the cgroup dir crt cloned us into: CVE-2024-21626). */
@@ -245,6 +250,7 @@ crt_init_run (const crt_init_args *a)
     if (crt_close_fds_except (3 + a->preserve_fds, keep, CRT_ARRAY_SIZE (keep), &err) < 0)
       die (a, &err);
   }
+  CRT_TRACE_POINT ("init: fds closed");
   if (spec->linux_ && (crt_sysctl_apply (spec->linux_, &err) < 0
                        || crt_memory_policy_apply (spec->linux_->memory_policy, &err) < 0))
     die (a, &err);
@@ -256,6 +262,7 @@ crt_init_run (const crt_init_args *a)
     die (a, &err);
   if (crt_rootfs_finalize (spec, &err) < 0)
     die (a, &err);
+  CRT_TRACE_POINT ("init: cwd, masked and read-only paths");
   /* Look the program up now, so that `create` fails for a missing one. */
   if (crt_process_find_executable (spec->process, &exe, &err) < 0)
     die (a, &err);
@@ -272,6 +279,7 @@ crt_init_run (const crt_init_args *a)
   if (nnp && notify && crt_child_load_seccomp (a->sync_fd, a->seccomp, &err) < 0)
     die (a, &err);
 
+  CRT_TRACE_POINT ("init: capabilities, user, rlimits");
   if (crt_sync_send (a->sync_fd, CRT_SYNC_READY, &err) < 0)
     die (a, &err);
   if (a->start_fd < 0)
@@ -294,12 +302,15 @@ crt_init_run (const crt_init_args *a)
       close (a->start_fd);
     }
 
+  CRT_TRACE_POINT ("init: READY sent, START received");
   /* From here `start` listens on conn for why the program did not run. */
   if (run_hooks_here (a, CRT_HOOK_START_CONTAINER, "created", &err) == 0
       && (!nnp || notify || crt_seccomp_load (a->seccomp, NULL, &err) == 0))
     {
       /* crt run blocked what it forwards; the program starts clean. */
       crt_reset_signals ();
+      CRT_TRACE_POINT ("init: seccomp, signals");
+      CRT_TRACE_DUMP ();
       crt_process_exec (spec->process, exe, a->preserve_fds, &err);
     }
   crt_sync_send_error (conn, err);

@@ -6,6 +6,7 @@
 #include "notify.h"
 #include "supervise.h"
 #include "../util/util.h"
+#include "../util/trace.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -36,7 +37,9 @@ run_foreground (crt_context *ctx, const char *id, const crt_create_options *opts
                              .notify_host = l.rec.notify_socket };
       /* Let state/kill/exec from other crt processes in while we wait. */
       crt_closep (&l.dirfd);
+      CRT_TRACE_POINT ("parent: program started");
       ret = crt_supervise (&sv, &status, err);
+      CRT_TRACE_POINT ("parent: program exited");
     }
   else
     crt_kill_and_reap (l.pid, &status);
@@ -59,6 +62,8 @@ run_foreground (crt_context *ctx, const char *id, const crt_create_options *opts
       else
         crt_error_free (&derr);
     }
+  CRT_TRACE_POINT ("parent: destroyed");
+  CRT_TRACE_DUMP ();
   crt_launch_release (&l);
 out_mask:
   sigprocmask (SIG_SETMASK, &saved, NULL);

@@ -6,6 +6,7 @@
 #include "paths.h"
 #include "rootfs.h"
 #include "util/util.h"
+#include "../util/trace.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -138,11 +139,13 @@ crt_rootfs_mount_all (const crt_spec *spec, const crt_rootfs_options *opts, crt_
   if ((propagation & ~MS_REC) != MS_SLAVE && propagation != (MS_PRIVATE | MS_REC)
       && make_parent_private (opts->rootfs, err) < 0)
     return -1;
+  CRT_TRACE_POINT ("init: propagation");
   /* The rootfs must be a mount point of its own for pivot_root. */
   if (mount (opts->rootfs, opts->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
     return crt_error_errno (err, "bind the rootfs `%s` onto itself", opts->rootfs);
 
 mounts:
+  CRT_TRACE_POINT ("init: rootfs bind");
   rootfd = open (opts->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     return crt_error_errno (err, "open the rootfs `%s`", opts->rootfs);
@@ -152,6 +155,7 @@ mounts:
 
       if (crt_mount_one (rootfd, spec, i, opts, err) < 0)
         return -1;
+      CRT_TRACE_POINT (spec->mounts[i].destination);
       /* A mount on "/" covers the rootfs: what follows goes on top. */
       dest = spec->mounts[i].destination ? crt_path_clean (spec->mounts[i].destination) : NULL;
       if (dest && dest[0] == '\0')

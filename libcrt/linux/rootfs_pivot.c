@@ -7,6 +7,7 @@
 #include "paths.h"
 #include "rootfs.h"
 #include "util/util.h"
+#include "../util/trace.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +33,7 @@ enter_with_pivot_root (int newroot, bool old_root_private, crt_error **err)
    * with no need for a directory to put it in. */
   if (syscall (SYS_pivot_root, ".", ".") < 0)
     return crt_error_errno (err, "pivot_root");
+  CRT_TRACE_POINT ("init: pivot_root");
   if (fchdir (oldroot) < 0)
     return crt_error_errno (err, "chdir to the old root");
   /* Slave first, so the detach below cannot propagate to the host. */
@@ -39,6 +41,7 @@ enter_with_pivot_root (int newroot, bool old_root_private, crt_error **err)
     return crt_error_errno (err, "make the old root rslave");
   if (umount2 (".", MNT_DETACH) < 0)
     return crt_error_errno (err, "detach the old root");
+  CRT_TRACE_POINT ("init: old root detached");
   return 0;
 }
 
