@@ -27,7 +27,7 @@ SEGMENTS = [
      "it) and copies the process", "the same"),
     (3, "init: → pivot_root", "propagation, rootfs bind, /proc, /dev tmpfs, /dev/pts, /dev/shm, "
      "/sys, device nodes and links (the parent sets lo up meanwhile)", "propagation, rootfs bind"),
-    (4, "init: pivot_root → umount2", "pivot_root, old root made rslave", "pivot_root"),
+    (4, "init: pivot_root → umount2", "pivot_root (no rslave of the old root: the default rootfsPropagation made it private)", "pivot_root"),
     (5, "init: umount2 of the old root", "MNT_DETACH: waits for an expedited RCU grace period",
      "the same"),
     (6, "init: → execve", "fds closed, masked and read-only paths, read-only root, "
