@@ -565,10 +565,10 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
   if (crt_notify_prepare (spec, dirfd, state_dir, &notify_host, err) < 0
       || crt_make_cgroup (ctx, spec, id, bundle, rootfs, dirfd, &undo.cgroup_path, &cgroup_fd, err) < 0)
     goto fail;
+  CRT_TRACE_POINT ("state dir, notify, cgroup");
   /* Made here, before the clone, so the init holds it whatever user it
    * becomes and wherever its root is. `run` releases the init itself,
    * over the sync channel, and needs none. */
-  CRT_TRACE_POINT ("state dir, notify, cgroup");
   if (!start_here && crt_start_socket_listen (dirfd, &start_fd, err) < 0)
     goto fail;
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_fds) < 0)

@@ -64,24 +64,20 @@ attach (int tree, int target)
   return move_mount (tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
 }
 
-/* The empty read-only tmpfs that covers every masked directory: made
- * once per container, attached to the first and cloned onto the others
- * (one superblock for all, as runc and crun do now: issue #15). */
+/* The empty read-only tmpfs that covers masked directories (one
+ * superblock for all, as runc and crun do now: issue #15), into *out. */
 static int
-empty_tmpfs (int *shared, const char *path, crt_error **err)
+empty_tmpfs (int *out, const char *path, crt_error **err)
 {
-  cleanup_close int fs = -1;
+  cleanup_close int fs = fsopen ("tmpfs", FSOPEN_CLOEXEC);
 
-  if (*shared >= 0)
-    return 0;
-  fs = fsopen ("tmpfs", FSOPEN_CLOEXEC);
   if (fs < 0 || fsconfig (fs, FSCONFIG_SET_STRING, "size", "0", 0) < 0
       || fsconfig (fs, FSCONFIG_SET_STRING, "nr_inodes", "1", 0) < 0
       || fsconfig (fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
     return crt_error_errno (err, "maskedPaths `%s`: create a tmpfs", path);
-  *shared = fsmount (fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID
-                     | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
-  if (*shared < 0)
+  *out = fsmount (fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID
+                  | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+  if (*out < 0)
     return crt_error_errno (err, "maskedPaths `%s`: create a tmpfs", path);
   return 0;
 }
@@ -105,13 +101,12 @@ mask_sources_close (mask_sources *m)
 }
 
 /* A read-only bind of /dev/null, once it was checked to be the null
- * device (a rootfs may bring its own /dev). */
+ * device (a rootfs may bring its own /dev), into *out. */
 static int
-null_bind (int rootfd, const char *path, crt_error **err)
+null_bind (int rootfd, int *out, const char *path, crt_error **err)
 {
-  cleanup_close int null = crt_path_open (rootfd, "/dev/null", O_PATH, 0);
+  cleanup_close int null = crt_path_open (rootfd, "/dev/null", O_PATH, 0), tree = -1;
   struct stat nst;
-  int tree;
 
   if (null < 0 || fstat (null, &nst) < 0)
     return crt_error_errno (err, "maskedPaths `%s`: open /dev/null", path);
@@ -119,13 +114,9 @@ null_bind (int rootfd, const char *path, crt_error **err)
     return crt_error_set (err, 0, "maskedPaths `%s`: /dev/null is not the null device", path);
   tree = open_tree (null, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
   if (tree < 0 || crt_mount_setattr (tree, 0, MOUNT_ATTR_RDONLY, 0, 0) < 0)
-    {
-      crt_error_errno (err, "maskedPaths `%s`: bind /dev/null", path);
-      if (tree >= 0)
-        close (tree);
-      return -1;
-    }
-  return tree;
+    return crt_error_errno (err, "maskedPaths `%s`: bind /dev/null", path);
+  *out = crt_steal_fd (&tree);
+  return 0;
 }
 
 static int
@@ -153,7 +144,7 @@ mask_path (int rootfd, const char *path, mask_sources *m, crt_error **err)
         return crt_error_errno (err, "maskedPaths `%s`: clone the mask", path);
     }
   else if ((S_ISDIR (st.st_mode) ? empty_tmpfs (&tree, path, err)
-                                 : (tree = null_bind (rootfd, path, err))) < 0)
+                                 : null_bind (rootfd, &tree, path, err)) < 0)
     return -1;
   if (attach (tree, target) < 0)
     return crt_error_errno (err, "maskedPaths `%s`", path);
