@@ -189,7 +189,7 @@ def report(b, args, rts, info, t_start, load, phases, counts, bins, sc, left, wa
         segments.render(P, segs)
 
     if trace:
-        tracephases.render(P, trace, 60)
+        tracephases.render(P, trace)
 
     if phases:
         rows, total, waits, reps, late = phases

@@ -2,8 +2,8 @@
 a trace build of crt (configure --enable-trace, libcrt/util/trace.h)
 stamps CLOCK_MONOTONIC at the end of each phase and prints the stamps on
 stderr, the init just before it execs the program, the parent at its
-end. No syscall per stamp (the vDSO), so the build runs as fast as the
-default one (both are timed, interleaved, to show it).
+end. No syscall per stamp (the vDSO); both builds are timed, interleaved,
+to show what the stamps cost.
 
 The init is a fork of crt: its stamps start with crt's own up to the
 clone. Both dumps go on one time line from crt's main(); each phase's
@@ -12,7 +12,6 @@ own time is from the stamp before it in the same process."""
 import collections
 import os
 import statistics
-import time
 
 
 def _dumps(text):
@@ -26,21 +25,13 @@ def _dumps(text):
     return list(by_pid.values())
 
 
-def _timed(b, argv, err):
-    """Wall ms and success of argv, its stderr to the file err."""
-    t0 = time.perf_counter_ns()
-    pid = b.r.spawn(argv, stderr=err.fileno())
-    _, status, _ = os.wait4(pid, 0)
-    return (time.perf_counter_ns() - t0) / 1e6, os.waitstatus_to_exitcode(status) == 0
-
-
 def run(b, trace_crt, default_crt, bundles, n):
     """n interleaved runs of `run` with and without a network namespace,
     of the trace build and of the default build: their walls, and the
-    trace build's stamps as (init dump, crt dump) per run."""
+    trace build's stamps as (init dump, crt dump) per run. The runner
+    keeps each command's stderr in b.r.err_path: the stamps are there."""
     walls = collections.defaultdict(list)
     stamps = collections.defaultdict(list)
-    err_path = os.path.join(b.work, "trace-stderr")
     for _ in range(n):
         order = [(kind, bd) for kind in ("trace", "default") for bd in ("true", "net")]
         b.rng.shuffle(order)
@@ -48,16 +39,16 @@ def run(b, trace_crt, default_crt, bundles, n):
             binary = trace_crt if kind == "trace" else default_crt
             argv = [binary, "--root", os.path.join(b.work, "state", "phases-" + kind),
                     "--cgroup-manager=disabled", "run", "--bundle", bundles[bd], b.new_id("ph")]
-            with open(err_path, "w+") as err:
-                ms, ok = _timed(b, argv, err)
-                if not ok:
-                    continue
-                walls[(kind, bd)].append(ms)
-                err.seek(0)
-                dumps = _dumps(err.read())
-            if kind == "trace" and len(dumps) == 2:
-                init_first = any(w.startswith("init:") for _, w in dumps[0])
-                stamps[bd].append((dumps[0], dumps[1]) if init_first else (dumps[1], dumps[0]))
+            ms, ok, _, _ = b.r.timed(argv)
+            if not ok:
+                continue
+            walls[(kind, bd)].append(ms)
+            if kind == "trace":
+                with open(b.r.err_path) as err:
+                    dumps = _dumps(err.read())
+                if len(dumps) == 2:
+                    init_first = any(w.startswith("init:") for _, w in dumps[0])
+                    stamps[bd].append((dumps[0], dumps[1]) if init_first else (dumps[1], dumps[0]))
     return walls, stamps
 
 
@@ -89,8 +80,9 @@ def _timeline(runs):
     return rows, len(same)
 
 
-def render(P, data, n):
+def render(P, data):
     walls, stamps = data
+    n = min((len(v) for v in walls.values()), default=0)
     med = {k: statistics.median(v) for k, v in walls.items() if v}
     P("### Where `run` spends its time, phase by phase (a trace build: --phases)")
     P("")
