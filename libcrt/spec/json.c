@@ -352,6 +352,20 @@ repeated_later (yajl_val obj, size_t i)
   return false;
 }
 
+/* For an object's fields, null counts as absent, so of a repeated key the
+ * last occurrence that is not null wins: {"cwd":"/","cwd":null} has cwd "/".
+ * jhas() answers by the same rule, so a required field is never found
+ * present while every occurrence of it was skipped. */
+static bool
+set_later (yajl_val obj, size_t i)
+{
+  for (size_t j = i + 1; j < obj->u.object.len; j++)
+    if (strcmp (obj->u.object.keys[i], obj->u.object.keys[j]) == 0
+        && !YAJL_IS_NULL (obj->u.object.values[j]))
+      return true;
+  return false;
+}
+
 static int
 read_map_str (jctx *c, yajl_val v, crt_kv **dst, size_t *count)
 {
@@ -479,7 +493,7 @@ jparse_object (jctx *c, yajl_val v, const jtype *t, void *base)
       size_t mark;
 
       /* Unknown keys are ignored: the spec lets them be extensions. */
-      if (f == NULL || YAJL_IS_NULL (val) || repeated_later (v, i))
+      if (f == NULL || YAJL_IS_NULL (val) || set_later (v, i))
         continue;
       mark = jctx_push_key (c, f->key);
       if (read_field (c, f, val, base) < 0)

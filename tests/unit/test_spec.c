@@ -291,6 +291,16 @@ test_standalone (void)
   tap_str_eq (err ? err->msg : NULL,
               "process.json: user.uid: expected an unsigned 32-bit integer", "process error message");
   crt_error_free (&err);
+  /* A repeated key whose last occurrence is null: the earlier value wins
+   * (the fuzzer found cwd NULL here, past the required-field check). */
+  tap_ok (crt_process_parse ("{\"args\":[\"ls\"],\"cwd\":\"/w\",\"cwd\":null}", "-", &p, &err)
+          == 0 && strcmp (p->cwd, "/w") == 0, "repeated key, then null: earlier value kept");
+  crt_process_free (p);
+  p = NULL;
+  tap_ok (crt_process_parse ("{\"args\":[\"ls\"],\"cwd\":null,\"cwd\":null}", "-", &p, &err) < 0,
+          "repeated key, null each time: missing");
+  tap_str_eq (err ? err->msg : NULL, "-: cwd: required field is missing", "null each time message");
+  crt_error_free (&err);
   tap_ok (crt_resources_parse ("{\"memory\":{\"limit\":-1},\"pids\":{\"limit\":10}}", "-", &r, &err)
           == 0 && r->memory->limit.value == -1 && r->pids_limit.value == 10, "crt_resources_parse");
   crt_resources_free (r);
