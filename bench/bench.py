@@ -739,6 +739,7 @@ def main():
         if args.segments:
             log("segments (bpftrace)")
             segs = segments.run(b, crt_off, bundles, args.floor, rootfs)
+            segs["startup"] = segments.startup(b, rts)
         trace = None
         if args.phases:
             log("phases (the trace build)")

@@ -187,6 +187,8 @@ def report(b, args, rts, info, t_start, load, phases, counts, bins, sc, left, wa
 
     if segs:
         segments.render(P, segs)
+        if segs.get("startup"):
+            segments.render_startup(P, segs["startup"])
 
     if trace:
         tracephases.render(P, trace)

@@ -20,7 +20,9 @@
 #                 time one), and sum crt's kernel time per
 #                 syscall (bpftrace on tracepoints; installed with apt-get
 #                 when missing; a tracefs is mounted in the bench's
-#                 namespace)
+#                 namespace); and time the start of an empty program
+#                 (bench/startup.c: no libc, static and dynamic glibc) next
+#                 to each runtime's `list` of an empty root
 #   --phases      also build a trace crt (configure --enable-trace, in
 #                 build-trace/) and time `run`'s phases from its stamps,
 #                 next to the default build in one loop (bench/tracephases.py)
@@ -145,6 +147,9 @@ case " ${args[*]} " in
 	command -v bpftrace >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q bpftrace >&2
 	[ -e /sys/kernel/tracing/events ] || mount -t tracefs crt-bench-tracefs /sys/kernel/tracing
 	gcc -O2 -Wall -o "$work/cpuid" "$here/cpuid.c"
+	gcc -O2 -Wall -DRAW -nostdlib -static -o "$work/start-raw" "$here/startup.c"
+	gcc -O2 -Wall -static -o "$work/start-static" "$here/startup.c"
+	gcc -O2 -Wall -o "$work/start-dynamic" "$here/startup.c"
 	;;
 esac
 gcc -O2 -Wall -o "$work/floor" "$here/floor.c"

@@ -242,6 +242,57 @@ def run(b, crt_rt, bundles, floor, rootfs, n=60):
             "calls_runs": runs, "calls_total": calls_total}
 
 
+# (label, program in the work dir) of bench/startup.c's builds
+STARTUP_PROBES = [("empty program, no libc (exec, exit, reap)", "start-raw"),
+                  ("empty program, static glibc", "start-static"),
+                  ("empty program, dynamic glibc (what crt, crun and the floor are)",
+                   "start-dynamic")]
+
+
+def startup(b, rts, n=300):
+    """Medians (µs) of starting an empty program three ways and of each
+    runtime's least command (`list` of an empty root), interleaved:
+    {"n": n, "rows": [(label, µs)]}. What every start of a glibc program costs here is in
+    every runtime's time, once per exec (crun's twice: it re-executes)."""
+    cmds = [(label, [os.path.join(b.work, prog)]) for label, prog in STARTUP_PROBES
+            if os.access(os.path.join(b.work, prog), os.X_OK)]
+    seen = set()
+    for rt in rts:
+        if rt.binary in seen:
+            continue
+        seen.add(rt.binary)
+        empty = os.path.join(b.work, "empty-root-" + rt.key)
+        os.makedirs(empty, exist_ok=True)
+        cmds.append((f"`{rt.name} list` of an empty root", [rt.binary, "--root", empty, "list"]))
+    times = collections.defaultdict(list)
+    for _ in range(n):
+        for i in random.sample(range(len(cmds)), len(cmds)):
+            ms, ok, _, err = b.r.timed(cmds[i][1])
+            if not ok:
+                raise SystemExit(f"bench: {' '.join(cmds[i][1])} failed: {err}")
+            times[i].append(ms * 1000)
+    return {"n": n, "rows": [(label, statistics.median(times[i]))
+                             for i, (label, _) in enumerate(cmds)]}
+
+
+def render_startup(P, startup):
+    n, rows = startup["n"], startup["rows"]
+    P("### Starting a program at all (--segments)")
+    P("")
+    P(f"The same empty C program built three ways (bench/startup.c) and each runtime's least "
+      f"command, interleaved, {n} runs each, posix_spawn to wait4; medians in µs. The step from "
+      "no libc to static glibc is glibc's own start-up, mostly the CPUID instructions of its "
+      "CPU-feature and cache-size probes (in a VM each traps to the hypervisor: see the CPUID "
+      "time above); the next step is ld.so mapping and relocating libc.so. Every runtime and "
+      "the floor pay both at each exec.")
+    P("")
+    P("| program | µs |")
+    P("|---|---|")
+    for label, us in rows:
+        P(f"| {label} | {us:.0f} |")
+    P("")
+
+
 def render(P, segs):
     P("### Where `run` with a network namespace spends its time (--segments: bpftrace)")
     P("")
