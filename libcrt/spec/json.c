@@ -355,7 +355,9 @@ repeated_later (yajl_val obj, size_t i)
 /* For an object's fields, null counts as absent, so of a repeated key the
  * last occurrence that is not null wins: {"cwd":"/","cwd":null} has cwd "/".
  * jhas() answers by the same rule, so a required field is never found
- * present while every occurrence of it was skipped. */
+ * present while every occurrence of it was skipped. runc (Go's
+ * encoding/json) also takes the last one, but a null there resets an
+ * object or array field; crun (yajl_tree_get) takes the first. */
 static bool
 set_later (yajl_val obj, size_t i)
 {
