@@ -342,28 +342,93 @@ read_array (jctx *c, const jfield *f, yajl_val v, char **dst, size_t *count)
 }
 
 /* Go's encoding/json, which wrote most configs in the wild, keeps the last
- * of repeated keys; so do we, by skipping a key that occurs again later. */
-static bool
-repeated_later (yajl_val obj, size_t i)
+ * of repeated keys; so do we, by skipping a key that occurs again later.
+ * For an object's fields null counts as absent, so there the last
+ * occurrence that is not null wins ({"cwd":"/","cwd":null} has cwd "/"),
+ * and jhas() answers by the same rule: a required field is never found
+ * present while every occurrence of it was skipped. runc (Go) takes the
+ * last one too, but a null there resets an object or array field; crun
+ * (yajl_tree_get) takes the first.
+ *
+ * overridden() tells whether key i is skipped: a later occurrence of it
+ * exists (with later_null, a null one counts). In a small object it
+ * compares key i with the ones after it; a big one (annotations:
+ * thousands of keys) gets an index first, from its keys sorted, so a
+ * config cannot make the parse quadratic. */
+#define PAIRWISE_MAX 32
+
+typedef struct
 {
-  for (size_t j = i + 1; j < obj->u.object.len; j++)
-    if (strcmp (obj->u.object.keys[i], obj->u.object.keys[j]) == 0)
-      return true;
-  return false;
+  const char *key;
+  size_t index;
+} key_ref;
+
+static int
+key_ref_cmp (const void *a, const void *b)
+{
+  const key_ref *x = a, *y = b;
+  int r = strcmp (x->key, y->key);
+
+  if (r != 0)
+    return r;
+  return x->index < y->index ? -1 : x->index > y->index;
 }
 
-/* For an object's fields, null counts as absent, so of a repeated key the
- * last occurrence that is not null wins: {"cwd":"/","cwd":null} has cwd "/".
- * jhas() answers by the same rule, so a required field is never found
- * present while every occurrence of it was skipped. runc (Go's
- * encoding/json) also takes the last one, but a null there resets an
- * object or array field; crun (yajl_tree_get) takes the first. */
 static bool
-set_later (yajl_val obj, size_t i)
+counts (yajl_val obj, size_t i, bool later_null)
 {
+  return later_null || !YAJL_IS_NULL (obj->u.object.values[i]);
+}
+
+/* The index of a big object (NULL for a small one, or when no key is
+ * repeated): index[i] is overridden()'s answer for key i. */
+static bool *
+overridden_index (yajl_val obj, bool later_null)
+{
+  size_t n = obj->u.object.len;
+  cleanup_free key_ref *refs = NULL;
+  bool *index, any = false;
+
+  if (n <= PAIRWISE_MAX)
+    return NULL;
+  refs = crt_xmalloc0 (n * sizeof (*refs));
+  for (size_t i = 0; i < n; i++)
+    refs[i] = (key_ref) { obj->u.object.keys[i], i };
+  qsort (refs, n, sizeof (*refs), key_ref_cmp);
+  index = crt_xmalloc0 (n * sizeof (*index));
+  /* A run of one key is in document order: each is overridden when one
+   * after it counts. */
+  for (size_t end = n; end > 0;)
+    {
+      size_t start = end - 1;
+      bool later = false;
+
+      while (start > 0 && strcmp (refs[start - 1].key, refs[end - 1].key) == 0)
+        start--;
+      for (size_t k = end; k-- > start;)
+        {
+          index[refs[k].index] = later;
+          any |= later;
+          later |= counts (obj, refs[k].index, later_null);
+        }
+      end = start;
+    }
+  if (!any)
+    {
+      free (index);
+      return NULL;
+    }
+  return index;
+}
+
+static bool
+overridden (yajl_val obj, size_t i, bool later_null, const bool *index)
+{
+  if (obj->u.object.len > PAIRWISE_MAX)
+    return index != NULL && index[i];
   for (size_t j = i + 1; j < obj->u.object.len; j++)
     if (strcmp (obj->u.object.keys[i], obj->u.object.keys[j]) == 0
-        && !YAJL_IS_NULL (obj->u.object.values[j]))
+        && counts (obj, j, later_null))
       return true;
   return false;
 }
@@ -371,15 +436,17 @@ set_later (yajl_val obj, size_t i)
 static int
 read_map_str (jctx *c, yajl_val v, crt_kv **dst, size_t *count)
 {
+  cleanup_free bool *index = NULL;
   size_t n = 0;
 
   if (!YAJL_IS_OBJECT (v))
     return jctx_fail (c, "expected an object");
+  index = overridden_index (v, true);
   *dst = crt_xmalloc0 (v->u.object.len * sizeof (crt_kv));
   for (size_t i = 0; i < v->u.object.len; i++)
     {
       yajl_val val = v->u.object.values[i];
-      if (repeated_later (v, i))
+      if (overridden (v, i, true, index))
         continue;
       if (!YAJL_IS_STRING (val))
         return jctx_fail_at (c, v->u.object.keys[i], "expected a string");
@@ -393,10 +460,12 @@ read_map_str (jctx *c, yajl_val v, crt_kv **dst, size_t *count)
 static int
 read_map_obj (jctx *c, const jfield *f, yajl_val v, char **dst, size_t *count)
 {
+  cleanup_free bool *index = NULL;
   size_t n = 0, size = f->type->size;
 
   if (!YAJL_IS_OBJECT (v))
     return jctx_fail (c, "expected an object");
+  index = overridden_index (v, true);
   *dst = crt_xmalloc0 (v->u.object.len * size);
   for (size_t i = 0; i < v->u.object.len; i++)
     {
@@ -404,7 +473,7 @@ read_map_obj (jctx *c, const jfield *f, yajl_val v, char **dst, size_t *count)
       char *elem = *dst + n * size;
       size_t mark;
 
-      if (repeated_later (v, i))
+      if (overridden (v, i, true, index))
         continue;
       if (f->names && !jname_in (f->names, key))
         return jctx_fail_at (c, key, "unknown %s \"%s\"", f->noun, key);
@@ -472,7 +541,7 @@ find_field (const jtype *t, const char *key)
   return NULL;
 }
 
-/* null counts as absent, as in Go's encoding/json. */
+/* null counts as absent, as in Go's encoding/json (see overridden). */
 bool
 jhas (yajl_val obj, const char *key)
 {
@@ -485,8 +554,11 @@ jhas (yajl_val obj, const char *key)
 int
 jparse_object (jctx *c, yajl_val v, const jtype *t, void *base)
 {
+  cleanup_free bool *index = NULL;
+
   if (!YAJL_IS_OBJECT (v))
     return jctx_fail (c, "expected an object");
+  index = overridden_index (v, false);
 
   for (size_t i = 0; i < v->u.object.len; i++)
     {
@@ -495,7 +567,7 @@ jparse_object (jctx *c, yajl_val v, const jtype *t, void *base)
       size_t mark;
 
       /* Unknown keys are ignored: the spec lets them be extensions. */
-      if (f == NULL || YAJL_IS_NULL (val) || set_later (v, i))
+      if (f == NULL || YAJL_IS_NULL (val) || overridden (v, i, false, index))
         continue;
       mark = jctx_push_key (c, f->key);
       if (read_field (c, f, val, base) < 0)

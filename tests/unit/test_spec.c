@@ -347,6 +347,62 @@ test_details (void)
   crt_error_free (&err);
 }
 
+/* Repeated keys in objects too big to compare pairwise (over 32 keys:
+ * json.c sorts their keys instead) follow the same rule as small ones. */
+static void
+test_repeated_keys_big_objects (void)
+{
+  cleanup_spec crt_spec *s = NULL;
+  crt_process *p = NULL;
+  crt_error *err = NULL;
+  char *json = NULL, *proc = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream (&json, &len);
+  bool ok = true;
+
+  /* 40 annotations, a0..a39, then "a7" once more and "a20" twice: the
+   * last value wins, in the place of the last occurrence. */
+  fputs ("{\"ociVersion\":\"1.3.0\",\"annotations\":{", f);
+  for (int i = 0; i < 40; i++)
+    fprintf (f, "%s\"a%d\":\"v%d\"", i ? "," : "", i, i);
+  fputs (",\"a7\":\"late\",\"a20\":\"x\",\"a20\":\"y\"}}", f);
+  fclose (f);
+  if (!tap_ok (crt_spec_parse (json, NULL, &s, &err) == 0, "big map with repeated keys parses"))
+    {
+      printf ("#   %s\n", err->msg);
+      crt_error_free (&err);
+    }
+  else
+    {
+      ok = s->n_annotations == 40;
+      for (size_t i = 0; ok && i < s->n_annotations; i++)
+        {
+          const crt_kv *kv = &s->annotations[i];
+          if (strcmp (kv->key, "a7") == 0)
+            ok = strcmp (kv->value, "late") == 0 && i == 38;
+          else if (strcmp (kv->key, "a20") == 0)
+            ok = strcmp (kv->value, "y") == 0 && i == 39;
+        }
+      tap_ok (ok, "big map: each repeated key once, its last value, at its last place");
+    }
+  free (json);
+
+  /* A process object with 40 unknown keys: cwd given, then repeated with
+   * null (kept), args repeated (the last wins). */
+  f = open_memstream (&proc, &len);
+  fputs ("{\"cwd\":\"/w\",\"args\":[\"a\"]", f);
+  for (int i = 0; i < 40; i++)
+    fprintf (f, ",\"x-%d\":%d", i, i);
+  fputs (",\"cwd\":null,\"args\":[\"b\",\"c\"]}", f);
+  fclose (f);
+  tap_ok (crt_process_parse (proc, "-", &p, &err) == 0 && strcmp (p->cwd, "/w") == 0
+          && p->n_args == 2 && strcmp (p->args[0], "b") == 0,
+          "big object: the last non-null occurrence of a field wins");
+  crt_error_free (&err);
+  crt_process_free (p);
+  free (proc);
+}
+
 static void
 test_names (void)
 {
@@ -374,6 +430,7 @@ main (void)
   test_write_default ();
   test_standalone ();
   test_details ();
+  test_repeated_keys_big_objects ();
   test_names ();
   return tap_done ();
 }
