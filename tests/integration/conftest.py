@@ -35,6 +35,19 @@ DEFAULT_TIMEOUT = 30
 APP_UID = 1001
 APP_GID = 1001
 
+USERNS_MAPS = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+
+
+def add_userns(bundle, maps=True):
+    """A new user namespace in bundle's config; with maps, container ids
+    0-65535 on host ids 100000 and up, and the rootfs chowned to match."""
+    bundle.config["linux"]["namespaces"].append({"type": "user"})
+    if maps:
+        bundle.config["linux"]["uidMappings"] = USERNS_MAPS
+        bundle.config["linux"]["gidMappings"] = USERNS_MAPS
+        # The rootfs must belong to the container's root to be usable.
+        os.system(f"chown -R 100000:100000 {bundle.rootfs}")
+
 
 # --------------------------------------------------------------------------
 # session-wide preconditions

@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from conftest import APP_GID, APP_UID
+from conftest import APP_GID, APP_UID, add_userns
 
 
 def run_sh(crt, bundle, script, expect=0, **process):
@@ -62,11 +62,7 @@ def test_old_root_gone_when_create_returns(crt, bundle, userns):
     for the detach (tried for #12) would break the last two unless it
     is reaped before READY and takes its pid by set_tid."""
     if userns:
-        maps = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-        bundle.config["linux"]["namespaces"].append({"type": "user"})
-        bundle.config["linux"]["uidMappings"] = maps
-        bundle.config["linux"]["gidMappings"] = maps
-        os.system(f"chown -R 100000:100000 {bundle.rootfs}")
+        add_userns(bundle)
     expected = {"/", "/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys"}
     bundle.config["process"]["args"] = ["true"]
     bundle.save()

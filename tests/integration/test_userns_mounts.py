@@ -8,9 +8,7 @@ import os
 
 import pytest
 
-from conftest import APP_GID, APP_UID
-
-MAPS = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+from conftest import APP_GID, APP_UID, add_userns
 
 
 def run_sh(crt, bundle, script, expect=0, **process):
@@ -20,15 +18,6 @@ def run_sh(crt, bundle, script, expect=0, **process):
     r = crt("run", "--bundle", bundle.path, "um1")
     assert r.returncode == expect, r
     return r.stdout if expect == 0 else r.stderr
-
-
-def add_userns(bundle, maps=True):
-    bundle.config["linux"]["namespaces"].append({"type": "user"})
-    if maps:
-        bundle.config["linux"]["uidMappings"] = MAPS
-        bundle.config["linux"]["gidMappings"] = MAPS
-        # The rootfs must belong to the container's root to be usable.
-        os.system(f"chown -R 100000:100000 {bundle.rootfs}")
 
 
 def mountinfo(text):
