@@ -228,21 +228,19 @@ new_object (void)
   return v;
 }
 
-/* The slot of key in object o; with add, a new empty slot when missing.
- * Of a repeated key, the slot the parser reads: the last one that is not
- * null (libcrt/spec/json.c), else the last one. */
+/* The slot of key in object o that the parser reads (jmember); with add,
+ * when it has none, its last null occurrence or else a new empty slot. */
 static yajl_val *
 object_slot (yajl_val o, const char *key, bool add)
 {
   size_t n = o->u.object.len;
-  yajl_val *slot = NULL;
+  yajl_val *slot = jmember (o, key);
 
-  for (size_t i = 0; i < n; i++)
-    if (strcmp (o->u.object.keys[i], key) == 0
-        && (slot == NULL || YAJL_IS_NULL (*slot) || !YAJL_IS_NULL (o->u.object.values[i])))
-      slot = &o->u.object.values[i];
   if (slot != NULL || !add)
     return slot;
+  for (size_t i = n; i-- > 0;)
+    if (strcmp (o->u.object.keys[i], key) == 0)
+      return &o->u.object.values[i];
   o->u.object.keys = crt_xreallocarray (o->u.object.keys, n + 1, sizeof (*o->u.object.keys));
   o->u.object.values = crt_xreallocarray (o->u.object.values, n + 1,
                                           sizeof (*o->u.object.values));

@@ -380,14 +380,14 @@ counts (yajl_val obj, size_t i, bool later_null)
   return later_null || !YAJL_IS_NULL (obj->u.object.values[i]);
 }
 
-/* The index of a big object (NULL for a small one, or when no key is
- * repeated): index[i] is overridden()'s answer for key i. */
+/* The index of a big object (NULL for a small one): index[i] is
+ * overridden()'s answer for key i. */
 static bool *
 overridden_index (yajl_val obj, bool later_null)
 {
   size_t n = obj->u.object.len;
   cleanup_free key_ref *refs = NULL;
-  bool *index, any = false;
+  bool *index;
 
   if (n <= PAIRWISE_MAX)
     return NULL;
@@ -408,15 +408,9 @@ overridden_index (yajl_val obj, bool later_null)
       for (size_t k = end; k-- > start;)
         {
           index[refs[k].index] = later;
-          any |= later;
           later |= counts (obj, refs[k].index, later_null);
         }
       end = start;
-    }
-  if (!any)
-    {
-      free (index);
-      return NULL;
     }
   return index;
 }
@@ -424,8 +418,8 @@ overridden_index (yajl_val obj, bool later_null)
 static bool
 overridden (yajl_val obj, size_t i, bool later_null, const bool *index)
 {
-  if (obj->u.object.len > PAIRWISE_MAX)
-    return index != NULL && index[i];
+  if (index != NULL)
+    return index[i];
   for (size_t j = i + 1; j < obj->u.object.len; j++)
     if (strcmp (obj->u.object.keys[i], obj->u.object.keys[j]) == 0
         && counts (obj, j, later_null))
@@ -542,13 +536,19 @@ find_field (const jtype *t, const char *key)
 }
 
 /* null counts as absent, as in Go's encoding/json (see overridden). */
+yajl_val *
+jmember (yajl_val obj, const char *key)
+{
+  for (size_t i = obj->u.object.len; i-- > 0;)
+    if (strcmp (obj->u.object.keys[i], key) == 0 && !YAJL_IS_NULL (obj->u.object.values[i]))
+      return &obj->u.object.values[i];
+  return NULL;
+}
+
 bool
 jhas (yajl_val obj, const char *key)
 {
-  for (size_t i = 0; i < obj->u.object.len; i++)
-    if (strcmp (obj->u.object.keys[i], key) == 0 && !YAJL_IS_NULL (obj->u.object.values[i]))
-      return true;
-  return false;
+  return jmember (obj, key) != NULL;
 }
 
 int

@@ -127,7 +127,9 @@ int jparse_text_arena (const char *text, size_t len, const char *origin, yajl_va
                        jarena *arena, crt_error **err);
 void jarena_free (jarena *arena);
 
-/* Has object v the member key, not null? */
+/* Object v's member key as the parser reads it: its last occurrence that
+ * is not null, or NULL. jhas: is there one? */
+yajl_val *jmember (yajl_val v, const char *key);
 bool jhas (yajl_val v, const char *key);
 
 /* Is s in the NULL-terminated list? */
