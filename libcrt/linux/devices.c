@@ -4,13 +4,13 @@
 #include "namespaces.h"
 #include "paths.h"
 #include "util/util.h"
+#include "mount_api.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>

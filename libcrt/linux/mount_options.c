@@ -2,10 +2,10 @@
 #include "config.h"
 #include "mounts.h"
 #include "util/util.h"
+#include "mount_api.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 
 typedef enum
 {

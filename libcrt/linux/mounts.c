@@ -12,6 +12,7 @@
 #include "mounts.h"
 #include "paths.h"
 #include "util/util.h"
+#include "mount_api.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +20,6 @@
 #include <linux/magic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
@@ -264,7 +264,8 @@ static bool
 is_fs (const char *path, long magic)
 {
   struct statfs sfs;
-  return statfs (path, &sfs) == 0 && sfs.f_type == magic;
+  /* f_type is a long in glibc, an unsigned long in musl. */
+  return statfs (path, &sfs) == 0 && (unsigned long) sfs.f_type == (unsigned long) magic;
 }
 
 static bool

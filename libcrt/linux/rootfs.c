@@ -7,12 +7,12 @@
 #include "rootfs.h"
 #include "util/util.h"
 #include "../util/trace.h"
+#include "mount_api.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 

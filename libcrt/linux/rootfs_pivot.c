@@ -8,10 +8,10 @@
 #include "rootfs.h"
 #include "util/util.h"
 #include "../util/trace.h"
+#include "mount_api.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>

@@ -2,13 +2,13 @@
 #include "terminal.h"
 #include "paths.h"
 #include "../util/util.h"
+#include "mount_api.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <stdio.h>
