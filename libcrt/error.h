@@ -15,8 +15,11 @@ typedef struct crt_error
   char *msg;    /* "what failed: reason" (no trailing newline) */
 } crt_error;
 
+/* strerror(errnum), in glibc's words whatever the libc (see error.c). */
+const char *crt_strerror (int errnum);
+
 /* Fill *err (if err and *err is still empty) and return -1. When errnum is
- * not 0, ": strerror(errnum)" is appended. */
+ * not 0, ": crt_strerror(errnum)" is appended. */
 int crt_error_set (crt_error **err, int errnum, const char *fmt, ...)
   __attribute__ ((format (printf, 3, 4)));
 

@@ -100,7 +100,7 @@ crt_sd_bus_open (bool user_manager, crt_sd_bus **out, crt_error **err)
   if (r < 0)
     {
       free (b);
-      return unreachable (user_manager, err, strerror (-r));
+      return unreachable (user_manager, err, crt_strerror (-r));
     }
   /* The first call tells whether anyone (and systemd) is there. */
   r = sd->sd_bus_get_property (b->bus, SD_DEST, SD_PATH, SD_MANAGER, "Version", &e, &reply, "s");
@@ -108,7 +108,7 @@ crt_sd_bus_open (bool user_manager, crt_sd_bus **out, crt_error **err)
     r = sd->sd_bus_message_read (reply, "s", &version);
   if (r < 0)
     {
-      cleanup_free char *why = crt_xstrdup (sd->sd_bus_error_is_set (&e) ? e.message : strerror (-r));
+      cleanup_free char *why = crt_xstrdup (sd->sd_bus_error_is_set (&e) ? e.message : crt_strerror (-r));
       bool no_systemd = sd->sd_bus_error_has_name (&e, SD_BUS_ERROR_SERVICE_UNKNOWN)
                         || sd->sd_bus_error_has_name (&e, SD_BUS_ERROR_NAME_HAS_NO_OWNER);
       sd->sd_bus_error_free (&e);
@@ -249,7 +249,7 @@ static int
 call_failed (crt_error **err, int r, sd_bus_error *e, const char *what)
 {
   crt_error_set (err, 0, "--systemd-cgroup: %s: %s", what,
-                 sd->sd_bus_error_is_set (e) ? e->message : strerror (-r));
+                 sd->sd_bus_error_is_set (e) ? e->message : crt_strerror (-r));
   sd->sd_bus_error_free (e);
   return -1;
 }

@@ -46,7 +46,7 @@ as_seen_from_cwd (const crt_process *proc, const char *path)
 static char *
 errno_text (int errnum)
 {
-  char *s = crt_xstrdup (strerror (errnum));
+  char *s = crt_xstrdup (crt_strerror (errnum));
   s[0] = (char) tolower ((unsigned char) s[0]);
   return s;
 }

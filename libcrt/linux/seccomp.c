@@ -574,7 +574,7 @@ crt_seccomp_load (const crt_seccomp_filter *f, int *notify_fd, crt_error **err)
       if (hint == NULL)
         return crt_error_set (err, e, "load the seccomp filter");
       /* The hint reads better after the reason than before it. */
-      crt_error_set (err, 0, "load the seccomp filter: %s (%s)", strerror (e), hint);
+      crt_error_set (err, 0, "load the seccomp filter: %s (%s)", crt_strerror (e), hint);
       if (fresh && *err)
         (*err)->errnum = e;
       return -1;

@@ -423,6 +423,7 @@ main (void)
 {
   test_spec_parse_errors ();
   test_spec_validate_cases ();
+  test_error_texts ();
   test_runc_spec ();
   test_podman_config ();
   test_default_spec (false);

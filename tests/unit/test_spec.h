@@ -4,5 +4,6 @@
 
 void test_spec_parse_errors (void);
 void test_spec_validate_cases (void);
+void test_error_texts (void);
 
 #endif

@@ -5,6 +5,7 @@
 #include "test_spec.h"
 #include "tap.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -416,4 +417,22 @@ test_spec_validate_cases (void)
       tap_str_eq (err ? err->msg : NULL, want, want ? want : "no message");
       crt_error_free (&err);
     }
+}
+
+/* An error's reason reads as glibc words it, with musl too (the musl
+ * build runs these): ELOOP and ENAMETOOLONG are two musl words
+ * differently ("Symbolic link loop", "Filename too long"). */
+void
+test_error_texts (void)
+{
+  crt_error *err = NULL;
+
+  tap_str_eq (crt_strerror (ELOOP), "Too many levels of symbolic links", "ELOOP text");
+  tap_str_eq (crt_strerror (ENAMETOOLONG), "File name too long", "ENAMETOOLONG text");
+  tap_str_eq (crt_strerror (EBUSY), "Device or resource busy", "EBUSY text");
+  tap_str_eq (crt_strerror (ENOENT), "No such file or directory", "ENOENT text");
+  crt_error_set (&err, ELOOP, "open `%s`", "/a");
+  tap_str_eq (err ? err->msg : NULL, "open `/a`: Too many levels of symbolic links",
+              "crt_error_set spells errnum with crt_strerror");
+  crt_error_free (&err);
 }
