@@ -25,6 +25,10 @@
 #      build-static/ and runs session "static": the tests of what links
 #      differently there (libseccomp and its cache, `list`'s owner) and
 #      the lifecycle, run and exec tests;
+#      builds a static musl crt (contrib/musl-build.sh, its libraries
+#      from Debian's source packages) in build-musl/ and runs session
+#      "musl": its C unit tests, the integration and the security tests
+#      (but for a few that a libc cannot change: musl_paths below);
 #      builds an ASan+UBSan crt in build-asan/ and runs the unit and
 #      integration tests again against it; any sanitizer report (a leak
 #      included) fails the test that caused it;
@@ -52,7 +56,7 @@ import os, sys, xml.etree.ElementTree as ET
 results, secs, rc = sys.argv[1], sys.argv[2], int(sys.argv[3])
 tot = {"passed": 0, "failed": 0, "errors": 0, "skipped": 0}
 parts = []
-for name in ("default", "vm", "vm-systemd", "static", "asan"):
+for name in ("default", "vm", "vm-systemd", "static", "musl", "asan"):
     path = os.path.join(results, name + ".xml")
     if not os.path.exists(path):
         continue
@@ -101,7 +105,7 @@ pkgs=(autoconf automake pkg-config make gcc libc6-dev libseccomp-dev libcap-dev
 	libyajl-dev libsystemd-dev busybox-static python3 python3-pytest crun runc criu
 	libasan8 libubsan1 clang util-linux procps iproute2 bsdutils uidmap passwd
 	qemu-system-x86 linux-image-amd64 systemd dbus podman conmon catatonit containerd docker.io
-	apparmor)
+	apparmor musl-tools gperf dpkg-dev)
 if [ "${CRT_NO_APT:-0}" != 1 ]; then
 	missing=()
 	for p in "${pkgs[@]}"; do
@@ -147,6 +151,17 @@ build() { # build DIR [CONFIGURE_ARGS...]
 	return $rc
 }
 
+build_musl() { # build_musl DIR: contrib/musl-build.sh, logged like build
+	local dir=$1
+	"$repo/contrib/musl-build.sh" "$dir" >"$results/${dir##*/}.log" 2>&1
+	local rc=$?
+	if [ $rc -ne 0 ]; then
+		tail -40 "$results/${dir##*/}.log"
+		broken "build-${dir##*/}" "contrib/musl-build.sh $dir failed (log: $results/${dir##*/}.log)"
+	fi
+	return $rc
+}
+
 say "building crt in build/"
 if [ ! -x configure ]; then
 	./autogen.sh >"$results/autogen.log" 2>&1 || {
@@ -169,6 +184,14 @@ asan_timeout=1200
 static_paths=(tests/integration/test_seccomp.py tests/security/test_seccomp_cache.py
 	tests/integration/test_lifecycle.py tests/integration/test_run.py tests/integration/test_exec.py)
 static_timeout=600
+# The musl build: everything a libc can change, which is nearly all of
+# it; left out are the conformance suite (91 s), the mount races and
+# /dev symlink attacks (kernel work, no libc in the loop), the load
+# tests and CRIU (about 3 minutes).
+musl_paths=(tests/integration tests/security --ignore=tests/integration/test_conformance.py
+	--ignore=tests/integration/test_checkpoint.py --ignore=tests/security/test_dev_symlinks.py
+	--ignore=tests/security/test_mount_race.py --ignore=tests/security/test_load.py)
+musl_timeout=900
 
 session() { # session NAME BUILD_DIR [env assignments...] -- pytest args
 	# runs the paths of the array NAME_paths, for at most NAME_timeout s
@@ -239,6 +262,11 @@ fi
 say "building a static crt in build-static/"
 if build "$repo/build-static" --enable-static-binary; then
 	session static build-static -- "$@"
+fi
+
+say "building a musl crt in build-musl/"
+if build_musl "$repo/build-musl"; then
+	session musl build-musl -- "$@"
 fi
 
 # --- 4. sanitizers -------------------------------------------------------------

@@ -4,8 +4,8 @@ strace (without -f: crt itself, not the container's init) runs one crt
 command and, at the Nth call of one syscall, either kills it with
 SIGKILL or makes the call fail with an errno. The syscalls and their
 counts come from a dry run of the same command just before, counted
-from the first thing crt's main does (glibc's loader and constructors
-are not crt's). Every syscall crt makes is used except memory
+from the first thing crt's main does (glibc's loader and constructors,
+or musl's start-up, are not crt's). Every syscall crt makes is used except memory
 management and exit; each gets its first, second, middle and last call.
 
 After a kill: `crt state` says something sensible (a status or "does
@@ -58,7 +58,11 @@ ERRNOS = ("ENOMEM", "EIO", "EAGAIN")
 # it open (what strace's injection does: the call is skipped) cannot
 # happen.
 NO_ERROR_INJECTION = {"close"}
-MAIN_MARKER = "getrandom("   # glibc's first malloc, in main: after the loader
+# The call after which crt's main runs: glibc's first malloc (after the
+# loader and glibc's start-up); musl's static start-up makes two calls
+# (TLS, then set_tid_address) and no getrandom.
+GLIBC_MAIN_MARKER = "getrandom("
+MUSL_MAIN_MARKER = "set_tid_address("
 
 LINE = re.compile(r"^(\w+)\(")
 
@@ -110,12 +114,14 @@ def syscall_calls(crt, test_dirs, bundle, phase):
     assert rc == 0, stderr
     before, counts = {}, {}
     in_main = False
+    glibc = any(line.startswith(GLIBC_MAIN_MARKER) for line in text.splitlines())
+    marker = GLIBC_MAIN_MARKER if glibc else MUSL_MAIN_MARKER
     for line in text.splitlines():
         m = LINE.match(line)
         if not m:
             continue
         if not in_main:
-            in_main = line.startswith(MAIN_MARKER)
+            in_main = line.startswith(marker)
             before[m.group(1)] = before.get(m.group(1), 0) + 1
         elif m.group(1) not in IGNORED:
             counts[m.group(1)] = counts.get(m.group(1), 0) + 1
