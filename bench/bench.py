@@ -183,10 +183,12 @@ class RT:
 def make_runtimes(args, work):
     rts = [RT("crt-off", "crt", args.crt, ["--cgroup-manager=disabled"], "off"),
            RT("crt-on", "crt", args.crt, ["--cgroup-manager=cgroupfs"], "on")]
-    if args.static:
-        # The --enable-static-binary build, in the same loop.
-        rts += [RT("crts-off", "crt-static", args.static, ["--cgroup-manager=disabled"], "off"),
-                RT("crts-on", "crt-static", args.static, ["--cgroup-manager=cgroupfs"], "on")]
+    # Other builds of crt, in the same loop: --enable-static-binary (glibc)
+    # and contrib/musl-build.sh (musl).
+    for key, name, binary in (("crts", "crt-static", args.static), ("crtm", "crt-musl", args.musl)):
+        if binary:
+            rts += [RT(f"{key}-off", name, binary, ["--cgroup-manager=disabled"], "off"),
+                    RT(f"{key}-on", name, binary, ["--cgroup-manager=cgroupfs"], "on")]
     crun, runc = shutil.which("crun"), shutil.which("runc")
     if crun:
         rts += [RT("crun-off", "crun", crun, ["--cgroup-manager=disabled"], "off"),
@@ -536,7 +538,8 @@ def binary_info(path, work):
     r = subprocess.run(["ldd", path], capture_output=True, text=True)
     libs = [l for l in r.stdout.splitlines()
             if ("=>" in l or l.strip().startswith("/")) and "vdso" not in l]
-    return os.path.getsize(path), size, len(libs), "static" if "not a dynamic" in r.stdout + r.stderr else ""
+    static = any(t in r.stdout + r.stderr for t in ("not a dynamic", "statically linked"))
+    return os.path.getsize(path), size, 0 if static else len(libs), "static" if static else ""
 
 
 # --------------------------------------------------------------------------
@@ -697,6 +700,7 @@ def main():
     ap.add_argument("--info", default="")
     ap.add_argument("--footprint", default="")
     ap.add_argument("--static", default="")
+    ap.add_argument("--musl", default="")
     ap.add_argument("--phases", default="")
     ap.add_argument("crt")
     args = ap.parse_args()
@@ -775,6 +779,7 @@ def main():
             (" --footprint" if args.footprint else "") + (" --segments" if args.segments else "") + \
             (" --phases" if args.phases else "") + \
             (" --static build-static/src/crt" if args.static else "") + \
+            (" --musl build-musl/src/crt" if args.musl else "") + \
             " -w " + os.path.relpath(args.write, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         with open(args.write, "w") as f:
             f.write(f"# Benchmark results\n\nProduced by `{cmd}` (as root). bench/run.sh -h "

@@ -46,12 +46,24 @@ def version(binary):
 
 
 
-def static_table(P, b, keys):
-    """The --enable-static-binary build (bench --static), from the same loop."""
-    P("### The static build (`configure --enable-static-binary`, in the same loop)")
+# The other builds of crt that bench --static and --musl put in the loop:
+# (key prefix, name, heading, what it is).
+BUILDS = [("crts", "crt-static", "The static build (`configure --enable-static-binary`, in the same loop)",
+           "The static crt links glibc, libcap, yajl and libseccomp into one static-pie binary: "
+           "no dynamic loader, no libc to map and relocate, no symbols to bind (README, Build)."),
+          ("crtm", "crt-musl", "The musl build (`contrib/musl-build.sh`, in the same loop)",
+           "The musl crt is one static-pie binary of musl, libcap, yajl and libseccomp, the three "
+           "built from Debian's source packages with musl-gcc, for size (-Os, no unwind tables): "
+           "no dynamic loader, and none of glibc's CPUID probes at start-up; no systemd cgroup "
+           "driver (README, Build).")]
+
+
+def build_table(P, b, keys, key, name, heading, note):
+    """Another build of crt (bench --static or --musl), from the same loop."""
+    P(f"### {heading}")
     P("")
-    P("| path | crt-static off med | crt-static/crun | crt-static/crt | crt-static on med "
-      "| crt-static/crun | crt-static/crt |")
+    P(f"| path | {name} off med | {name}/crun | {name}/crt | {name} on med "
+      f"| {name}/crun | {name}/crt |")
     P("|---|---|---|---|---|---|---|")
 
     def ratio(a, o):
@@ -60,14 +72,13 @@ def static_table(P, b, keys):
     for path in PATHS:
         cells = []
         for mode in ("off", "on"):
-            st = b.stats(f"crts-{mode}", path)
+            st = b.stats(f"{key}-{mode}", path)
             cells += [fmt(st and st[1]),
                       ratio(st, b.stats(f"crun-{mode}", path) if f"crun-{mode}" in keys else None),
                       ratio(st, b.stats(f"crt-{mode}", path))]
         P(f"| {path} | " + " | ".join(cells) + " |")
     P("")
-    P("The static crt links glibc, libcap, yajl and libseccomp into one static-pie binary: "
-      "no dynamic loader, no libc to map and relocate, no symbols to bind (README, Build).")
+    P(note)
     P("")
 
 
@@ -160,8 +171,9 @@ def report(b, args, rts, info, t_start, load, phases, counts, bins, sc, left, wa
       "hierarchies (a mkdir in each of ~10). Not the same work, so the \"on\" ratios "
       "compare the runtimes as they run here, not like for like per cgroup write.")
     P("")
-    if "crts-off" in keys:
-        static_table(P, b, keys)
+    for key, name, heading, note in BUILDS:
+        if f"{key}-off" in keys:
+            build_table(P, b, keys, key, name, heading, note)
 
     P("### Peak RSS (KiB, median of 5 wait4 ru_maxrss, through bench/rss.c)")
     P("")
@@ -170,7 +182,8 @@ def report(b, args, rts, info, t_start, load, phases, counts, bins, sc, left, wa
       "/bin/true, a busybox, and for crt its init before the exec; for runc its "
       "`runc init` child). `create` does not wait for the init.")
     P("")
-    shown = [k for k in ("crt-off", "crts-off", "crun-off", "runc", "crt-on", "crts-on", "crun-on")
+    shown = [k for k in ("crt-off", "crts-off", "crtm-off", "crun-off", "runc",
+                         "crt-on", "crts-on", "crtm-on", "crun-on")
              if k in keys]
     P("| path | " + " | ".join(shown) + " |")
     P("|---|" + "---|" * len(shown))

@@ -2,7 +2,8 @@
 # crt benchmark: every lifecycle path of crt, crun and runc, interleaved.
 #
 # Usage: bench/run.sh [-n N] [-w FILE] [--scale] [--no-scale] [--no-strace]
-#                     [--no-seccomp] [--no-runc] [--static FILE] [--segments] [--phases]
+#                     [--no-seccomp] [--no-runc] [--static FILE] [--musl FILE]
+#                     [--segments] [--phases]
 #                     [--footprint] [--seed S] [CRT_BINARY]   (as root)
 #   -n N          iterations of the main loop (default 100)
 #   -w FILE       also write the report as markdown (e.g. bench/RESULTS.md)
@@ -15,13 +16,16 @@
 #   --static FILE also the static build of crt (configure --enable-static-binary,
 #                 e.g. build-static/src/crt) in the same loop: its own table
 #                 and RSS columns
+#   --musl FILE   also the musl build of crt (contrib/musl-build.sh DIR,
+#                 e.g. build-musl/src/crt), the same way
 #   --segments    also cut crt's and the floor's `run` (network namespace)
 #                 at the same kernel events, count their page faults (and
 #                 time one), and sum crt's kernel time per
 #                 syscall (bpftrace on tracepoints; installed with apt-get
 #                 when missing; a tracefs is mounted in the bench's
 #                 namespace); and time the start of an empty program
-#                 (bench/startup.c: no libc, static and dynamic glibc) next
+#                 (bench/startup.c: no libc, static and dynamic glibc, static
+#                 musl where musl-gcc is installed) next
 #                 to each runtime's `list` of an empty root
 #   --phases      also build a trace crt (configure --enable-trace, in
 #                 build-trace/) and time `run`'s phases from its stamps,
@@ -76,7 +80,7 @@ while [ $# -gt 0 ]; do
 	-n | --seed) args+=("$1" "$2"); shift ;;
 	-w) args+=(-w "$(realpath -m "$2")"); shift ;;
 	--scale | --no-scale | --no-strace | --no-seccomp | --no-runc | --segments) args+=("$1") ;;
-	--static) args+=(--static "$(realpath -e "$2")"); shift ;;
+	--static | --musl) args+=("$1" "$(realpath -e "$2")"); shift ;;
 	--footprint) footprint=1 ;;
 	--phases) phases=1 ;;
 	--phases-binary) args+=(--phases "$2"); shift ;; # (inside the namespace)
@@ -150,6 +154,9 @@ case " ${args[*]} " in
 	gcc -O2 -Wall -DRAW -nostdlib -static -o "$work/start-raw" "$here/startup.c"
 	gcc -O2 -Wall -static -o "$work/start-static" "$here/startup.c"
 	gcc -O2 -Wall -o "$work/start-dynamic" "$here/startup.c"
+	if command -v musl-gcc >/dev/null; then
+		musl-gcc -O2 -Wall -static -o "$work/start-musl" "$here/startup.c"
+	fi
 	;;
 esac
 gcc -O2 -Wall -o "$work/floor" "$here/floor.c"

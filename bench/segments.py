@@ -246,11 +246,12 @@ def run(b, crt_rt, bundles, floor, rootfs, n=60):
 STARTUP_PROBES = [("empty program, no libc (exec, exit, reap)", "start-raw"),
                   ("empty program, static glibc", "start-static"),
                   ("empty program, dynamic glibc (what crt, crun and the floor are)",
-                   "start-dynamic")]
+                   "start-dynamic"),
+                  ("empty program, static musl (not position independent)", "start-musl")]
 
 
 def startup(b, rts, n=300):
-    """Medians (µs) of starting an empty program three ways and of each
+    """Medians (µs) of starting an empty program three or four ways and of each
     runtime's least command (`list` of an empty root), interleaved:
     {"n": n, "rows": [(label, µs)]}. What every start of a glibc program costs here is in
     every runtime's time, once per exec (crun's twice: it re-executes)."""
@@ -279,7 +280,8 @@ def render_startup(P, startup):
     n, rows = startup["n"], startup["rows"]
     P("### Starting a program at all (--segments)")
     P("")
-    P(f"The same empty C program built three ways (bench/startup.c) and each runtime's least "
+    P(f"The same empty C program built three ways, and with musl where musl-gcc is installed "
+      f"(bench/startup.c), and each runtime's least "
       f"command, interleaved, {n} runs each, posix_spawn to wait4; medians in µs. The step from "
       "no libc to static glibc is glibc's own start-up, mostly the CPUID instructions of its "
       "CPU-feature and cache-size probes (in a VM each traps to the hypervisor: see the CPUID "

@@ -1,5 +1,6 @@
 /* The cost of starting a program at all, here: the same empty program
- * built three ways by bench/run.sh (--segments), timed by
+ * built three ways (and with musl-gcc -static, where installed) by
+ * bench/run.sh (--segments), timed by
  * bench/segments.py next to each runtime's least command.
  *   -DRAW -nostdlib -static: no libc, _start exits at once (the kernel's
  *                            exec, exit and reap alone)
