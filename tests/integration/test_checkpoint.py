@@ -14,6 +14,8 @@ import subprocess
 
 import pytest
 
+from conftest import add_userns
+
 CRIU = shutil.which("criu") or shutil.which("criu", path="/usr/sbin:/sbin")
 needs_criu = pytest.mark.skipif(CRIU is None, reason="criu not installed (apt-get install criu)")
 # A PATH with everything the tests run but criu.
@@ -136,13 +138,8 @@ def test_checkpoint_not_running(crt, bundle_factory, tmp_path):
     assert crt("delete", "c1").returncode == 0
 
 
-USERNS_MAP = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-
-
 def with_userns(b):
-    b.config["linux"]["namespaces"].append({"type": "user"})
-    b.config["linux"]["uidMappings"] = USERNS_MAP
-    b.config["linux"]["gidMappings"] = USERNS_MAP
+    add_userns(b)
     b.save()
 
 

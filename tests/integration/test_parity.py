@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import APP_GID, APP_UID
+from conftest import APP_GID, APP_UID, add_userns
 
 
 def stat_fields(text):
@@ -120,9 +120,7 @@ def test_oom_score_adj_in_a_user_namespace(crt, bundle_factory):
     init's oomScoreAdj itself and an exec child sets its own before it
     joins; both failed with EACCES in crt 05a0bc6."""
     b = bundle_factory(("sleep", "1000"), oomScoreAdj=123)
-    b.config["linux"]["namespaces"].append({"type": "user"})
-    b.config["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-    b.config["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    add_userns(b)
     b.save()
     r = crt("run", "--detach", "--bundle", b.path, "oomns")
     assert r.returncode == 0, r
@@ -142,9 +140,8 @@ def test_time_offsets_in_a_user_namespace(crt, bundle_factory):
     EACCES on /proc/self/timens_offsets)."""
     day = 86400
     b = bundle_factory(("sh", "-c", "cut -d' ' -f1 /proc/uptime; cat /proc/self/timens_offsets"))
-    b.config["linux"]["namespaces"] += [{"type": "user"}, {"type": "time"}]
-    b.config["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-    b.config["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    add_userns(b)
+    b.config["linux"]["namespaces"].append({"type": "time"})
     b.config["linux"]["timeOffsets"] = {"boottime": {"secs": 10 * day}}
     b.save()
     r = crt("run", "--bundle", b.path, "timens")
