@@ -133,16 +133,9 @@ if [ "${CRT_NO_APT:-0}" != 1 ]; then
 fi
 
 # --- 2. build ----------------------------------------------------------------
-build() { # build DIR [CONFIGURE_ARGS...]
+logged_build() { # logged_build DIR CMD...: CMD, its output in DIR's log; on failure its tail
 	local dir=$1; shift
-	mkdir -p "$dir"
-	(
-		cd "$dir" || exit 1
-		if [ ! -f Makefile ]; then
-			"$repo/configure" -q "$@" || exit 1
-		fi
-		make -j"$jobs" -s
-	) >"$results/${dir##*/}.log" 2>&1
+	"$@" >"$results/${dir##*/}.log" 2>&1
 	local rc=$?
 	if [ $rc -ne 0 ]; then
 		tail -40 "$results/${dir##*/}.log"
@@ -151,15 +144,21 @@ build() { # build DIR [CONFIGURE_ARGS...]
 	return $rc
 }
 
-build_musl() { # build_musl DIR: contrib/musl-build.sh, logged like build
-	local dir=$1
-	"$repo/contrib/musl-build.sh" "$dir" >"$results/${dir##*/}.log" 2>&1
-	local rc=$?
-	if [ $rc -ne 0 ]; then
-		tail -40 "$results/${dir##*/}.log"
-		broken "build-${dir##*/}" "contrib/musl-build.sh $dir failed (log: $results/${dir##*/}.log)"
+configure_make() ( # configure_make DIR [CONFIGURE_ARGS...] (a subshell: it cds)
+	dir=$1; shift
+	mkdir -p "$dir" && cd "$dir" || exit 1
+	if [ ! -f Makefile ]; then
+		"$repo/configure" -q "$@" || exit 1
 	fi
-	return $rc
+	make -j"$jobs" -s
+)
+
+build() { # build DIR [CONFIGURE_ARGS...]
+	logged_build "$1" configure_make "$@"
+}
+
+build_musl() { # build_musl DIR: contrib/musl-build.sh (its own configure)
+	logged_build "$1" "$repo/contrib/musl-build.sh" "$1"
 }
 
 say "building crt in build/"
@@ -187,7 +186,7 @@ static_timeout=600
 # The musl build: everything a libc can change, which is nearly all of
 # it; left out are the conformance suite (91 s), the mount races and
 # /dev symlink attacks (kernel work, no libc in the loop), the load
-# tests and CRIU (about 3 minutes).
+# tests and CRIU (about 2 minutes).
 musl_paths=(tests/integration tests/security --ignore=tests/integration/test_conformance.py
 	--ignore=tests/integration/test_checkpoint.py --ignore=tests/security/test_dev_symlinks.py
 	--ignore=tests/security/test_mount_race.py --ignore=tests/security/test_load.py)
