@@ -7,6 +7,7 @@
 #ifndef CRT_LINUX_MOUNT_API_H
 #define CRT_LINUX_MOUNT_API_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -82,6 +83,9 @@ struct statx
   uint64_t stx_mnt_id;
   uint64_t stx_spare[13];
 };
+
+_Static_assert (offsetof (struct statx, stx_mnt_id) == 144 && sizeof (struct statx) == 256,
+                "struct statx as the kernel lays it out");
 
 static inline int
 statx (int dfd, const char *path, int flags, unsigned int mask, struct statx *buf)
