@@ -18,7 +18,7 @@ import uuid
 
 import pytest
 
-from conftest import CRT, Crt, wait_for
+from conftest import CRT, Crt, has_systemd_driver, wait_for
 
 SETPRIV = shutil.which("setpriv")
 NEWUIDMAP = shutil.which("newuidmap")
@@ -376,7 +376,7 @@ def test_systemd_driver_asks_the_user_bus(crt, rcrt, rootless_user, bundle_facto
     b.save()
     r = rcrt("run", "--bundle", b.path, "c12", global_args=["--systemd-cgroup"])
     assert r.returncode != 0
-    if "+SYSTEMD" in crt("--version").stdout:
+    if has_systemd_driver(crt):
         assert (f"--systemd-cgroup: cannot reach systemd on the user bus "
                 f"({rootless_user.runtime_dir}/bus)") in r.stderr, r
     else:

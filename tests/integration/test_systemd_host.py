@@ -8,14 +8,11 @@ import subprocess
 
 import pytest
 
+from conftest import has_systemd_driver
 from test_errors import assert_nothing_created
 
 NO_BUS = "/nonexistent/system_bus_socket"
 ENV = {**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={NO_BUS}"}
-
-
-def built_in(crt):
-    return "+SYSTEMD" in crt("--version").stdout
 
 
 def systemd_path(bundle, path=""):
@@ -35,7 +32,7 @@ def test_no_bus_is_a_clear_error(crt, bundle, flag, verb):
     systemd_path(bundle)
     r = crt(verb, "--bundle", bundle.path, "c1", global_args=flag, env=ENV)
     assert r.returncode == 1, r
-    if built_in(crt):
+    if has_systemd_driver(crt):
         assert r.stderr.strip() == (
             f"crt: {verb} c1: --systemd-cgroup: cannot reach systemd on the system bus "
             f"({NO_BUS}): No such file or directory"), r
@@ -51,7 +48,7 @@ def test_default_socket_named(crt, bundle):
     env = {k: v for k, v in os.environ.items() if k != "DBUS_SYSTEM_BUS_ADDRESS"}
     r = crt("run", "--bundle", bundle.path, "c1", global_args=("--systemd-cgroup",), env=env)
     assert r.returncode == 1, r
-    if built_in(crt):
+    if has_systemd_driver(crt):
         assert "cannot reach systemd on the system bus (/run/dbus/system_bus_socket)" \
             in r.stderr, r
     assert_nothing_created(crt)
@@ -68,7 +65,7 @@ def test_bad_cgroups_path_refused_first(crt, bundle, path, error):
     systemd_path(bundle, path)
     r = crt("run", "--bundle", bundle.path, "c1", global_args=("--systemd-cgroup",), env=ENV)
     assert r.returncode == 1, r
-    if built_in(crt):
+    if has_systemd_driver(crt):
         assert f"config.json: linux.cgroupsPath: `{path}`" in r.stderr, r
         assert error in r.stderr, r
     assert_nothing_created(crt)
@@ -80,7 +77,7 @@ def test_bad_property_annotation_refused(crt, bundle):
     bundle.save()
     r = crt("run", "--bundle", bundle.path, "c1", global_args=("--systemd-cgroup",), env=ENV)
     assert r.returncode == 1, r
-    if built_in(crt):
+    if has_systemd_driver(crt):
         assert "annotations: org.systemd.property.TimeoutStopSec: `'soon'` is not a number " \
             "of seconds" in r.stderr, r
     assert_nothing_created(crt)
