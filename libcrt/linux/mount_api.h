@@ -55,8 +55,9 @@ mount_setattr (int dfd, const char *path, unsigned int flags, struct mount_attr 
   return (int) syscall (SYS_mount_setattr, dfd, path, flags, attr, size);
 }
 
-/* <linux/stat.h> would redefine musl's S_IF* macros: only the part of
- * struct statx crt reads is spelled out, padded to the kernel's size. */
+/* <linux/stat.h> would redefine musl's S_IF* macros: struct statx is
+ * spelled out up to stx_mnt_id (the field crt reads), the rest padding
+ * to the kernel's size. */
 # ifndef STATX_MNT_ID
 #  define STATX_MNT_ID 0x00001000U
 # endif
