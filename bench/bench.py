@@ -699,6 +699,7 @@ def main():
     ap.add_argument("--seed", type=int, default=12)
     ap.add_argument("--info", default="")
     ap.add_argument("--footprint", default="")
+    ap.add_argument("--systemd", default="")
     ap.add_argument("--static", default="")
     ap.add_argument("--musl", default="")
     ap.add_argument("--phases", default="")
@@ -771,12 +772,14 @@ def main():
         reap_strays()
         left = leftovers(b, rts, work)
     footprint = open(args.footprint).read() if args.footprint else None
+    systemd = open(args.systemd).read() if args.systemd else None
     text = report(b, args, rts, args.info, t_start, load, phases, counts, bins, sc, left,
-                  time.monotonic() - t0, footprint, segs, trace)
+                  time.monotonic() - t0, footprint, segs, trace, systemd)
     print(text)
     if args.write:
         cmd = "bench/run.sh" + (f" -n {args.n}") + (" --scale" if args.scale else "") + \
-            (" --footprint" if args.footprint else "") + (" --segments" if args.segments else "") + \
+            (" --footprint" if args.footprint else "") + (" --systemd" if args.systemd else "") + \
+            (" --segments" if args.segments else "") + \
             (" --phases" if args.phases else "") + \
             (" --static build-static/src/crt" if args.static else "") + \
             (" --musl build-musl/src/crt" if args.musl else "") + \

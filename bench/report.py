@@ -83,7 +83,7 @@ def build_table(P, b, keys, key, name, heading, note):
 
 
 def report(b, args, rts, info, t_start, load, phases, counts, bins, sc, left, wall,
-           footprint=None, segs=None, trace=None):
+           footprint=None, segs=None, trace=None, systemd=None):
     L = []
     P = L.append
     cpu = "?"
@@ -297,6 +297,18 @@ def report(b, args, rts, info, t_start, load, phases, counts, bins, sc, left, wa
         P("| what runs | started by | smallest limit KiB | fits there again |")
         P("|---|---|---|---|")
         for line in footprint.splitlines():
+            P(line)
+        P("")
+    if systemd:
+        P("### `run` through the systemd cgroup driver (--systemd: in the VM, systemd 252 as PID 1)")
+        P("")
+        P("Every runtime with --systemd-cgroup: each asks systemd for a transient scope over "
+          "D-Bus (crt with its own client, crun with libsystemd's sd-bus, runc with go-dbus) and "
+          "waits for the job; the same bundle as above, a new unit per run. The VM emulates its "
+          "CPU (TCG), so every time is several times this host's: compare the ratios. "
+          "(bench/systemd.py)")
+        P("")
+        for line in systemd.splitlines():
             P(line)
         P("")
     P("### Leftovers check")

@@ -4,7 +4,7 @@
 # Usage: bench/run.sh [-n N] [-w FILE] [--scale] [--no-scale] [--no-strace]
 #                     [--no-seccomp] [--no-runc] [--static FILE] [--musl FILE]
 #                     [--segments] [--phases]
-#                     [--footprint] [--seed S] [CRT_BINARY]   (as root)
+#                     [--footprint] [--systemd] [--seed S] [CRT_BINARY]   (as root)
 #   -n N          iterations of the main loop (default 100)
 #   -w FILE       also write the report as markdown (e.g. bench/RESULTS.md)
 #   --scale       the big scale counts: list/state with 1, 100 and 1,000
@@ -35,6 +35,9 @@
 #                 container's sleep and an exec into it run, with crt and
 #                 without a runtime (tests/cgroup/test_cgroup_vm.py;
 #                 about 5 minutes)
+#   --systemd     also time `run` through the systemd cgroup driver (every
+#                 runtime with --systemd-cgroup), in the VM booted with
+#                 systemd as PID 1 (-s; bench/systemd.py; about 2 minutes)
 #   CRT_BINARY    default: build/src/crt
 #
 # What it measures (the driver is bench/bench.py, its report bench/report.py; every command is started
@@ -57,7 +60,8 @@
 #  6. Scale (crt): list and state with many containers present, containers
 #     created and started in parallel, many execs into one container.
 #  7. Machine, kernel, versions, load average (a loaded machine is noted).
-#  8. With --footprint: the smallest memory limits, from the VM.
+#  8. With --footprint: the smallest memory limits, from the VM; with
+#     --systemd: `run` through the systemd driver, from the VM with systemd.
 #  9. With --segments: where crt's `run` time goes next to the floor's,
 #     from kernel tracepoints (bench/segments.py).
 # 10. With --phases: crt's and its init's phases of `run`, untraced (the
@@ -74,13 +78,16 @@
 set -eu
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
-args=() crt= footprint= phases=
+args=() crt= footprint= phases= systemd= musl=
 while [ $# -gt 0 ]; do
 	case $1 in
 	-n | --seed) args+=("$1" "$2"); shift ;;
 	-w) args+=(-w "$(realpath -m "$2")"); shift ;;
 	--scale | --no-scale | --no-strace | --no-seccomp | --no-runc | --segments) args+=("$1") ;;
-	--static | --musl) args+=("$1" "$(realpath -e "$2")"); shift ;;
+	--static) args+=("$1" "$(realpath -e "$2")"); shift ;;
+	--musl) musl=$(realpath -e "$2"); args+=("$1" "$musl"); shift ;;
+	--systemd) systemd=1 ;;
+	--systemd-table) args+=(--systemd "$2"); shift ;; # (inside the namespace: the VM's table)
 	--footprint) footprint=1 ;;
 	--phases) phases=1 ;;
 	--phases-binary) args+=(--phases "$2"); shift ;; # (inside the namespace)
@@ -111,6 +118,18 @@ if [ -z "${CRT_BENCH_WORK:-}" ] && [ -n "$footprint" ]; then
 		"$repo" -- /usr/bin/python3 -m pytest -p no:cacheprovider -q \
 		tests/cgroup/test_cgroup_vm.py -k smallest_limits >&2 || { echo "bench: the footprint run failed" >&2; exit 1; }
 	args+=(--footprint-table "$table")
+fi
+if [ -z "${CRT_BENCH_WORK:-}" ] && [ -n "$systemd" ]; then
+	table=$repo/build/systemd.md
+	rm -f "$table"
+	echo "bench: the systemd driver, in the VM with systemd (about 3 minutes)" >&2
+	"$repo/../shared/vm/run-in-vm.sh" -s -t 1500 "$repo" -- /usr/bin/python3 \
+		"$here/systemd.py" -n 30 -o "$table" crt="$crt" ${musl:+crt-musl="$musl"} \
+		crun="$(command -v crun)" runc="$(command -v runc)" >&2 ||
+		{ echo "bench: the systemd run failed" >&2; exit 1; }
+	args+=(--systemd-table "$table")
+fi
+if [ -z "${CRT_BENCH_WORK:-}" ] && { [ -n "$footprint" ] || [ -n "$systemd" ]; }; then
 	# The VM kept both CPUs busy: let the load average settle (up to 2
 	# minutes) before timing anything.
 	for _ in $(seq 120); do

@@ -19,7 +19,7 @@ echo "== installing build dependencies"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends autoconf automake pkg-config make gcc \
-	libc6-dev libseccomp-dev libcap-dev libyajl-dev libsystemd-dev busybox-static python3
+	libc6-dev libseccomp-dev libcap-dev libyajl-dev busybox-static python3
 
 echo "== building crt"
 [ -x configure ] || ./autogen.sh

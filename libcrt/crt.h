@@ -278,9 +278,6 @@ int crt_signal_parse (const char *s, int *sig, crt_error **err);
 int crt_id_validate (const char *id, crt_error **err);
 /* Write the default config.json into bundle (refuses to overwrite). */
 int crt_spec_write_default (const char *bundle, bool rootless, crt_error **err);
-/* Whether this build has the systemd cgroup driver (it needs libsystemd
- * at build time): `crt --version` and `crt features` say so. */
-bool crt_systemd_built_in (void);
 /* The runtime-spec Features structure `crt features` prints (pretty,
  * runc's layout, ending in a newline). The caller frees it. */
 char *crt_features_json (void);

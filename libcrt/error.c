@@ -1,5 +1,6 @@
 #include "config.h"
 #include "error.h"
+#include "util/clock.h"
 #include "util/util.h"
 
 #include <errno.h>
@@ -193,14 +194,10 @@ crt_error_print (const crt_error *err, FILE *out, int json)
 
   if (json)
     {
-      char stamp[64];
+      char stamp[CRT_UTC_STAMP_MAX];
       cleanup_free char *quoted = crt_json_quote (msg);
-      struct timespec ts;
-      struct tm tm;
 
-      clock_gettime (CLOCK_REALTIME, &ts);
-      gmtime_r (&ts.tv_sec, &tm);
-      strftime (stamp, sizeof (stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+      crt_utc_now (stamp, false);
       fprintf (out, "{\"level\":\"error\",\"msg\":%s,\"time\":\"%s\"}\n",
                quoted ? quoted : "\"\"", stamp);
     }

@@ -144,14 +144,14 @@ gen_linux (yajl_gen g)
   gen_capabilities (g);
 
   /* The cgroup module drives the unified hierarchy, through cgroupfs or
-   * (where built with libsystemd) systemd's system instance; it has an
-   * rdma controller but no v1 and no systemd user-instance manager. */
+   * systemd (the system instance, or the user's for rootless crt); it
+   * has an rdma controller but no v1. */
   crt_gen_str (g, "cgroup");
   yajl_gen_map_open (g);
   key_bool (g, "v1", false);
   key_bool (g, "v2", true);
-  key_bool (g, "systemd", crt_systemd_built_in ());
-  key_bool (g, "systemdUser", false);
+  key_bool (g, "systemd", true);
+  key_bool (g, "systemdUser", true);
   key_bool (g, "rdma", true);
   yajl_gen_map_close (g);
 

@@ -1,5 +1,6 @@
 #include "config.h"
 #include "crt.h"
+#include "util/clock.h"
 #include "util/util.h"
 
 #include <stdarg.h>
@@ -27,14 +28,10 @@ crt_log (const crt_context *ctx, crt_log_level level, const char *fmt, ...)
 
   if (ctx->log_json)
     {
-      char stamp[64];
-      struct timespec ts;
-      struct tm tm;
+      char stamp[CRT_UTC_STAMP_MAX];
       cleanup_free char *quoted = crt_json_quote (msg);
 
-      clock_gettime (CLOCK_REALTIME, &ts);
-      gmtime_r (&ts.tv_sec, &tm);
-      strftime (stamp, sizeof (stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+      crt_utc_now (stamp, false);
       fprintf (out, "{\"level\":\"%s\",\"msg\":%s,\"time\":\"%s\"}\n", level_names[level],
                quoted ? quoted : "\"\"", stamp);
     }

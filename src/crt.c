@@ -71,13 +71,12 @@ print_version (void)
 
   printf ("crt version %s\ncommit: %s\nspec: %s\n", PACKAGE_VERSION, CRT_COMMIT, CRT_OCI_VERSION);
   /* What this build has, in crun's words. SYSTEMD: the systemd cgroup
-   * driver (libsystemd is optional at build time; without it the driver
-   * is refused). SELINUX and APPARMOR: process labels and profiles are
+   * driver (every build: crt speaks D-Bus itself, libcrt/dbus). SELINUX and APPARMOR: process labels and profiles are
    * applied where the host enables the module (refused elsewhere).
    * CRIU: checkpoint/restore, when a criu answers its version (not
    * whether the kernel lets it work: that is `criu check`). */
-  printf ("%cSYSTEMD +SELINUX +APPARMOR +CAP +SECCOMP +EBPF +YAJL %cCRIU\n",
-          crt_systemd_built_in () ? '+' : '-', crt_criu_usable (NULL) ? '+' : '-');
+  printf ("+SYSTEMD +SELINUX +APPARMOR +CAP +SECCOMP +EBPF +YAJL %cCRIU\n",
+          crt_criu_usable (NULL) ? '+' : '-');
   if (scmp_version != NULL)
     printf ("libseccomp: %s\n", scmp_version);
 }

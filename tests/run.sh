@@ -102,7 +102,7 @@ fi
 
 # --- 1. dependencies -------------------------------------------------------
 pkgs=(autoconf automake pkg-config make gcc libc6-dev libseccomp-dev libcap-dev
-	libyajl-dev libsystemd-dev busybox-static python3 python3-pytest crun runc criu
+	libyajl-dev busybox-static python3 python3-pytest crun runc criu
 	libasan8 libubsan1 clang util-linux procps iproute2 bsdutils uidmap passwd
 	qemu-system-x86 linux-image-amd64 systemd dbus podman conmon catatonit containerd docker.io
 	apparmor musl-tools gperf dpkg-dev)

@@ -37,16 +37,17 @@ crt_cgroup_mountpoint (const char **out, crt_error **err)
       for (char *line = text; cached_mountpoint == NULL && line && *line; line = next)
         {
           /* id parent maj:min root mountpoint options... - fstype source opts */
+          const char *mnt;
+          size_t mnt_len;
           char *sep;
-          char mnt[4096];
           next = strchr (line, '\n');
           if (next)
             *next++ = '\0';
           sep = strstr (line, " - ");
           if (sep == NULL || strncmp (sep + 3, "cgroup2 ", 8) != 0)
             continue;
-          if (sscanf (line, "%*s %*s %*s %*s %4095s", mnt) == 1)
-            cached_mountpoint = crt_xstrdup (mnt);
+          if ((mnt = crt_word (line, 4, &mnt_len)) != NULL)
+            cached_mountpoint = crt_xstrndup (mnt, mnt_len);
         }
     }
   else

@@ -45,9 +45,8 @@ missing_reason (const char *mnt, const char *controller)
 {
   cleanup_free char *root_file = crt_fmt ("%s/cgroup.controllers", mnt);
   cleanup_free char *root = NULL;
-  cleanup_fclose FILE *f = NULL;
-  char name[64];
-  int hierarchy, enabled;
+  cleanup_free char *cgroups = NULL;
+  const char *wanted = v1_name (controller);
 
   if (crt_read_file_at (AT_FDCWD, root_file, &root, NULL, NULL) == 0)
     {
@@ -59,19 +58,22 @@ missing_reason (const char *mnt, const char *controller)
       if (cg_has (&root_target, controller))
         return "a parent cgroup does not enable it in its cgroup.subtree_control";
     }
-  f = fopen ("/proc/cgroups", "re");
-  if (f != NULL)
-    {
-      fscanf (f, "%*[^\n]\n");
-      while (fscanf (f, "%63s %d %*d %d\n", name, &hierarchy, &enabled) == 3)
-        if (strcmp (name, v1_name (controller)) == 0)
-          {
-            if (!enabled)
-              return "the kernel has it disabled (cgroup_disable=)";
-            if (hierarchy != 0)
-              return "the host binds it to cgroup v1";
-          }
-    }
+  /* "#subsys_name hierarchy num_cgroups enabled", a line each. */
+  if (crt_read_file_at (AT_FDCWD, "/proc/cgroups", &cgroups, NULL, NULL) == 0)
+    for (const char *line = cgroups; line; line = strchr (line, '\n') ? strchr (line, '\n') + 1 : NULL)
+      {
+        size_t len, hierarchy_len, enabled_len;
+        const char *name = crt_word (line, 0, &len);
+        const char *hierarchy = crt_word (line, 1, &hierarchy_len);
+        const char *enabled = crt_word (line, 3, &enabled_len);
+        if (name == NULL || enabled == NULL || len != strlen (wanted)
+            || strncmp (name, wanted, len) != 0)
+          continue;
+        if (enabled[0] == '0')
+          return "the kernel has it disabled (cgroup_disable=)";
+        if (!(hierarchy_len == 1 && hierarchy[0] == '0'))
+          return "the host binds it to cgroup v1";
+      }
   return "the kernel does not provide it";
 }
 

@@ -178,11 +178,17 @@ gen_blkio_list (yajl_gen g, const char *text, const char *key, const char *read_
 
   for (const char *line = text; line && *line; line = strchr (line, '\n') ? strchr (line, '\n') + 1 : NULL)
     {
-      unsigned major, minor;
       const char *r = strstr (line, read_key), *w = strstr (line, write_key);
       const char *eol = strchr (line, '\n');
-      if (sscanf (line, "%u:%u", &major, &minor) != 2)
+      unsigned major, minor;
+      char *end;
+
+      if (*line < '0' || *line > '9')
         continue;
+      major = (unsigned) strtoul (line, &end, 10);
+      if (*end != ':' || end[1] < '0' || end[1] > '9')
+        continue;
+      minor = (unsigned) strtoul (end + 1, NULL, 10);
       if (!opened)
         {
           KEY (g, key);

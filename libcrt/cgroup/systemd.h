@@ -4,8 +4,7 @@
  * properties. systemd_unit.c names the unit from linux.cgroupsPath,
  * systemd_props.c turns linux.resources and org.systemd.property.*
  * annotations into properties (neither needs systemd), systemd_bus.c
- * talks to systemd over D-Bus (sd-bus; refused in a build without
- * libsystemd). */
+ * talks to systemd over D-Bus (crt's own client, libcrt/dbus). */
 #ifndef CRT_CGROUP_SYSTEMD_H
 #define CRT_CGROUP_SYSTEMD_H
 
@@ -42,8 +41,8 @@ typedef struct crt_sd_prop
 {
   char *name;
   /* The D-Bus signature of the value: one of "t x u i q n y b d s" (the
-   * number in u64/i64, the double in dbl), "ay" (bytes) or "au" (u64
-   * values as uint32s). */
+   * unsigned types and b in u64, the signed ones in i64, d in dbl, s in
+   * str), "ay" (bytes) or "au" (one uint32, in u64). */
   char sig[3];
   uint64_t u64;
   int64_t i64;
@@ -94,6 +93,11 @@ int crt_sd_cpuset_bits (const char *list, uint8_t **bytes, size_t *n);
 
 /* ---- the bus (systemd_bus.c) ---- */
 typedef struct crt_sd_bus crt_sd_bus;
+struct crt_dbus_msg;
+
+/* One property as the (sv) of a property array: 0, or -1 for a
+ * signature crt has no encoding for. */
+int crt_sd_put_prop (struct crt_dbus_msg *m, const crt_sd_prop *p);
 
 /* Connect to systemd on the system bus, or (user_manager: rootless) to
  * the user's own manager on the user (session) bus; the error names the

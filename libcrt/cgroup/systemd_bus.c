@@ -1,11 +1,10 @@
 /* The systemd driver's side of D-Bus: StartTransientUnit for the scope,
  * StopUnit, SetUnitProperties, each waiting for systemd's job to finish
- * (the JobRemoved signal). With sd-bus from libsystemd, loaded on the
- * first open (systemd_lib.c); in a build without it every call is
- * refused, naming what the build lacks. */
+ * (the JobRemoved signal), over crt's own D-Bus client (libcrt/dbus). */
 #include "config.h"
 #include "systemd.h"
 #include "../crt.h"
+#include "../dbus/bus.h"
 #include "../util/util.h"
 
 #include <errno.h>
@@ -14,127 +13,189 @@
 #include <string.h>
 #include <time.h>
 
-#ifdef HAVE_LIBSYSTEMD
-#include "systemd_lib.h"
-
 #define SD_DEST "org.freedesktop.systemd1"
 #define SD_PATH "/org/freedesktop/systemd1"
 #define SD_MANAGER "org.freedesktop.systemd1.Manager"
-#define JOB_TIMEOUT_USEC (30ULL * 1000 * 1000)
-
-/* libsystemd's functions, loaded by the first crt_sd_bus_open; every
- * other function here runs on a bus it opened. */
-static const crt_sd_api *sd;
+/* sd-bus's default for a method call; systemd's jobs get a little more. */
+#define CALL_TIMEOUT_MS (25 * 1000)
+#define JOB_TIMEOUT_MS (30 * 1000)
+/* JobRemoved signals kept (of every job systemd ends, not only crt's):
+ * the job crt waits for is among the last few. */
+#define JOBS_KEPT 32
 
 struct crt_sd_bus
 {
-  sd_bus *bus;
+  crt_dbus *conn;
+  bool user_manager;
+  char *label;                  /* the bus's socket, for messages */
   unsigned version;             /* systemd's, 0 when unknown */
-  /* The job being waited for, and what JobRemoved said of it. */
-  const char *job;
-  char *result;
+  char *systemd;                /* systemd's unique name on the bus */
+  /* The latest JobRemoved signals: job path and systemd's word for the
+   * result ("done", "failed", "timeout", ...). */
+  struct
+  {
+    char *job, *result;
+  } jobs[JOBS_KEPT];
+  size_t next_job;
 };
 
-bool
-crt_systemd_built_in (void)
+static bool
+str_eq (const char *a, const char *b)
 {
-  return true;
+  return a && b && strcmp (a, b) == 0;
 }
 
-/* Where sd-bus looks for the bus, for the error message. */
-static const char *
-bus_address (bool user_manager)
+/* JobRemoved(uoss id, job, unit, result), from systemd only: anyone on
+ * the bus may send crt a signal. */
+static void
+on_signal (void *data, const uint8_t *msg, const crt_dbus_header *h)
 {
-  static char user_bus[4200];
-  const char *a = getenv (user_manager ? "DBUS_SESSION_BUS_ADDRESS" : "DBUS_SYSTEM_BUS_ADDRESS");
-  const char *xdg = getenv ("XDG_RUNTIME_DIR");
-
-  if (a && crt_str_has_prefix (a, "unix:path="))
-    return a + strlen ("unix:path=");
-  if (a && a[0])
-    return a;
-  if (!user_manager)
-    return "/run/dbus/system_bus_socket";
-  snprintf (user_bus, sizeof (user_bus), "%s/bus", xdg ? xdg : "$XDG_RUNTIME_DIR (not set)");
-  return user_bus;
-}
-
-static int
-unreachable (bool user_manager, crt_error **err, const char *why)
-{
-  return crt_error_set (err, 0, "--systemd-cgroup: cannot reach systemd on the %s bus (%s): %s",
-                        user_manager ? "user" : "system", bus_address (user_manager), why);
-}
-
-static int
-on_job_removed (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
-{
-  crt_sd_bus *b = userdata;
-  const char *path, *unit, *result;
+  crt_sd_bus *b = data;
+  const char *job, *unit, *result;
+  crt_dbus_reader r;
   uint32_t id;
+  size_t i = b->next_job;
 
-  if (sd->sd_bus_message_read (m, "uoss", &id, &path, &unit, &result) < 0)
-    return 0;
-  if (b->job && strcmp (path, b->job) == 0 && b->result == NULL)
-    b->result = crt_xstrdup (result);
+  if (!str_eq (h->member, "JobRemoved") || !str_eq (h->interface, SD_MANAGER)
+      || !str_eq (h->path, SD_PATH) || !str_eq (h->signature, "uoss")
+      || (b->systemd && !str_eq (h->sender, b->systemd)))
+    return;
+  crt_dbus_reader_init (&r, msg, h);
+  if (crt_dbus_get_u32 (&r, &id) < 0 || crt_dbus_get_str (&r, &job) < 0
+      || crt_dbus_get_str (&r, &unit) < 0 || crt_dbus_get_str (&r, &result) < 0)
+    return;
+  free (b->jobs[i].job);
+  free (b->jobs[i].result);
+  b->jobs[i].job = crt_xstrdup (job);
+  b->jobs[i].result = crt_xstrdup (result);
+  b->next_job = (i + 1) % JOBS_KEPT;
+}
+
+static void
+manager_call (crt_sd_bus *b, crt_dbus_msg *m, uint8_t flags, const char *member, const char *sig)
+{
+  crt_dbus_msg_begin (m, flags, crt_dbus_next_serial (b->conn), SD_DEST, SD_PATH, SD_MANAGER,
+                      member, sig);
+}
+
+/* Send m; its reply in *reply (which may be an error reply). */
+static int
+call (crt_sd_bus *b, crt_dbus_msg *m, crt_dbus_reply *reply, const char *what, crt_error **err)
+{
+  crt_dbus_msg_end (m);
+  if (crt_dbus_call (b->conn, m, CALL_TIMEOUT_MS, reply, err) < 0)
+    return crt_error_prefix (err, "--systemd-cgroup: %s", what);
+  return 0;
+}
+
+/* A call whose reply (and error) does not matter, sent without waiting:
+ * the bus keeps the order of one connection's messages. */
+static int
+call_no_reply (crt_sd_bus *b, crt_dbus_msg *m, const char *what, crt_error **err)
+{
+  crt_dbus_reply none;
+  return call (b, m, &none, what, err);
+}
+
+static int
+call_failed (const crt_dbus_reply *reply, const char *what, crt_error **err)
+{
+  return crt_error_set (err, 0, "--systemd-cgroup: %s: %s", what,
+                        reply->error_message ? reply->error_message : reply->h.error_name);
+}
+
+/* The object path a reply of signature "o" holds, copied. */
+static int
+reply_path (const crt_dbus_reply *reply, char **path, const char *what, crt_error **err)
+{
+  crt_dbus_reader r;
+  const char *p;
+
+  crt_dbus_reader_init (&r, reply->msg, &reply->h);
+  if (!str_eq (reply->h.signature, "o") || crt_dbus_get_str (&r, &p) < 0)
+    return crt_error_set (err, 0, "--systemd-cgroup: %s: systemd's reply is not an object path",
+                          what);
+  *path = crt_xstrdup (p);
   return 0;
 }
 
 int
 crt_sd_bus_open (bool user_manager, crt_sd_bus **out, crt_error **err)
 {
-  sd_bus_error e = SD_BUS_ERROR_NULL;
-  sd_bus_message *reply = NULL;
-  const char *version = NULL;
+  cleanup_free char *address = crt_dbus_default_address (user_manager);
+  cleanup_dbus_msg crt_dbus_msg m = { 0 };
+  cleanup_dbus_reply crt_dbus_reply reply = { 0 };
+  cleanup_free char *match = NULL;
+  const char *sig, *version;
+  crt_dbus_reader r;
   crt_sd_bus *b = crt_xmalloc0 (sizeof (*b));
-  int r;
 
   *out = NULL;
-  if (crt_sd_api_load (&sd, err) < 0)
+  b->user_manager = user_manager;
+  b->label = crt_dbus_address_label (address);
+  /* Rootless: the user's manager makes (and delegates) the scope. */
+  if (crt_dbus_open (address, on_signal, b, &b->conn, err) < 0)
+    goto unreachable;
+  /* At once, without waiting between them: JobRemoved from systemd to
+   * crt (the match, then Subscribe: systemd sends job signals only while
+   * a client is subscribed), and the first question, which tells
+   * whether anyone, and systemd, is there. */
+  match = crt_fmt ("type='signal',sender='%s',path='%s',interface='%s',member='JobRemoved'",
+                   SD_DEST, SD_PATH, SD_MANAGER);
+  crt_dbus_msg_begin (&m, CRT_DBUS_NO_REPLY_EXPECTED, crt_dbus_next_serial (b->conn),
+                      "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                      "AddMatch", "s");
+  crt_dbus_put_str (&m, match);
+  if (call_no_reply (b, &m, "watch systemd's jobs", err) < 0)
+    goto unreachable;
+  crt_dbus_msg_clear (&m);
+  manager_call (b, &m, CRT_DBUS_NO_REPLY_EXPECTED, "Subscribe", "");
+  if (call_no_reply (b, &m, "subscribe to systemd's jobs", err) < 0)
+    goto unreachable;
+  crt_dbus_msg_clear (&m);
+  crt_dbus_msg_begin (&m, 0, crt_dbus_next_serial (b->conn), SD_DEST, SD_PATH,
+                      "org.freedesktop.DBus.Properties", "Get", "ss");
+  crt_dbus_put_str (&m, SD_MANAGER);
+  crt_dbus_put_str (&m, "Version");
+  crt_dbus_msg_end (&m);
+  if (crt_dbus_call (b->conn, &m, CALL_TIMEOUT_MS, &reply, err) < 0)
+    goto unreachable;
+  if (reply.h.error_name)
     {
-      free (b);
+      const char *why = reply.error_message ? reply.error_message : reply.h.error_name;
+      if (str_eq (reply.h.error_name, "org.freedesktop.DBus.Error.ServiceUnknown")
+          || str_eq (reply.h.error_name, "org.freedesktop.DBus.Error.NameHasNoOwner"))
+        crt_error_set (err, 0,
+                       "--systemd-cgroup: systemd (org.freedesktop.systemd1) is not on the %s "
+                       "bus (%s): %s",
+                       user_manager ? "user" : "system", b->label, why);
+      else
+        crt_error_set (err, 0, "--systemd-cgroup: cannot reach systemd on the %s bus (%s): %s",
+                       user_manager ? "user" : "system", b->label, why);
+      crt_sd_bus_close (b);
       return -1;
     }
-  /* Rootless: the user's manager makes (and delegates) the scope. */
-  r = user_manager ? sd->sd_bus_open_user (&b->bus) : sd->sd_bus_open_system (&b->bus);
-  if (r < 0)
+  crt_dbus_reader_init (&r, reply.msg, &reply.h);
+  if (!str_eq (reply.h.signature, "v") || crt_dbus_get_sig (&r, &sig) < 0 || !str_eq (sig, "s")
+      || crt_dbus_get_str (&r, &version) < 0)
     {
-      free (b);
-      return unreachable (user_manager, err, crt_strerror (-r));
-    }
-  /* The first call tells whether anyone (and systemd) is there. */
-  r = sd->sd_bus_get_property (b->bus, SD_DEST, SD_PATH, SD_MANAGER, "Version", &e, &reply, "s");
-  if (r >= 0)
-    r = sd->sd_bus_message_read (reply, "s", &version);
-  if (r < 0)
-    {
-      cleanup_free char *why = crt_xstrdup (sd->sd_bus_error_is_set (&e) ? e.message : crt_strerror (-r));
-      bool no_systemd = sd->sd_bus_error_has_name (&e, SD_BUS_ERROR_SERVICE_UNKNOWN)
-                        || sd->sd_bus_error_has_name (&e, SD_BUS_ERROR_NAME_HAS_NO_OWNER);
-      sd->sd_bus_error_free (&e);
-      sd->sd_bus_message_unref (reply);
+      crt_error_set (err, 0, "--systemd-cgroup: systemd's Version is not a string");
       crt_sd_bus_close (b);
-      if (no_systemd)
-        return crt_error_set (err, 0,
-                              "--systemd-cgroup: systemd (org.freedesktop.systemd1) is not on "
-                              "the %s bus (%s): %s",
-                              user_manager ? "user" : "system", bus_address (user_manager), why);
-      return unreachable (user_manager, err, why);
+      return -1;
     }
   /* "252.39-1~deb12u2", "v245.4-1.fc32": the leading number. */
   b->version = (unsigned) strtoul (version + (version[0] == 'v'), NULL, 10);
-  sd->sd_bus_message_unref (reply);
-  r = sd->sd_bus_match_signal (b->bus, NULL, SD_DEST, SD_PATH, SD_MANAGER, "JobRemoved",
-                           on_job_removed, b);
-  if (r < 0)
-    {
-      crt_sd_bus_close (b);
-      return crt_error_set (err, -r, "--systemd-cgroup: watch systemd's jobs");
-    }
-  /* systemd sends job signals to subscribed clients. */
-  sd->sd_bus_call_method (b->bus, SD_DEST, SD_PATH, SD_MANAGER, "Subscribe", NULL, NULL, "");
+  /* Its unique name on a bus (none on a direct connection). */
+  if (reply.h.sender)
+    b->systemd = crt_xstrdup (reply.h.sender);
   *out = b;
   return 0;
+
+unreachable:
+  crt_error_prefix (err, "--systemd-cgroup: cannot reach systemd on the %s bus (%s)",
+                    user_manager ? "user" : "system", b->label);
+  crt_sd_bus_close (b);
+  return -1;
 }
 
 void
@@ -142,232 +203,255 @@ crt_sd_bus_close (crt_sd_bus *b)
 {
   if (b == NULL)
     return;
-  sd->sd_bus_flush_close_unref (b->bus);
-  free (b->result);
+  crt_dbus_close (b->conn);
+  for (size_t i = 0; i < JOBS_KEPT; i++)
+    {
+      free (b->jobs[i].job);
+      free (b->jobs[i].result);
+    }
+  free (b->systemd);
+  free (b->label);
   free (b);
 }
 
-static int
-append_prop (sd_bus_message *m, const crt_sd_prop *p)
+/* One property, a (sv) of a{sv}-like array. */
+static void
+put_prop_head (crt_dbus_msg *m, const char *name, const char *sig)
 {
-  int r;
+  crt_dbus_struct_begin (m);
+  crt_dbus_put_str (m, name);
+  crt_dbus_put_sig (m, sig);
+}
 
-  if ((r = sd->sd_bus_message_open_container (m, 'r', "sv")) < 0
-      || (r = sd->sd_bus_message_append (m, "s", p->name)) < 0
-      || (r = sd->sd_bus_message_open_container (m, 'v', p->sig)) < 0)
-    return r;
+static void
+put_bool_prop (crt_dbus_msg *m, const char *name, bool v)
+{
+  put_prop_head (m, name, "b");
+  crt_dbus_put_bool (m, v);
+}
+
+static void
+put_str_prop (crt_dbus_msg *m, const char *name, const char *v)
+{
+  put_prop_head (m, name, "s");
+  crt_dbus_put_str (m, v);
+}
+
+static void
+put_u32_array (crt_dbus_msg *m, uint32_t v)
+{
+  crt_dbus_array a = crt_dbus_array_begin (m, 4);
+  crt_dbus_put_u32 (m, v);
+  crt_dbus_array_end (m, a);
+}
+
+int
+crt_sd_put_prop (crt_dbus_msg *m, const crt_sd_prop *p)
+{
+  put_prop_head (m, p->name, p->sig);
   if (strcmp (p->sig, "ay") == 0)
-    r = sd->sd_bus_message_append_array (m, 'y', p->bytes, p->n_bytes);
-  else if (strcmp (p->sig, "au") == 0)
-    r = sd->sd_bus_message_append (m, "au", 1, (uint32_t) p->u64);
-  else
-    switch (p->sig[0])
-      {
-      case 't': r = sd->sd_bus_message_append (m, "t", p->u64); break;
-      case 'x': r = sd->sd_bus_message_append (m, "x", p->i64); break;
-      case 'u': r = sd->sd_bus_message_append (m, "u", (uint32_t) p->u64); break;
-      case 'i': r = sd->sd_bus_message_append (m, "i", (int32_t) p->i64); break;
-      case 'q': case 'n': case 'y': case 'b':
-        r = sd->sd_bus_message_append (m, p->sig, (int) p->i64);
-        break;
-      case 'd': r = sd->sd_bus_message_append (m, "d", p->dbl); break;
-      case 's': r = sd->sd_bus_message_append (m, "s", p->str); break;
-      default: r = -EINVAL;
-      }
-  if (r < 0 || (r = sd->sd_bus_message_close_container (m)) < 0)
-    return r;
-  return sd->sd_bus_message_close_container (m);
+    {
+      crt_dbus_array a = crt_dbus_array_begin (m, 1);
+      for (size_t i = 0; i < p->n_bytes; i++)
+        crt_dbus_put_byte (m, p->bytes[i]);
+      crt_dbus_array_end (m, a);
+      return 0;
+    }
+  if (strcmp (p->sig, "au") == 0)
+    {
+      put_u32_array (m, (uint32_t) p->u64);
+      return 0;
+    }
+  /* The unsigned types and b hold their value in u64, the signed ones
+   * in i64 (systemd.h). */
+  switch (p->sig[0])
+    {
+    case 't': crt_dbus_put_u64 (m, p->u64); break;
+    case 'x': crt_dbus_put_u64 (m, (uint64_t) p->i64); break;
+    case 'u': crt_dbus_put_u32 (m, (uint32_t) p->u64); break;
+    case 'i': crt_dbus_put_u32 (m, (uint32_t) (int32_t) p->i64); break;
+    case 'q': crt_dbus_put_u16 (m, (uint16_t) p->u64); break;
+    case 'n': crt_dbus_put_u16 (m, (uint16_t) (int16_t) p->i64); break;
+    case 'y': crt_dbus_put_byte (m, (uint8_t) p->u64); break;
+    case 'b': crt_dbus_put_bool (m, p->u64 != 0); break;
+    case 'd': crt_dbus_put_double (m, p->dbl); break;
+    case 's': crt_dbus_put_str (m, p->str); break;
+    default: return -1;
+    }
+  return 0;
 }
 
 static int
-append_props (crt_sd_bus *b, sd_bus_message *m, const crt_sd_props *props)
+put_props (crt_sd_bus *b, crt_dbus_msg *m, const crt_sd_props *props, crt_error **err)
 {
   for (size_t i = 0; props && i < props->n; i++)
     {
-      int r;
       /* What this systemd does not know still goes to the files. */
       if (props->v[i].min_version && b->version && b->version < props->v[i].min_version)
         continue;
-      if ((r = append_prop (m, &props->v[i])) < 0)
-        return r;
+      if (crt_sd_put_prop (m, &props->v[i]) < 0)
+        return crt_error_set (err, 0, "--systemd-cgroup: property %s: no D-Bus type `%s`",
+                              props->v[i].name, props->v[i].sig);
     }
   return 0;
 }
 
-/* Wait for JobRemoved of job; *result is systemd's word ("done",
- * "failed", "timeout", ...). */
+/* Wait for JobRemoved of job; *result is systemd's word. */
 static int
-wait_job (crt_sd_bus *b, const char *job, const char *what, crt_error **err)
+wait_job (crt_sd_bus *b, const char *job, const char **result, const char *what, crt_error **err)
 {
-  struct timespec now;
-  uint64_t deadline;
-  int r;
+  struct timespec start, now;
 
-  free (b->result);
-  b->result = NULL;
-  b->job = job;
-  clock_gettime (CLOCK_MONOTONIC, &now);
-  deadline = (uint64_t) now.tv_sec * 1000000 + (uint64_t) now.tv_nsec / 1000 + JOB_TIMEOUT_USEC;
-  while (b->result == NULL)
+  clock_gettime (CLOCK_MONOTONIC, &start);
+  for (;;)
     {
-      uint64_t t;
-      r = sd->sd_bus_process (b->bus, NULL);
-      if (r < 0)
-        {
-          b->job = NULL;
-          return crt_error_set (err, -r, "--systemd-cgroup: %s: lost the bus", what);
-        }
-      if (r > 0)
-        continue;
+      long waited_ms;
+      int r;
+      for (size_t i = 0; i < JOBS_KEPT; i++)
+        if (str_eq (b->jobs[i].job, job))
+          {
+            *result = b->jobs[i].result;
+            return 0;
+          }
       clock_gettime (CLOCK_MONOTONIC, &now);
-      t = (uint64_t) now.tv_sec * 1000000 + (uint64_t) now.tv_nsec / 1000;
-      if (t >= deadline)
-        {
-          b->job = NULL;
-          return crt_error_set (err, ETIMEDOUT, "--systemd-cgroup: %s: no answer from systemd",
-                                what);
-        }
-      r = sd->sd_bus_wait (b->bus, deadline - t);
-      if (r < 0 && r != -EINTR)
-        {
-          b->job = NULL;
-          return crt_error_set (err, -r, "--systemd-cgroup: %s: lost the bus", what);
-        }
+      waited_ms = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+      if (waited_ms >= JOB_TIMEOUT_MS
+          || (r = crt_dbus_wait (b->conn, (int) (JOB_TIMEOUT_MS - waited_ms), err)) > 0)
+        return crt_error_set (err, ETIMEDOUT, "--systemd-cgroup: %s: no answer from systemd",
+                              what);
+      if (r < 0)
+        return crt_error_prefix (err, "--systemd-cgroup: %s: lost the bus", what);
     }
-  b->job = NULL;
-  return 0;
 }
 
 static void
 reset_failed (crt_sd_bus *b, const char *unit)
 {
-  sd->sd_bus_call_method (b->bus, SD_DEST, SD_PATH, SD_MANAGER, "ResetFailedUnit", NULL, NULL, "s",
-                      unit);
+  cleanup_dbus_msg crt_dbus_msg m = { 0 };
+
+  manager_call (b, &m, CRT_DBUS_NO_REPLY_EXPECTED, "ResetFailedUnit", "s");
+  crt_dbus_put_str (&m, unit);
+  call_no_reply (b, &m, "reset-failed", NULL);
 }
 
+/* StartTransientUnit(ssa(sv)a(sa(sv))): the name, the mode, the
+ * properties (crt's, then the config's), no auxiliary units. */
 static int
-call_failed (crt_error **err, int r, sd_bus_error *e, const char *what)
+start_request (crt_sd_bus *b, crt_dbus_msg *m, const crt_sd_unit *u, const char *description,
+               pid_t pid, const crt_sd_props *props, crt_error **err)
 {
-  crt_error_set (err, 0, "--systemd-cgroup: %s: %s", what,
-                 sd->sd_bus_error_is_set (e) ? e->message : crt_strerror (-r));
-  sd->sd_bus_error_free (e);
-  return -1;
+  crt_dbus_array array;
+
+  manager_call (b, m, 0, "StartTransientUnit", "ssa(sv)a(sa(sv))");
+  crt_dbus_put_str (m, u->unit);
+  crt_dbus_put_str (m, "replace");
+  array = crt_dbus_array_begin (m, 8);
+  put_str_prop (m, "Description", description);
+  put_str_prop (m, "Slice", u->slice);
+  put_bool_prop (m, "Delegate", true);
+  put_prop_head (m, "PIDs", "au");
+  put_u32_array (m, (uint32_t) pid);
+  put_bool_prop (m, "MemoryAccounting", true);
+  put_bool_prop (m, "CPUAccounting", true);
+  put_bool_prop (m, "IOAccounting", true);
+  put_bool_prop (m, "TasksAccounting", true);
+  put_bool_prop (m, "DefaultDependencies", false);
+  if (put_props (b, m, props, err) < 0)
+    return -1;
+  crt_dbus_array_end (m, array);
+  array = crt_dbus_array_begin (m, 8);
+  crt_dbus_array_end (m, array);
+  return 0;
 }
 
 int
 crt_sd_start_scope (crt_sd_bus *b, const crt_sd_unit *u, const char *description, pid_t pid,
                     const crt_sd_props *props, crt_error **err)
 {
+  cleanup_free char *what = crt_fmt ("start `%s`", u->unit);
+
   for (int attempt = 0;; attempt++)
     {
-      sd_bus_message *m = NULL, *reply = NULL;
-      sd_bus_error e = SD_BUS_ERROR_NULL;
+      cleanup_dbus_msg crt_dbus_msg m = { 0 };
+      cleanup_dbus_reply crt_dbus_reply reply = { 0 };
       cleanup_free char *job = NULL;
-      cleanup_free char *what = crt_fmt ("start `%s`", u->unit);
-      const char *path;
-      int r;
+      const char *result;
 
-      r = sd->sd_bus_message_new_method_call (b->bus, &m, SD_DEST, SD_PATH, SD_MANAGER,
-                                          "StartTransientUnit");
-      if (r >= 0)
-        r = sd->sd_bus_message_append (m, "ss", u->unit, "replace");
-      if (r >= 0)
-        r = sd->sd_bus_message_open_container (m, 'a', "(sv)");
-      if (r >= 0)
-        r = sd->sd_bus_message_append (
-            m, "(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)", "Description", "s", description, "Slice",
-            "s", u->slice, "Delegate", "b", 1, "PIDs", "au", 1, (uint32_t) pid,
-            "MemoryAccounting", "b", 1, "CPUAccounting", "b", 1, "IOAccounting", "b", 1,
-            "TasksAccounting", "b", 1, "DefaultDependencies", "b", 0);
-      if (r >= 0)
-        r = append_props (b, m, props);
-      if (r >= 0)
-        r = sd->sd_bus_message_close_container (m);
-      if (r >= 0)
-        r = sd->sd_bus_message_append (m, "a(sa(sv))", 0);
-      if (r < 0)
-        {
-          sd->sd_bus_message_unref (m);
-          return crt_error_set (err, -r, "--systemd-cgroup: %s: build the request", what);
-        }
-      r = sd->sd_bus_call (b->bus, m, 0, &e, &reply);
-      sd->sd_bus_message_unref (m);
-      if (r < 0)
+      if (start_request (b, &m, u, description, pid, props, err) < 0
+          || call (b, &m, &reply, what, err) < 0)
+        return -1;
+      if (reply.h.error_name)
         {
           /* A failed unit of that name stays until reset: once. */
-          if (attempt == 0 && sd->sd_bus_error_has_name (&e, "org.freedesktop.systemd1.UnitExists"))
+          if (attempt == 0 && str_eq (reply.h.error_name, "org.freedesktop.systemd1.UnitExists"))
             {
-              sd->sd_bus_error_free (&e);
               reset_failed (b, u->unit);
               continue;
             }
-          return call_failed (err, r, &e, what);
+          return call_failed (&reply, what, err);
         }
-      r = sd->sd_bus_message_read (reply, "o", &path);
-      if (r >= 0)
-        job = crt_xstrdup (path);
-      sd->sd_bus_message_unref (reply);
-      if (r < 0)
-        return crt_error_set (err, -r, "--systemd-cgroup: %s: bad reply", what);
-      if (wait_job (b, job, what, err) < 0)
+      if (reply_path (&reply, &job, what, err) < 0)
+        return -1;
+      if (wait_job (b, job, &result, what, err) < 0)
         {
           reset_failed (b, u->unit);
           return -1;
         }
-      if (strcmp (b->result, "done") != 0)
+      if (strcmp (result, "done") != 0)
         {
+          crt_error_set (err, 0, "--systemd-cgroup: %s: the job ended with `%s`", what, result);
           reset_failed (b, u->unit);
-          return crt_error_set (err, 0, "--systemd-cgroup: %s: the job ended with `%s`",
-                                what, b->result);
+          return -1;
         }
       return 0;
     }
 }
 
+/* Whether systemd still knows the unit (GetUnit answers NoSuchUnit once
+ * it forgot it); true when it cannot tell. */
 static bool
 unit_exists (crt_sd_bus *b, const char *unit)
 {
-  sd_bus_error e = SD_BUS_ERROR_NULL;
-  sd_bus_message *reply = NULL;
-  int r = sd->sd_bus_call_method (b->bus, SD_DEST, SD_PATH, SD_MANAGER, "GetUnit", &e, &reply, "s",
-                              unit);
-  bool gone = r < 0 && sd->sd_bus_error_has_name (&e, "org.freedesktop.systemd1.NoSuchUnit");
-  sd->sd_bus_error_free (&e);
-  sd->sd_bus_message_unref (reply);
-  return !gone;
+  cleanup_dbus_msg crt_dbus_msg m = { 0 };
+  cleanup_dbus_reply crt_dbus_reply reply = { 0 };
+
+  manager_call (b, &m, 0, "GetUnit", "s");
+  crt_dbus_put_str (&m, unit);
+  if (call (b, &m, &reply, "GetUnit", NULL) < 0)
+    return true;
+  return !str_eq (reply.h.error_name, "org.freedesktop.systemd1.NoSuchUnit");
 }
 
 int
 crt_sd_stop_unit (crt_sd_bus *b, const char *unit, crt_error **err)
 {
-  sd_bus_error e = SD_BUS_ERROR_NULL;
-  sd_bus_message *reply = NULL;
+  cleanup_dbus_msg crt_dbus_msg kill_msg = { 0 };
+  cleanup_dbus_msg crt_dbus_msg m = { 0 };
+  cleanup_dbus_reply crt_dbus_reply reply = { 0 };
   cleanup_free char *what = crt_fmt ("stop `%s`", unit);
   cleanup_free char *job = NULL;
-  const char *path;
-  int r;
+  const char *result;
 
   /* Stopping a scope with processes is SIGTERM and a wait (90 s by
    * default): they get SIGKILL first, as a container without systemd. */
-  sd->sd_bus_call_method (b->bus, SD_DEST, SD_PATH, SD_MANAGER, "KillUnit", NULL, NULL, "ssi", unit,
-                      "all", (int32_t) SIGKILL);
-  r = sd->sd_bus_call_method (b->bus, SD_DEST, SD_PATH, SD_MANAGER, "StopUnit", &e, &reply, "ss",
-                          unit, "replace");
-  if (r < 0)
+  manager_call (b, &kill_msg, CRT_DBUS_NO_REPLY_EXPECTED, "KillUnit", "ssi");
+  crt_dbus_put_str (&kill_msg, unit);
+  crt_dbus_put_str (&kill_msg, "all");
+  crt_dbus_put_u32 (&kill_msg, SIGKILL);
+  if (call_no_reply (b, &kill_msg, what, err) < 0)
+    return -1;
+  manager_call (b, &m, 0, "StopUnit", "ss");
+  crt_dbus_put_str (&m, unit);
+  crt_dbus_put_str (&m, "replace");
+  if (call (b, &m, &reply, what, err) < 0)
+    return -1;
+  if (reply.h.error_name)
     {
-      if (!sd->sd_bus_error_has_name (&e, "org.freedesktop.systemd1.NoSuchUnit"))
-        return call_failed (err, r, &e, what);
-      sd->sd_bus_error_free (&e);
+      if (!str_eq (reply.h.error_name, "org.freedesktop.systemd1.NoSuchUnit"))
+        return call_failed (&reply, what, err);
     }
-  else
-    {
-      r = sd->sd_bus_message_read (reply, "o", &path);
-      if (r >= 0)
-        job = crt_xstrdup (path);
-      sd->sd_bus_message_unref (reply);
-      if (job && wait_job (b, job, what, err) < 0)
-        return -1;
-    }
+  else if (reply_path (&reply, &job, what, err) < 0 || wait_job (b, job, &result, what, err) < 0)
+    return -1;
   /* Until systemd forgets it: a failed unit stays until reset. */
   for (int i = 0; i < 500; i++)
     {
@@ -384,89 +468,27 @@ int
 crt_sd_set_properties (crt_sd_bus *b, const char *unit, const crt_sd_props *props,
                        crt_error **err)
 {
-  sd_bus_message *m = NULL, *reply = NULL;
-  sd_bus_error e = SD_BUS_ERROR_NULL;
-  int r;
+  cleanup_dbus_msg crt_dbus_msg m = { 0 };
+  cleanup_dbus_reply crt_dbus_reply reply = { 0 };
+  cleanup_free char *what = crt_fmt ("set properties of `%s`", unit);
+  crt_dbus_array array;
 
   if (props == NULL || props->n == 0)
     return 0;
-  r = sd->sd_bus_message_new_method_call (b->bus, &m, SD_DEST, SD_PATH, SD_MANAGER,
-                                      "SetUnitProperties");
-  if (r >= 0)
-    r = sd->sd_bus_message_append (m, "sb", unit, 1);
-  if (r >= 0)
-    r = sd->sd_bus_message_open_container (m, 'a', "(sv)");
-  if (r >= 0)
-    r = append_props (b, m, props);
-  if (r >= 0)
-    r = sd->sd_bus_message_close_container (m);
-  if (r < 0)
-    {
-      sd->sd_bus_message_unref (m);
-      return crt_error_set (err, -r, "--systemd-cgroup: set properties of `%s`", unit);
-    }
-  r = sd->sd_bus_call (b->bus, m, 0, &e, &reply);
-  sd->sd_bus_message_unref (m);
-  sd->sd_bus_message_unref (reply);
-  if (r < 0)
-    {
-      cleanup_free char *what = crt_fmt ("set properties of `%s`", unit);
-      return call_failed (err, r, &e, what);
-    }
+  /* SetUnitProperties(sba(sv)): runtime, not persisted. */
+  manager_call (b, &m, 0, "SetUnitProperties", "sba(sv)");
+  crt_dbus_put_str (&m, unit);
+  crt_dbus_put_bool (&m, true);
+  array = crt_dbus_array_begin (&m, 8);
+  if (put_props (b, &m, props, err) < 0)
+    return -1;
+  crt_dbus_array_end (&m, array);
+  if (call (b, &m, &reply, what, err) < 0)
+    return -1;
+  if (reply.h.error_name)
+    return call_failed (&reply, what, err);
   return 0;
 }
-
-#else /* !HAVE_LIBSYSTEMD */
-
-struct crt_sd_bus
-{
-  int unused;
-};
-
-bool
-crt_systemd_built_in (void)
-{
-  return false;
-}
-
-int
-crt_sd_bus_open (bool user_manager, crt_sd_bus **out, crt_error **err)
-{
-  (void) user_manager;
-  *out = NULL;
-  return crt_error_with_code (err, ENOTSUP,
-                              "--systemd-cgroup: this crt was built without libsystemd (sd-bus), so "
-                        "it has no systemd cgroup driver; rebuild it with libsystemd-dev "
-                        "installed, or use --cgroup-manager=cgroupfs");
-}
-
-void
-crt_sd_bus_close (crt_sd_bus *b)
-{
-  free (b);
-}
-
-int
-crt_sd_start_scope (crt_sd_bus *b, const crt_sd_unit *u, const char *description, pid_t pid,
-                    const crt_sd_props *props, crt_error **err)
-{
-  return crt_sd_bus_open (false, &b, err);
-}
-
-int
-crt_sd_stop_unit (crt_sd_bus *b, const char *unit, crt_error **err)
-{
-  return crt_sd_bus_open (false, &b, err);
-}
-
-int
-crt_sd_set_properties (crt_sd_bus *b, const char *unit, const crt_sd_props *props,
-                       crt_error **err)
-{
-  return crt_sd_bus_open (false, &b, err);
-}
-
-#endif
 
 void
 crt_sd_bus_closep (crt_sd_bus **b)

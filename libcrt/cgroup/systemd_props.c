@@ -238,13 +238,15 @@ from_unified (const crt_kv *kv, crt_sd_props *p, crt_error **err)
                        kv->key[7] == 'c' ? "unified: cpuset.cpus" : "unified: cpuset.mems", err);
   if (strcmp (kv->key, "cpu.max") == 0)
     {
-      char quota_s[32] = "", period_s[32] = "";
+      size_t quota_len = 0, period_len = 0;
+      const char *quota_w = crt_word (v, 0, &quota_len), *period_w = crt_word (v, 1, &period_len);
+      cleanup_free char *quota_s = quota_w ? crt_xstrndup (quota_w, quota_len) : NULL;
+      cleanup_free char *period_s = period_w ? crt_xstrndup (period_w, period_len) : NULL;
       uint64_t period = DEFAULT_CPU_PERIOD, q;
       int64_t quota = 0;
-      int fields = sscanf (v, "%31s %31s", quota_s, period_s);
-      if (fields < 1 || parse_u64_or_max (kv->key, quota_s, &q, err) < 0
-          || (fields == 2 && (parse_u64_or_max (kv->key, period_s, &period, err) < 0
-                              || period == UINT64_MAX)))
+      if (quota_s == NULL || parse_u64_or_max (kv->key, quota_s, &q, err) < 0
+          || (period_s && (parse_u64_or_max (kv->key, period_s, &period, err) < 0
+                           || period == UINT64_MAX)))
         return crt_error_set (err, 0, "unified: cpu.max: `%s` is not \"QUOTA [PERIOD]\"", v);
       quota = q == UINT64_MAX ? -1 : (int64_t) q;
       add_cpu_quota (p, &quota, period);

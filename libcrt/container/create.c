@@ -19,6 +19,7 @@
 #include "../linux/process.h"
 #include "../linux/seccomp.h"
 #include "../linux/terminal.h"
+#include "../util/clock.h"
 #include "../util/util.h"
 #include "../util/trace.h"
 
@@ -285,13 +286,16 @@ void
 crt_fill_record (crt_state_record *rec, const char *id, const crt_spec *spec, const char *bundle,
              const char *rootfs, pid_t pid, const char *cgroup_path)
 {
+  char created[CRT_UTC_STAMP_MAX];
+
   rec->oci_version = crt_xstrdup (spec->oci_version);
   rec->id = crt_xstrdup (id);
   rec->pid = pid;
   rec->pid_start_time = pid > 0 ? crt_proc_start_time (pid) : 0;
   rec->bundle = crt_xstrdup (bundle);
   rec->rootfs = crt_xstrdup (rootfs);
-  rec->created = crt_now_rfc3339 ();
+  crt_utc_now (created, true);
+  rec->created = crt_xstrdup (created);
   rec->cgroup_path = crt_xstrdup (cgroup_path ? cgroup_path : "");
   rec->private_pidns = crt_spec_namespace (spec, CRT_NS_PID) != NULL;
   if (spec->n_annotations)

@@ -380,33 +380,3 @@ crt_status_name (crt_status s)
   static const char *const names[] = { "creating", "created", "running", "stopped", "paused" };
   return (unsigned) s < CRT_ARRAY_SIZE (names) ? names[s] : "unknown";
 }
-
-char *
-crt_now_rfc3339 (void)
-{
-  struct timespec ts;
-  int64_t days, secs, era, doe, yoe, doy, mp, year, month, day;
-
-  /* The civil date by hand (H. Hinnant's civil_from_days): gmtime_r
-   * would load the time zone (/etc/localtime) on first use, for UTC. */
-  clock_gettime (CLOCK_REALTIME, &ts);
-  days = ts.tv_sec / 86400;
-  secs = ts.tv_sec % 86400;
-  if (secs < 0)
-    {
-      secs += 86400;
-      days--;
-    }
-  days += 719468;
-  era = (days >= 0 ? days : days - 146096) / 146097;
-  doe = days - era * 146097;
-  yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  mp = (5 * doy + 2) / 153;
-  day = doy - (153 * mp + 2) / 5 + 1;
-  month = mp < 10 ? mp + 3 : mp - 9;
-  year = yoe + era * 400 + (month <= 2);
-  return crt_fmt ("%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%09ldZ", (long long) year,
-                  (long long) month, (long long) day, (long long) (secs / 3600),
-                  (long long) (secs / 60 % 60), (long long) (secs % 60), ts.tv_nsec);
-}

@@ -65,7 +65,4 @@ bool crt_state_init_alive (const crt_state_record *rec);
 /* <root>/<id>: the state directory's path. */
 char *crt_state_dir_path (const crt_context *ctx, const char *id);
 
-/* RFC 3339 UTC time with nanoseconds, like Go's time.RFC3339Nano. */
-char *crt_now_rfc3339 (void);
-
 #endif

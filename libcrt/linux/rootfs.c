@@ -53,16 +53,17 @@ mount_point_of (const char *path, crt_error **err)
     return NULL;
   for (line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
     {
-      unsigned long long id;
-      char mnt_point[4096];
+      const char *mnt;
+      char *mnt_point;
+      size_t mnt_len;
 
       /* id parent major:minor root mount-point ... */
-      if (sscanf (line, "%llu %*u %*s %*s %4095s", &id, mnt_point) != 2)
+      if (strtoull (line, NULL, 10) != stx.stx_mnt_id
+          || (mnt = crt_word (line, 4, &mnt_len)) == NULL)
         continue;
-      if (id != stx.stx_mnt_id)
-        continue;
+      mnt_point = crt_xstrndup (mnt, mnt_len);
       unescape_octal (mnt_point);
-      return crt_xstrdup (mnt_point);
+      return mnt_point;
     }
   crt_error_set (err, 0, "mount of `%s` not found in /proc/self/mountinfo", path);
   return NULL;

@@ -1,7 +1,6 @@
 /* A shared library's functions, loaded with dlopen on first use: crt
- * links neither libseccomp nor libsystemd, so that only the commands
- * that need one pay for loading it (see linux/seccomp_lib.h and
- * cgroup/systemd_lib.h). */
+ * does not link libseccomp, so that only the commands that compile a
+ * seccomp profile pay for loading it (see linux/seccomp_lib.h). */
 #ifndef CRT_UTIL_DL_H
 #define CRT_UTIL_DL_H
 

@@ -67,6 +67,29 @@ crt_strv_len (char *const *v)
   return n;
 }
 
+const char *
+crt_word (const char *line, unsigned n, size_t *len)
+{
+  const char *p = line;
+
+  for (unsigned i = 0;; i++)
+    {
+      const char *start;
+      while (*p == ' ' || *p == '\t')
+        p++;
+      if (*p == '\0' || *p == '\n')
+        return NULL;
+      start = p;
+      while (*p && *p != ' ' && *p != '\t' && *p != '\n')
+        p++;
+      if (i == n)
+        {
+          *len = (size_t) (p - start);
+          return start;
+        }
+    }
+}
+
 bool
 crt_str_has_prefix (const char *s, const char *prefix)
 {

@@ -49,6 +49,10 @@ char *crt_json_quote (const char *s);
 void crt_strv_free (char **v);
 size_t crt_strv_len (char *const *v);
 bool crt_str_has_prefix (const char *s, const char *prefix);
+/* Word n (from 0) of the blank-separated words of line, up to its end
+ * or newline: its start and *len, or NULL when there are fewer. (What
+ * /proc and cgroup files need of sscanf, without its code.) */
+const char *crt_word (const char *line, unsigned n, size_t *len);
 /* Append s (taken) to a NULL-terminated list of *n strings. */
 void crt_strv_append (char ***list, size_t *n, char *s);
 /* Set "K=V" in an environment list: replace the entry of K, or append. */

@@ -22,7 +22,7 @@ import pytest
 ENGINES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "engines")
 sys.path.insert(0, ENGINES)
 from enginelib import unit_properties as show  # noqa: E402
-from enginelib import (crt_has_systemd, rootfs_tar, systemd_is_pid1,  # noqa: E402,F401
+from enginelib import (rootfs_tar, systemd_is_pid1,  # noqa: E402,F401
                        systemd_units, wait_until)
 from podmanlib import IMAGE as PODMAN_IMAGE  # noqa: E402
 from podmanlib import podman_session  # noqa: E402
@@ -37,7 +37,6 @@ pytestmark = [
     pytest.mark.skipif(not systemd_is_pid1() or not os.path.exists(
         "/sys/fs/cgroup/cgroup.controllers"),
         reason="needs systemd as PID 1 on pure cgroup v2 (run in ../shared/vm with -s)"),
-    pytest.mark.skipif(not crt_has_systemd(), reason="crt built without libsystemd"),
     pytest.mark.skipif(_WHY is not None, reason=_WHY or ""),
 ]
 

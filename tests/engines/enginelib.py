@@ -246,11 +246,3 @@ def systemd_is_pid1():
     except OSError:
         return False
 
-
-def crt_has_systemd(crt=CRT):
-    """crt was built with the systemd driver (+SYSTEMD in --version)."""
-    try:
-        return "+SYSTEMD" in subprocess.run([crt, "--version"], capture_output=True,
-                                            text=True).stdout
-    except OSError:
-        return False

@@ -31,7 +31,7 @@ from containerdlib import containerd_session
 from dockerlib import IMAGE as DOCKER_IMAGE
 from dockerlib import docker_session
 from enginelib import unit_properties as show
-from enginelib import (crt_has_systemd, rootfs_tar, systemd_is_pid1,  # noqa: F401
+from enginelib import (rootfs_tar, systemd_is_pid1,  # noqa: F401
                        systemd_units, wait_until)
 from podmanlib import IMAGE as PODMAN_IMAGE
 from podmanlib import podman_session
@@ -48,7 +48,6 @@ pytestmark = [
     pytest.mark.skipif(not systemd_is_pid1() or not pure_cgroup2(),
                        reason="needs systemd as PID 1 on pure cgroup v2 "
                               "(run in ../shared/vm with -s)"),
-    pytest.mark.skipif(not crt_has_systemd(), reason="crt built without libsystemd"),
 ]
 
 

@@ -33,6 +33,7 @@ HARNESSES = {
     "mount_opts": "mount_opts.dict",
     "parse": "parse.dict",
     "criu_resp": "criu_resp.dict",
+    "dbus": "dbus.dict",
 }
 
 # What ASan, LSan, UBSan and libFuzzer print when they find something.

@@ -49,12 +49,6 @@ def add_userns(bundle, maps=True):
         os.system(f"chown -R 100000:100000 {bundle.rootfs}")
 
 
-def has_systemd_driver(crt):
-    """Whether this crt was built with the systemd cgroup driver
-    (libsystemd; the musl build is without): `crt --version`'s +SYSTEMD."""
-    return "+SYSTEMD" in crt("--version").stdout
-
-
 # --------------------------------------------------------------------------
 # session-wide preconditions
 # --------------------------------------------------------------------------
