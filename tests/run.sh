@@ -105,7 +105,7 @@ pkgs=(autoconf automake pkg-config make gcc libc6-dev libseccomp-dev libcap-dev
 	libyajl-dev busybox-static python3 python3-pytest crun runc criu
 	libasan8 libubsan1 clang util-linux procps iproute2 bsdutils uidmap passwd
 	qemu-system-x86 linux-image-amd64 systemd dbus podman conmon catatonit containerd docker.io
-	apparmor musl-tools gperf dpkg-dev)
+	apparmor musl-tools gperf dpkg-dev python3-gi)
 if [ "${CRT_NO_APT:-0}" != 1 ]; then
 	missing=()
 	for p in "${pkgs[@]}"; do

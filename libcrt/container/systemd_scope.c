@@ -38,7 +38,10 @@ crt_scope_start (crt_scope *s, int state_dirfd, const char *id, pid_t pid, char 
                  crt_error **err)
 {
   cleanup_free char *description = crt_fmt ("crt container %s", id);
+  cleanup_free char *where = NULL;
+  const char *last;
 
+  *cgroup_path = NULL;
   if (crt_write_file_at (state_dirfd, CRT_SYSTEMD_UNIT_FILE, s->unit.unit, strlen (s->unit.unit),
                          0600, err) < 0)
     return -1;
@@ -46,9 +49,18 @@ crt_scope_start (crt_scope *s, int state_dirfd, const char *id, pid_t pid, char 
     return -1;
   s->started = true;
   /* Where systemd put it (the slice's own place may differ from what
-   * its name says, e.g. in a nested systemd). */
-  if (crt_cgroup_of_pid (pid, cgroup_path, err) < 0)
+   * its name says, e.g. in a nested systemd), which must be the unit's
+   * own cgroup: crt limits, freezes, kills and removes that cgroup, so
+   * it never takes another for it (a confused or impostor "systemd"). */
+  if (crt_cgroup_of_pid (pid, &where, err) < 0)
     return crt_error_prefix (err, "the container's cgroup in `%s`", s->unit.unit);
+  last = strrchr (where, '/');
+  if (last == NULL || strcmp (last + 1, s->unit.unit) != 0)
+    return crt_error_set (err, 0,
+                          "--systemd-cgroup: systemd said `%s` started, but the container's "
+                          "init is in the cgroup `%s`, not in that unit's",
+                          s->unit.unit, where);
+  *cgroup_path = crt_steal_ptr (&where);
   return 0;
 }
 

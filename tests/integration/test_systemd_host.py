@@ -3,13 +3,12 @@ has no systemd as PID 1 and no system bus): a clear message naming what
 is missing, and nothing created. What the driver does with a real
 systemd is tests/cgroup/test_systemd_vm.py (in a VM with systemd)."""
 
-import contextlib
 import os
-import shutil
 import subprocess
 
 import pytest
 
+from dbuslib import dbus_daemon
 from test_errors import assert_nothing_created
 
 NO_BUS = "/nonexistent/system_bus_socket"
@@ -78,46 +77,10 @@ def test_bad_property_annotation_refused(crt, bundle):
     assert_nothing_created(crt)
 
 
-# A bus with no systemd on it: a private dbus-daemon (no service files,
-# so nothing is activated). crt authenticates, says Hello and asks for
-# systemd's Version over the real daemon; the daemon's answer is the
-# error crt reports.
-BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>custom</type>
-  <listen>unix:path={socket}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow own="*"/>
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-  </policy>
-</busconfig>
-"""
-
-
-@contextlib.contextmanager
-def dbus_daemon(tmp_path, name, auth="<auth>EXTERNAL</auth>"):
-    """A private dbus-daemon listening on tmp_path/name: its address."""
-    daemon = shutil.which("dbus-daemon")
-    if daemon is None:
-        pytest.skip("no dbus-daemon (apt-get install dbus-daemon)")
-    config = tmp_path / (name + ".conf")
-    config.write_text(BUS_CONFIG.replace("<auth>EXTERNAL</auth>", auth)
-                      .format(socket=tmp_path / name))
-    p = subprocess.Popen([daemon, f"--config-file={config}", "--nofork", "--print-address"],
-                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        address = p.stdout.readline().strip()
-        assert address.startswith("unix:path="), address
-        yield address
-    finally:
-        p.kill()
-        p.wait()
-
-
+# A bus with no systemd on it: a private dbus-daemon (tests/integration/
+# dbuslib.py). crt authenticates, says Hello and asks for systemd's
+# Version over the real daemon; the daemon's answer is the error crt
+# reports.
 @pytest.mark.parametrize("verb", ["create", "run"])
 def test_bus_without_systemd(crt, bundle, tmp_path, verb):
     systemd_path(bundle)

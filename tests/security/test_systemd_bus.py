@@ -1,0 +1,59 @@
+"""Attacks on the systemd driver's D-Bus client (libcrt/dbus,
+libcrt/cgroup/systemd_bus.c) from another client of the bus.
+
+Any client of a system bus may send a signal to any other: one that
+forges systemd's JobRemoved for the job crt waits for would have crt
+take a scope systemd never made (the container then runs outside the
+cgroup and limits it asked for). crt takes JobRemoved only from the
+unique name that answered as org.freedesktop.systemd1. Here systemd is
+a stand-in on a private dbus-daemon (tests/integration/dbuslib.py) whose
+job fails after 300 ms, and a second client forges "done" for that job
+at once: crt must wait for the real answer and fail.
+
+With the sender check of on_signal dropped (a deliberately weakened
+build), crt takes the forgery and `run` exits 0: this test fails.
+"""
+
+import os
+
+from dbuslib import FakeSystemd, dbus_daemon
+
+
+def test_forged_job_removed_is_ignored(crt, bundle, tmp_path):
+    bundle.config["linux"]["cgroupsPath"] = ""
+    bundle.save()
+    with dbus_daemon(tmp_path, "bus") as address:
+        with FakeSystemd(address, result="failed", forge=True) as fake:
+            env = {**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": address}
+            r = crt("run", "--bundle", bundle.path, "c1", global_args=("--systemd-cgroup",),
+                    env=env)
+    assert fake.forged, "the forgery was not sent"
+    assert r.returncode == 1, r
+    assert r.stderr.strip() == ("crt: run c1: --systemd-cgroup: start `crt-c1.scope`: the job "
+                                "ended with `failed`"), r
+    assert "StartTransientUnit" in fake.calls and "ResetFailedUnit" in fake.calls, fake.calls
+    assert crt.state_entries() == []
+
+
+def test_scope_must_hold_the_init(crt, bundle, tmp_path):
+    """The control, and the second check: the stand-in's own "done" is
+    believed, but it made no scope, so the init is still in crt's own
+    cgroup (`/` of the cgroup2 tree here). crt must not take that cgroup
+    for the container's (it would set limits on it, freeze, kill and
+    remove it): it refuses, naming both. Without that check (a weakened
+    build) crt went on and tried to remove the cgroup `/`."""
+    bundle.config["linux"]["cgroupsPath"] = ""
+    bundle.save()
+    with dbus_daemon(tmp_path, "bus") as address:
+        with FakeSystemd(address, result="done", delay_ms=50) as fake:
+            env = {**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": address}
+            r = crt("run", "--bundle", bundle.path, "c1", global_args=("--systemd-cgroup",),
+                    env=env)
+    assert "StartTransientUnit" in fake.calls, fake.calls
+    assert r.returncode == 1, r
+    own = open("/proc/self/cgroup").read().split("0::", 1)[1].split("\n")[0]
+    assert r.stderr.strip() == (
+        "crt: run c1: --systemd-cgroup: systemd said `crt-c1.scope` started, but the "
+        f"container's init is in the cgroup `{own}`, not in that unit's"), r
+    assert "StopUnit" in fake.calls, fake.calls
+    assert crt.state_entries() == []
