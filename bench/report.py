@@ -54,8 +54,8 @@ BUILDS = [("crts", "crt-static", "The static build (`configure --enable-static-b
           ("crtm", "crt-musl", "The musl build (`contrib/musl-build.sh`, in the same loop)",
            "The musl crt is one static-pie binary of musl, libcap, yajl and libseccomp, the three "
            "built from Debian's source packages with musl-gcc, for size (-Os, no unwind tables): "
-           "no dynamic loader, and none of glibc's CPUID probes at start-up; no systemd cgroup "
-           "driver (README, Build).")]
+           "no dynamic loader, and none of glibc's CPUID probes at start-up; every feature of the "
+           "default build, the systemd cgroup driver included (README, Build).")]
 
 
 def build_table(P, b, keys, key, name, heading, note):

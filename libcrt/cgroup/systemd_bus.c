@@ -5,6 +5,7 @@
 #include "systemd.h"
 #include "../crt.h"
 #include "../dbus/bus.h"
+#include "../util/clock.h"
 #include "../util/util.h"
 
 #include <errno.h>
@@ -300,12 +301,11 @@ put_props (crt_sd_bus *b, crt_dbus_msg *m, const crt_sd_props *props, crt_error 
 static int
 wait_job (crt_sd_bus *b, const char *job, const char **result, const char *what, crt_error **err)
 {
-  struct timespec start, now;
+  int64_t deadline = crt_monotonic_ms () + JOB_TIMEOUT_MS;
 
-  clock_gettime (CLOCK_MONOTONIC, &start);
   for (;;)
     {
-      long waited_ms;
+      int64_t left;
       int r;
       for (size_t i = 0; i < JOBS_KEPT; i++)
         if (str_eq (b->jobs[i].job, job))
@@ -313,10 +313,8 @@ wait_job (crt_sd_bus *b, const char *job, const char **result, const char *what,
             *result = b->jobs[i].result;
             return 0;
           }
-      clock_gettime (CLOCK_MONOTONIC, &now);
-      waited_ms = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
-      if (waited_ms >= JOB_TIMEOUT_MS
-          || (r = crt_dbus_wait (b->conn, (int) (JOB_TIMEOUT_MS - waited_ms), err)) > 0)
+      left = deadline - crt_monotonic_ms ();
+      if (left <= 0 || (r = crt_dbus_wait (b->conn, (int) left, err)) > 0)
         return crt_error_set (err, ETIMEDOUT, "--systemd-cgroup: %s: no answer from systemd",
                               what);
       if (r < 0)

@@ -3,6 +3,7 @@
 #include "cgroup_ops.h"
 #include "../cgroup/cgroup.h"
 #include "../cgroup/stats.h"
+#include "../util/clock.h"
 #include "../util/json_gen.h"
 #include "../util/util.h"
 
@@ -53,14 +54,6 @@ crt_container_stats (crt_context *ctx, const char *id, char **json, crt_error **
   return *json ? 0 : -1;
 }
 
-static long long
-now_ms (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int
 emit_event (const char *type, const char *id, const char *stats_path, crt_event_fn emit,
             void *data, crt_error **err)
@@ -106,11 +99,11 @@ crt_container_events (crt_context *ctx, const char *id, unsigned interval_ms, cr
       inotify_add_watch (inotify_fd, events, IN_MODIFY);
     }
   ooms = crt_cgroup_oom_kills (cgroup_fd);
-  next_stats = now_ms () + interval_ms;
+  next_stats = crt_monotonic_ms () + interval_ms;
 
   for (;;)
     {
-      long long now = now_ms ();
+      long long now = crt_monotonic_ms ();
       long long wait = next_stats - now;
       struct pollfd p = { .fd = inotify_fd, .events = POLLIN };
       uint64_t count;
@@ -137,7 +130,7 @@ crt_container_events (crt_context *ctx, const char *id, unsigned interval_ms, cr
       ooms = count;
       if (!alive)
         return 0;
-      if (now_ms () >= next_stats)
+      if (crt_monotonic_ms () >= next_stats)
         {
           if (emit_event ("stats", id, rec.cgroup_path, emit, data, err) < 0)
             return crt_state_init_alive (&rec) ? -1 : 0;

@@ -2,6 +2,7 @@
  * for it with an optional deadline (a pidfd, so nothing busy-waits). */
 #include "config.h"
 #include "hooks.h"
+#include "../util/clock.h"
 #include "../util/json_gen.h"
 #include "../util/util.h"
 
@@ -137,15 +138,6 @@ output_suffix (hook_output *out, hook_output *errout)
   return suffix;
 }
 
-static int64_t
-now_ms (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Write what fits of the state into the hook's stdin. A hook that exits
  * or closes stdin without reading is fine: EPIPE ends the writing (with
  * SIGPIPE blocked, so crt is not killed by it). */
@@ -178,7 +170,7 @@ wait_hook (const hook_child *child, int *stdin_fd, hook_output *out, hook_output
 {
   const char *data = state_json ? state_json : "";
   size_t left = strlen (data);
-  int64_t deadline = timeout_s > 0 ? now_ms () + timeout_s * 1000 : -1;
+  int64_t deadline = timeout_s > 0 ? crt_monotonic_ms () + timeout_s * 1000 : -1;
   bool timed_out = false, failed = false;
 
   feed_stdin (stdin_fd, &data, &left);
@@ -195,7 +187,7 @@ wait_hook (const hook_child *child, int *stdin_fd, hook_output *out, hook_output
 
       if (deadline >= 0)
         {
-          int64_t rest = deadline - now_ms ();
+          int64_t rest = deadline - crt_monotonic_ms ();
           if (rest <= 0)
             {
               timed_out = true;

@@ -1,6 +1,7 @@
 /* A D-Bus client connection: see bus.h. */
 #include "config.h"
 #include "bus.h"
+#include "../util/clock.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -8,7 +9,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 /* An authentication answer longer than this is no answer. */
@@ -180,14 +180,6 @@ crt_dbus_next_serial (crt_dbus *b)
 
 /* ---- receiving ---- */
 
-static int64_t
-now_ms (void)
-{
-  struct timespec t;
-  clock_gettime (CLOCK_MONOTONIC, &t);
-  return (int64_t) t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* One recv of what the socket has into the buffer, without waiting:
  * what recv returned (-1 and errno, EAGAIN when there was nothing). */
 static ssize_t
@@ -240,7 +232,7 @@ fill (crt_dbus *b, int64_t deadline, crt_error **err)
 
   for (;;)
     {
-      int64_t left = deadline - now_ms ();
+      int64_t left = deadline - crt_monotonic_ms ();
       int r;
       if (left <= 0)
         return 1;
@@ -387,7 +379,7 @@ int
 crt_dbus_call (crt_dbus *b, crt_dbus_msg *m, int timeout_ms, crt_dbus_reply *reply,
                crt_error **err)
 {
-  int64_t deadline = now_ms () + timeout_ms;
+  int64_t deadline = crt_monotonic_ms () + timeout_ms;
   uint32_t serial = serial_of (m);
 
   memset (reply, 0, sizeof (*reply));
@@ -422,7 +414,7 @@ crt_dbus_wait (crt_dbus *b, int timeout_ms, crt_error **err)
     return -1;
   if (got_any)
     return 0;
-  if ((r = fill (b, now_ms () + timeout_ms, err)) != 0)
+  if ((r = fill (b, crt_monotonic_ms () + timeout_ms, err)) != 0)
     return r;
   return dispatch (b, 0, &none, &got_any, err) < 0 ? -1 : 0;
 }

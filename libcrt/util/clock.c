@@ -1,4 +1,4 @@
-/* The wall-clock time as text: see clock.h. */
+/* Time: see clock.h. */
 #include "config.h"
 #include "clock.h"
 
@@ -40,4 +40,13 @@ crt_utc_now (char stamp[CRT_UTC_STAMP_MAX], bool nanoseconds)
   if (n > 0 && n < CRT_UTC_STAMP_MAX)
     snprintf (stamp + n, (size_t) (CRT_UTC_STAMP_MAX - n), nanoseconds ? ".%09ldZ" : "Z",
               ts.tv_nsec);
+}
+
+int64_t
+crt_monotonic_ms (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
