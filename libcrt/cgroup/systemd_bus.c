@@ -89,8 +89,18 @@ call (crt_sd_bus *b, crt_dbus_msg *m, crt_dbus_reply *reply, const char *what, c
   return 0;
 }
 
-/* A call whose reply (and error) does not matter, sent without waiting:
- * the bus keeps the order of one connection's messages. */
+/* A message whose reply (and error) does not matter, sent without
+ * waiting (the bus keeps the order of one connection's messages); the
+ * error, if it could not be sent, says only why. */
+static int
+send_no_reply (crt_sd_bus *b, crt_dbus_msg *m, crt_error **err)
+{
+  crt_dbus_reply none;
+  crt_dbus_msg_end (m);
+  return crt_dbus_call (b->conn, m, CALL_TIMEOUT_MS, &none, err);
+}
+
+/* The same, the error saying what failed. */
 static int
 call_no_reply (crt_sd_bus *b, crt_dbus_msg *m, const char *what, crt_error **err)
 {
@@ -147,11 +157,11 @@ crt_sd_bus_open (bool user_manager, crt_sd_bus **out, crt_error **err)
                       "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
                       "AddMatch", "s");
   crt_dbus_put_str (&m, match);
-  if (call_no_reply (b, &m, "watch systemd's jobs", err) < 0)
+  if (send_no_reply (b, &m, err) < 0)
     goto unreachable;
   crt_dbus_msg_clear (&m);
   manager_call (b, &m, CRT_DBUS_NO_REPLY_EXPECTED, "Subscribe", "");
-  if (call_no_reply (b, &m, "subscribe to systemd's jobs", err) < 0)
+  if (send_no_reply (b, &m, err) < 0)
     goto unreachable;
   crt_dbus_msg_clear (&m);
   crt_dbus_msg_begin (&m, 0, crt_dbus_next_serial (b->conn), SD_DEST, SD_PATH,
