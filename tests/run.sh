@@ -47,6 +47,10 @@ jobs=${JOBS:-2}
 start=$(date +%s)
 python=/usr/bin/python3 # Debian's, which has pytest (not a pyenv shim)
 results=$(mktemp -d /tmp/crt-tests.XXXXXX)
+# What git sees in the checkout now: a test that leaves a file in the
+# repo (not in an ignored build directory) fails the run (step 5).
+repo_files() { git -C "$repo" status --porcelain --untracked-files=all 2>/dev/null | sort; }
+repo_before=$(repo_files)
 
 say() { printf '\n=== %s\n' "$*"; }
 finish() { # finish STATUS: the closing line; CI reads it
@@ -282,4 +286,8 @@ if [ "${CRT_SKIP_ASAN:-0}" != 1 ]; then
 	fi
 fi
 
+repo_left=$(comm -13 <(echo "$repo_before") <(repo_files))
+if [ -n "$repo_left" ]; then
+	broken leftovers "the tests left files in the repository: $(echo $repo_left)"
+fi
 finish 0

@@ -97,6 +97,9 @@ network_config_dir = {json.dumps(os.path.join(base, "networks"))}
 
     def __call__(self, *args, check=False, timeout=TIMEOUT, **kw):
         kw.setdefault("stdin", subprocess.DEVNULL)
+        # conmon writes a file "oom" into its working directory when an
+        # exec'd process is OOM-killed: podman's, never the repo's.
+        kw.setdefault("cwd", self.base)
         r = subprocess.run(self.global_args + list(args), env=self.env, capture_output=True,
                            text=True, timeout=timeout, **kw)
         if check and r.returncode != 0:
