@@ -27,8 +27,6 @@
 struct crt_sd_bus
 {
   crt_dbus *conn;
-  bool user_manager;
-  char *label;                  /* the bus's socket, for messages */
   unsigned version;             /* systemd's, 0 when unknown */
   char *systemd;                /* systemd's unique name on the bus */
   /* The latest JobRemoved signals: job path and systemd's word for the
@@ -79,28 +77,20 @@ manager_call (crt_sd_bus *b, crt_dbus_msg *m, uint8_t flags, const char *member,
                       member, sig);
 }
 
-/* Send m; its reply in *reply (which may be an error reply). */
+/* Send m; its reply in *reply (which may be an error reply). The
+ * error, when there is none, says what failed (what NULL: only why). */
 static int
 call (crt_sd_bus *b, crt_dbus_msg *m, crt_dbus_reply *reply, const char *what, crt_error **err)
 {
   crt_dbus_msg_end (m);
   if (crt_dbus_call (b->conn, m, CALL_TIMEOUT_MS, reply, err) < 0)
-    return crt_error_prefix (err, "--systemd-cgroup: %s", what);
+    return what ? crt_error_prefix (err, "--systemd-cgroup: %s", what) : -1;
   return 0;
 }
 
-/* A message whose reply (and error) does not matter, sent without
- * waiting (the bus keeps the order of one connection's messages); the
- * error, if it could not be sent, says only why. */
-static int
-send_no_reply (crt_sd_bus *b, crt_dbus_msg *m, crt_error **err)
-{
-  crt_dbus_reply none;
-  crt_dbus_msg_end (m);
-  return crt_dbus_call (b->conn, m, CALL_TIMEOUT_MS, &none, err);
-}
-
-/* The same, the error saying what failed. */
+/* A message whose reply (and error) does not matter (its flags say
+ * CRT_DBUS_NO_REPLY_EXPECTED), sent without waiting: the bus keeps the
+ * order of one connection's messages. */
 static int
 call_no_reply (crt_sd_bus *b, crt_dbus_msg *m, const char *what, crt_error **err)
 {
@@ -134,16 +124,16 @@ int
 crt_sd_bus_open (bool user_manager, crt_sd_bus **out, crt_error **err)
 {
   cleanup_free char *address = crt_dbus_default_address (user_manager);
+  cleanup_free char *label = crt_dbus_address_label (address);
   cleanup_dbus_msg crt_dbus_msg m = { 0 };
   cleanup_dbus_reply crt_dbus_reply reply = { 0 };
   cleanup_free char *match = NULL;
+  const char *which = user_manager ? "user" : "system";
   const char *sig, *version;
   crt_dbus_reader r;
   crt_sd_bus *b = crt_xmalloc0 (sizeof (*b));
 
   *out = NULL;
-  b->user_manager = user_manager;
-  b->label = crt_dbus_address_label (address);
   /* Rootless: the user's manager makes (and delegates) the scope. */
   if (crt_dbus_open (address, on_signal, b, &b->conn, err) < 0)
     goto unreachable;
@@ -157,42 +147,40 @@ crt_sd_bus_open (bool user_manager, crt_sd_bus **out, crt_error **err)
                       "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
                       "AddMatch", "s");
   crt_dbus_put_str (&m, match);
-  if (send_no_reply (b, &m, err) < 0)
+  if (call_no_reply (b, &m, NULL, err) < 0)
     goto unreachable;
   crt_dbus_msg_clear (&m);
   manager_call (b, &m, CRT_DBUS_NO_REPLY_EXPECTED, "Subscribe", "");
-  if (send_no_reply (b, &m, err) < 0)
+  if (call_no_reply (b, &m, NULL, err) < 0)
     goto unreachable;
   crt_dbus_msg_clear (&m);
   crt_dbus_msg_begin (&m, 0, crt_dbus_next_serial (b->conn), SD_DEST, SD_PATH,
                       "org.freedesktop.DBus.Properties", "Get", "ss");
   crt_dbus_put_str (&m, SD_MANAGER);
   crt_dbus_put_str (&m, "Version");
-  crt_dbus_msg_end (&m);
-  if (crt_dbus_call (b->conn, &m, CALL_TIMEOUT_MS, &reply, err) < 0)
+  if (call (b, &m, &reply, NULL, err) < 0)
     goto unreachable;
   if (reply.h.error_name)
     {
       const char *why = reply.error_message ? reply.error_message : reply.h.error_name;
-      if (str_eq (reply.h.error_name, "org.freedesktop.DBus.Error.ServiceUnknown")
-          || str_eq (reply.h.error_name, "org.freedesktop.DBus.Error.NameHasNoOwner"))
-        crt_error_set (err, 0,
-                       "--systemd-cgroup: systemd (org.freedesktop.systemd1) is not on the %s "
-                       "bus (%s): %s",
-                       user_manager ? "user" : "system", b->label, why);
-      else
-        crt_error_set (err, 0, "--systemd-cgroup: cannot reach systemd on the %s bus (%s): %s",
-                       user_manager ? "user" : "system", b->label, why);
-      crt_sd_bus_close (b);
-      return -1;
+      if (!str_eq (reply.h.error_name, "org.freedesktop.DBus.Error.ServiceUnknown")
+          && !str_eq (reply.h.error_name, "org.freedesktop.DBus.Error.NameHasNoOwner"))
+        {
+          crt_error_set (err, 0, "%s", why);
+          goto unreachable;
+        }
+      crt_error_set (err, 0,
+                     "--systemd-cgroup: systemd (org.freedesktop.systemd1) is not on the %s "
+                     "bus (%s): %s",
+                     which, label, why);
+      goto fail;
     }
   crt_dbus_reader_init (&r, reply.msg, &reply.h);
   if (!str_eq (reply.h.signature, "v") || crt_dbus_get_sig (&r, &sig) < 0 || !str_eq (sig, "s")
       || crt_dbus_get_str (&r, &version) < 0)
     {
       crt_error_set (err, 0, "--systemd-cgroup: systemd's Version is not a string");
-      crt_sd_bus_close (b);
-      return -1;
+      goto fail;
     }
   /* "252.39-1~deb12u2", "v245.4-1.fc32": the leading number. */
   b->version = (unsigned) strtoul (version + (version[0] == 'v'), NULL, 10);
@@ -203,8 +191,9 @@ crt_sd_bus_open (bool user_manager, crt_sd_bus **out, crt_error **err)
   return 0;
 
 unreachable:
-  crt_error_prefix (err, "--systemd-cgroup: cannot reach systemd on the %s bus (%s)",
-                    user_manager ? "user" : "system", b->label);
+  crt_error_prefix (err, "--systemd-cgroup: cannot reach systemd on the %s bus (%s)", which,
+                    label);
+fail:
   crt_sd_bus_close (b);
   return -1;
 }
@@ -221,7 +210,6 @@ crt_sd_bus_close (crt_sd_bus *b)
       free (b->jobs[i].result);
     }
   free (b->systemd);
-  free (b->label);
   free (b);
 }
 

@@ -278,8 +278,8 @@ read_auth (crt_dbus *b, crt_error **err)
           for (char *c = said; *c; c++)
             if ((unsigned char) *c < 0x20 || (unsigned char) *c > 0x7e)
               *c = '?';
-      return crt_error_set (err, EACCES, "the bus refused to authenticate crt (it said `%s`)",
-                            said);
+          return crt_error_set (err, EACCES,
+                                "the bus refused to authenticate crt (it said `%s`)", said);
         }
       b->authenticated = line[0] == 'O';
       b->in_at += (size_t) (eol - line) + 2;
@@ -314,6 +314,27 @@ next_message (crt_dbus *b, const uint8_t **msg, crt_dbus_header *h, crt_error **
   return 0;
 }
 
+/* A copy of the reply msg (its header h) that outlives the buffer. */
+static void
+take_reply (crt_dbus_reply *reply, const uint8_t *msg, const crt_dbus_header *h)
+{
+  size_t len = h->body_at + h->body_len;
+  const char *why;
+
+  reply->msg = crt_xmalloc0 (len);
+  memcpy (reply->msg, msg, len);
+  /* The header again, its strings pointing into the copy: the same
+   * bytes, so it parses as it did. */
+  crt_dbus_parse_header (reply->msg, len, &reply->h, &why);
+  if (h->type == CRT_DBUS_ERROR && reply->h.signature[0] == 's')
+    {
+      crt_dbus_reader rd;
+      crt_dbus_reader_init (&rd, reply->msg, &reply->h);
+      if (crt_dbus_get_str (&rd, &reply->error_message) < 0)
+        reply->error_message = NULL;
+    }
+}
+
 /* Handle every whole message in the buffer: signals to the handler; the
  * reply to serial (when not 0) copied to *reply and 0 returned at once;
  * 1 when it has not come; -1 when the connection failed (the bus
@@ -340,24 +361,11 @@ dispatch (crt_dbus *b, uint32_t serial, crt_dbus_reply *reply, bool *got_any, cr
         continue;               /* crt serves no methods */
       if (h.reply_serial == b->hello_serial && h.type == CRT_DBUS_ERROR)
         return crt_error_set (err, 0, "the bus refused Hello (%s)", h.error_name);
-      if (serial == 0 || h.reply_serial != serial)
-        continue;
-      {
-        size_t len = h.body_at + h.body_len;
-        const char *why;
-        reply->msg = crt_xmalloc0 (len);
-        memcpy (reply->msg, msg, len);
-        /* The same bytes: they parse as they did. */
-        crt_dbus_parse_header (reply->msg, len, &reply->h, &why);
-        if (h.type == CRT_DBUS_ERROR && reply->h.signature[0] == 's')
-          {
-            crt_dbus_reader rd;
-            crt_dbus_reader_init (&rd, reply->msg, &reply->h);
-            if (crt_dbus_get_str (&rd, &reply->error_message) < 0)
-              reply->error_message = NULL;
-          }
-        return 0;
-      }
+      if (serial != 0 && h.reply_serial == serial)
+        {
+          take_reply (reply, msg, &h);
+          return 0;
+        }
     }
 }
 
@@ -368,31 +376,23 @@ crt_dbus_reply_clear (crt_dbus_reply *r)
   memset (r, 0, sizeof (*r));
 }
 
-static uint32_t
-serial_of (const crt_dbus_msg *m)
-{
-  const uint8_t *p = m->buf.data + 8;
-  return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
-}
-
 int
 crt_dbus_call (crt_dbus *b, crt_dbus_msg *m, int timeout_ms, crt_dbus_reply *reply,
                crt_error **err)
 {
   int64_t deadline = crt_monotonic_ms () + timeout_ms;
-  uint32_t serial = serial_of (m);
 
   memset (reply, 0, sizeof (*reply));
   if (m->bad)
     return crt_error_set (err, EINVAL, "cannot send the message: %s", m->bad);
   if (send_all (b, m->buf.data, m->buf.len, err) < 0)
     return -1;
-  if (m->buf.data[2] & CRT_DBUS_NO_REPLY_EXPECTED)
+  if (m->flags & CRT_DBUS_NO_REPLY_EXPECTED)
     return 0;
   for (;;)
     {
       bool got_any = false;
-      int r = dispatch (b, serial, reply, &got_any, err);
+      int r = dispatch (b, m->serial, reply, &got_any, err);
       if (r <= 0)
         return r;
       r = fill (b, deadline, err);

@@ -177,6 +177,8 @@ crt_dbus_msg_begin (crt_dbus_msg *m, uint8_t flags, uint32_t serial, const char 
   crt_dbus_array fields;
 
   memset (m, 0, sizeof (*m));
+  m->serial = serial;
+  m->flags = flags;
   crt_dbus_put_byte (m, 'l');
   crt_dbus_put_byte (m, CRT_DBUS_METHOD_CALL);
   crt_dbus_put_byte (m, flags);

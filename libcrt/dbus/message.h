@@ -37,6 +37,8 @@ typedef struct crt_dbus_msg
 {
   crt_buf buf;
   size_t body_at;               /* where the body starts in buf */
+  uint32_t serial;              /* as in the header */
+  uint8_t flags;
   /* Set by the first value the bus would refuse (a string that is not
    * UTF-8, a signature too long): the message is not sent. */
   const char *bad;
