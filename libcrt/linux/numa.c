@@ -105,6 +105,19 @@ crt_cpu_affinity_reset (pid_t pid)
   CPU_FREE (set);
 }
 
+void
+crt_cpu_move_off_ours (pid_t pid)
+{
+  int here = sched_getcpu ();
+  cpu_set_t cpus;
+
+  if (here < 0 || sched_getaffinity (0, sizeof (cpus), &cpus) < 0)
+    return;
+  CPU_CLR (here, &cpus);
+  if (CPU_COUNT (&cpus) > 0)
+    (void) sched_setaffinity (pid, sizeof (cpus), &cpus); /* (a cpuset may refuse it: fine) */
+}
+
 int
 crt_cpu_affinity_apply (pid_t pid, const char *list, const char *field, crt_error **err)
 {

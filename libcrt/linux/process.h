@@ -72,6 +72,12 @@ int crt_cpu_affinity_apply (pid_t pid, const char *list, const char *field, crt_
  * even where the cpuset allows more; runc #4858). Best effort, as runc:
  * a failure leaves the inherited mask. */
 void crt_cpu_affinity_reset (pid_t pid);
+/* A child just cloned starts on its parent's CPU, and (seen on 2-vCPU
+ * VMs, the other vCPU idle) waits there until the parent blocks: what
+ * the parent does meanwhile does not overlap the child's work. Give pid
+ * every CPU we may use but ours (none left: nothing changes);
+ * crt_cpu_affinity_reset widens its mask afterwards. */
+void crt_cpu_move_off_ours (pid_t pid);
 
 /* user.c: supplementary groups, gid, then uid. Capabilities in the
  * permitted set survive the uid change (PR_SET_KEEPCAPS); the effective
