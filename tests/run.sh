@@ -17,7 +17,8 @@
 #      then session "vm": tests/cgroup/test_cgroup_vm.py and
 #      tests/criu/test_criu_vm.py in a VM with a pure cgroup v2 hierarchy
 #      (../shared/vm/run-in-vm.sh), and session "vm-systemd": the systemd
-#      cgroup driver (tests/cgroup/test_systemd_vm.py, rootless in
+#      cgroup driver (tests/cgroup/test_systemd_vm.py, the same scope as
+#      runc's and crun's in test_systemd_parity_vm.py, rootless in
 #      tests/cgroup/test_rootless_systemd_vm.py) and the engines in their
 #      systemd configuration (tests/engines/test_engines_systemd_vm.py) in
 #      the same VM booted with systemd as PID 1 (-s);
@@ -227,7 +228,7 @@ session() { # session NAME BUILD_DIR [env assignments...] -- pytest args
 vm_paths=(tests/cgroup/test_cgroup_vm.py tests/criu/test_criu_vm.py tests/criu/test_criu_engines_vm.py
 	tests/integration/test_rootless_parity.py)
 vm_flags=(-t 900)
-vm_systemd_paths=(tests/cgroup/test_systemd_vm.py tests/cgroup/test_rootless_systemd_vm.py
+vm_systemd_paths=(tests/cgroup/test_systemd_vm.py tests/cgroup/test_systemd_parity_vm.py tests/cgroup/test_rootless_systemd_vm.py
 	tests/engines/test_engines_systemd_vm.py tests/criu/test_criu_systemd_vm.py)
 vm_systemd_flags=(-s -t 900)
 
