@@ -26,17 +26,14 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "engines"))
-from enginelib import build_rootfs_tar, systemd_is_pid1  # noqa: E402
+from enginelib import SYSTEMD_VM_MARKS, build_rootfs_tar  # noqa: E402
 
 CRT = os.path.abspath(os.environ.get("CRT_BINARY", "build/src/crt"))
 BUSYBOX = shutil.which("busybox", path="/bin:/usr/bin")
 MiB = 2 ** 20
 
 
-pytestmark = [
-    pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
-    pytest.mark.skipif(not systemd_is_pid1(),
-                       reason="needs systemd as PID 1 (run in ../shared/vm with -s)"),
+pytestmark = SYSTEMD_VM_MARKS + [
     pytest.mark.skipif(BUSYBOX is None, reason="needs busybox-static"),
 ]
 

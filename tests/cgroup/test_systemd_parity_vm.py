@@ -27,15 +27,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "engines"))
 import cgutil  # noqa: E402
-from enginelib import systemd_is_pid1  # noqa: E402
+from enginelib import SYSTEMD_VM_MARKS  # noqa: E402
 from enginelib import unit_properties as show  # noqa: E402
 from cgutil import CRT, read  # noqa: E402
 
-pytestmark = [
-    pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
-    pytest.mark.skipif(not systemd_is_pid1(),
-                       reason="needs systemd as PID 1 (run in ../shared/vm with -s)"),
-]
+pytestmark = SYSTEMD_VM_MARKS
 
 MiB = 2 ** 20
 RESOURCES = {"memory": {"limit": 64 * MiB, "reservation": 16 * MiB, "swap": 96 * MiB},

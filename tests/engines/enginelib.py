@@ -246,3 +246,11 @@ def systemd_is_pid1():
     except OSError:
         return False
 
+
+# pytestmark of a module for the VM booted with systemd (-s).
+SYSTEMD_VM_MARKS = [
+    pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
+    pytest.mark.skipif(not systemd_is_pid1(),
+                       reason="needs systemd as PID 1 (run in ../shared/vm with -s)"),
+]
+
