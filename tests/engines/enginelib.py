@@ -253,4 +253,3 @@ SYSTEMD_VM_MARKS = [
     pytest.mark.skipif(not systemd_is_pid1(),
                        reason="needs systemd as PID 1 (run in ../shared/vm with -s)"),
 ]
-
