@@ -78,6 +78,8 @@
 set -eu
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
+# The VM (--footprint, --systemd): ../shared beside the repo, or $CRT_SHARED.
+shared=${CRT_SHARED:-$(dirname "$repo")/shared}
 args=() crt= footprint= phases= systemd= musl=
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -114,7 +116,7 @@ if [ -z "${CRT_BENCH_WORK:-}" ] && [ -n "$footprint" ]; then
 	table=$repo/build/footprint.md
 	rm -f "$table"
 	echo "bench: footprint, in the VM (about 5 minutes)" >&2
-	"$repo/../shared/vm/run-in-vm.sh" -t 1500 -e CRT_BINARY="$crt" -e CRT_FOOTPRINT_BISECT="$table" \
+	"$shared/vm/run-in-vm.sh" -t 1500 -e CRT_BINARY="$crt" -e CRT_FOOTPRINT_BISECT="$table" \
 		"$repo" -- /usr/bin/python3 -m pytest -p no:cacheprovider -q \
 		tests/cgroup/test_cgroup_vm.py -k smallest_limits >&2 || { echo "bench: the footprint run failed" >&2; exit 1; }
 	args+=(--footprint-table "$table")
@@ -123,7 +125,7 @@ if [ -z "${CRT_BENCH_WORK:-}" ] && [ -n "$systemd" ]; then
 	table=$repo/build/systemd.md
 	rm -f "$table"
 	echo "bench: the systemd driver, in the VM with systemd (about 3 minutes)" >&2
-	"$repo/../shared/vm/run-in-vm.sh" -s -t 1500 "$repo" -- /usr/bin/python3 \
+	"$shared/vm/run-in-vm.sh" -s -t 1500 "$repo" -- /usr/bin/python3 \
 		"$here/systemd.py" -n 30 -o "$table" crt="$crt" ${musl:+crt-musl="$musl"} \
 		crun="$(command -v crun)" runc="$(command -v runc)" >&2 ||
 		{ echo "bench: the systemd run failed" >&2; exit 1; }

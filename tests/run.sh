@@ -218,7 +218,8 @@ session() { # session NAME BUILD_DIR [env assignments...] -- pytest args
 
 # --- 3b. cgroup v2 in a VM ----------------------------------------------------
 # memory, cpu, cpuset, pids and io are cgroup v1 on these hosts: those
-# tests run in a small VM with a pure v2 hierarchy (../shared/vm), one
+# tests run in a small VM with a pure v2 hierarchy (../shared/vm, or
+# $CRT_SHARED/vm), one
 # boot per session. The VM shares the repo read-write.
 #   vm:          pure cgroup v2, no systemd (cgroupfs limits, CRIU, rootless
 #                parity with crun, which refuses a hybrid host);
@@ -233,14 +234,14 @@ vm_systemd_paths=(tests/cgroup/test_systemd_vm.py tests/cgroup/test_systemd_pari
 vm_systemd_flags=(-s -t 900)
 
 vm_session() { # vm_session NAME: the files of NAME_paths in one VM boot
-	local name=$1 vm=$repo/../shared/vm/run-in-vm.sh xml=$repo/build/$1.xml
+	local name=$1 vm=${CRT_SHARED:-$(dirname "$repo")/shared}/vm/run-in-vm.sh xml=$repo/build/$1.xml
 	local -n files=${name//-/_}_paths flags=${name//-/_}_flags
 	local present=()
 	if [ "${CRT_SKIP_VM:-0}" = 1 ]; then
 		return
 	fi
 	if [ ! -x "$vm" ]; then
-		broken "$name" "no VM script at $vm (shared/ missing?)"
+		broken "$name" "no VM script at $vm (shared/ missing? set CRT_SHARED)"
 		return
 	fi
 	for f in "${files[@]}"; do [ -f "$f" ] && present+=("$f"); done

@@ -104,9 +104,8 @@ int crt_criu_ext_mounts (const crt_spec *spec, const char *bundle, crt_criu_opts
 int crt_criu_images_for_userns (const crt_spec *spec, int image_fd, const char *path, bool made,
                                 crt_error **err);
 
-/* A bind (or rbind) mount of config.json, and its source as a host path
- * (relative ones against the bundle; NULL without a source). */
-bool crt_criu_is_bind_mount (const crt_mount *m);
+/* A bind mount's source as a host path (relative ones against the
+ * bundle; NULL without a source). */
 char *crt_criu_bind_source (const crt_mount *m, const char *bundle);
 
 /* What checkpoint and restore refuse: settings crt cannot carry over. */

@@ -164,17 +164,6 @@ crt_criu_images_for_userns (const crt_spec *spec, int image_fd, const char *path
                         "chmod g+x", path, (unsigned) uid, (unsigned) gid, (unsigned) gid);
 }
 
-bool
-crt_criu_is_bind_mount (const crt_mount *m)
-{
-  if (m->type && strcmp (m->type, "bind") == 0)
-    return true;
-  for (size_t i = 0; i < m->n_options; i++)
-    if (strcmp (m->options[i], "bind") == 0 || strcmp (m->options[i], "rbind") == 0)
-      return true;
-  return false;
-}
-
 char *
 crt_criu_bind_source (const crt_mount *m, const char *bundle)
 {
@@ -196,7 +185,7 @@ crt_criu_ext_mounts (const crt_spec *spec, const char *bundle, crt_criu_opts *o,
       const crt_mount *m = &spec->mounts[i];
       char *val;
 
-      if (!crt_criu_is_bind_mount (m))
+      if (!crt_mount_is_bind (m))
         continue;
       if (o->n_ext_mnt == CRT_CRIU_MAX_LIST)
         return crt_error_set (err, 0, "config.json: mounts: more than %d bind mounts",

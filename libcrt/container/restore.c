@@ -250,7 +250,7 @@ make_mount_targets (const crt_spec *spec, const char *bundle, const char *rootfs
 
       if (m->destination == NULL || below_other_mount (spec, i))
         continue;
-      if (crt_criu_is_bind_mount (m))
+      if (crt_mount_is_bind (m))
         {
           source = crt_criu_bind_source (m, bundle);
           directory = source == NULL || crt_mount_source_is_directory (source, false);

@@ -268,17 +268,6 @@ is_fs (const char *path, long magic)
   return statfs (path, &sfs) == 0 && (unsigned long) sfs.f_type == (unsigned long) magic;
 }
 
-static bool
-has_namespace (const crt_spec *spec, crt_ns_type type)
-{
-  if (spec->linux_ == NULL)
-    return false;
-  for (size_t i = 0; i < spec->linux_->n_namespaces; i++)
-    if (spec->linux_->namespaces[i].type == type)
-      return true;
-  return false;
-}
-
 /* The host directory of this process's cgroup in the cgroup2 tree at
  * `unified` (from the "0::" line of /proc/self/cgroup), if it exists. */
 static char *
@@ -376,7 +365,7 @@ plan_mount (const crt_spec *spec, size_t index, const crt_rootfs_options *opts,
         unified = "/sys/fs/cgroup";
       else if (is_fs ("/sys/fs/cgroup/unified", CGROUP2_SUPER_MAGIC))
         unified = "/sys/fs/cgroup/unified";
-      if (has_namespace (spec, CRT_NS_CGROUP) || unified == NULL)
+      if (crt_spec_namespace (spec, CRT_NS_CGROUP) != NULL || unified == NULL)
         {
           /* v1 options (controller names) mean nothing to cgroup2. */
           if (strcmp (type, "cgroup") == 0 && unified != NULL)

@@ -94,14 +94,10 @@ wants_default_devices (const crt_spec *spec)
     {
       const crt_mount *m = &spec->mounts[i];
       cleanup_free char *dest = m->destination ? crt_path_clean (m->destination) : NULL;
-      bool bind = m->type && strcmp (m->type, "bind") == 0;
 
       if (dest == NULL || strcmp (dest, "dev") != 0)
         continue;
-      for (size_t j = 0; j < m->n_options; j++)
-        if (strcmp (m->options[j], "bind") == 0 || strcmp (m->options[j], "rbind") == 0)
-          bind = true;
-      wanted = !bind && m->type && strcmp (m->type, "tmpfs") == 0;
+      wanted = !crt_mount_is_bind (m) && m->type && strcmp (m->type, "tmpfs") == 0;
     }
   return wanted;
 }

@@ -155,6 +155,17 @@ crt_spec_namespace (const crt_spec *spec, crt_ns_type t)
   return NULL;
 }
 
+bool
+crt_mount_is_bind (const crt_mount *m)
+{
+  if (m->type && strcmp (m->type, "bind") == 0)
+    return true;
+  for (size_t i = 0; i < m->n_options; i++)
+    if (strcmp (m->options[i], "bind") == 0 || strcmp (m->options[i], "rbind") == 0)
+      return true;
+  return false;
+}
+
 int
 crt_rlimit_from_name (const char *name)
 {

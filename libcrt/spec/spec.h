@@ -465,6 +465,8 @@ int crt_ns_clone_flag (crt_ns_type t);             /* CLONE_NEWPID, ... */
 const char *crt_ns_proc_name (crt_ns_type t);      /* "pid", "net", "mnt", ... in /proc/PID/ns */
 /* The namespace entry of that type, or NULL. */
 const crt_namespace *crt_spec_namespace (const crt_spec *spec, crt_ns_type t);
+/* A bind (or rbind) mount: type "bind" or a bind/rbind option. */
+bool crt_mount_is_bind (const crt_mount *m);
 /* "prestart", "createRuntime", ... as the keys of config.json's hooks. */
 const char *crt_hook_kind_name (crt_hook_kind kind);
 /* RLIMIT_* by name, -1 if unknown. */
