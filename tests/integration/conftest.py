@@ -324,6 +324,15 @@ def without_leak_check(env=None):
     return env
 
 
+def other_runtime(name):
+    """The path of runc or crun, to run a bundle with it next to crt;
+    skips the test when it is not installed."""
+    path = shutil.which(name)
+    if path is None:
+        pytest.skip(f"{name} not installed")
+    return path
+
+
 def wait_for(pred, timeout=10, what="condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

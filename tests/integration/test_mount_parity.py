@@ -5,10 +5,11 @@ source, mount and superblock options; every entry of /dev with its type,
 mode, owner and device numbers; the fds of PID 1."""
 
 import os
-import shutil
 import subprocess
 
 import pytest
+
+from conftest import other_runtime
 
 # Per mount, in mountinfo's order: point, type, source, mount options,
 # superblock options; then /dev's entries (symlinks with their target);
@@ -47,9 +48,7 @@ def run_other(name, bundle, test_dirs, cid):
     """runc or crun on the same bundle, in a mount namespace of its own
     where the hybrid host's cgroup2 controller list is hidden (crun 1.8.1
     refuses to start otherwise; nothing of the host is changed)."""
-    path = shutil.which(name)
-    if path is None:
-        pytest.skip(f"{name} not installed")
+    path = other_runtime(name)
     flags = ["--cgroup-manager=disabled"] if name == "crun" else []
     root = os.path.join(test_dirs.tmp, f"state-{name}")
     script = (f'if [ -n "$(cat {CGROUP_CONTROLLERS} 2>/dev/null)" ]; then '

@@ -9,11 +9,10 @@ skips, and it runs in the VM's pure v2 tree (tests/run.sh, session
 """
 
 import os
-import shutil
-import subprocess
 
 import pytest
 
+from conftest import other_runtime
 from test_rootless import rcrt, rootless_bundle, rootless_user  # noqa: F401
 
 VOLUME = "/data"
@@ -60,13 +59,6 @@ def visible_mount(mountinfo, point):
         if fields[4] == point:
             top = (fields[sep + 1], "ro" in fields[5].split(","))
     return top
-
-
-def other_runtime(name):
-    path = shutil.which(name)
-    if path is None:
-        pytest.skip(f"{name} not installed")
-    return path
 
 
 @pytest.fixture
