@@ -172,6 +172,8 @@ crt_init_run (const crt_init_args *a)
   crt_error *err = NULL;
   bool nnp, notify;
   int conn = -1;
+  /* The signals we inherited ignored, as the parent reads them. */
+  int32_t ignored_signals = 0;
 
   /* The state dir's flock belongs to the open file we inherited: keep it
    * and `start` would wait for the lock as long as we wait for `start`. */
@@ -192,12 +194,6 @@ crt_init_run (const crt_init_args *a)
   if ((a->plan->clone_flags & CLONE_NEWNET) && !a->loopback_by_parent
       && crt_netdev_loopback_up (&err) < 0)
     die (a, &err);
-  if (a->loopback_by_parent)
-    {
-      cleanup_close int nl = crt_netdev_netlink_open (&err);
-      if (nl < 0 || crt_sync_send_fd (a->sync_fd, CRT_SYNC_NETLINK, nl, &err) < 0)
-        die (a, &err);
-    }
   /* (Unprivileged crt: unshared and its offsets written in the window.) */
   if (a->plan->new_timens && !a->plan->dumpable_until_maps
       && (crt_ns_unshare_time (&err) < 0
@@ -286,7 +282,7 @@ crt_init_run (const crt_init_args *a)
     {
       /* `run`: the parent starts us itself, over the sync channel (EOF:
        * it died, and nobody else can start us). */
-      if (crt_sync_expect (a->sync_fd, CRT_SYNC_START, &err) < 0)
+      if (crt_sync_expect_value (a->sync_fd, CRT_SYNC_START, &ignored_signals, &err) < 0)
         _exit (1);
       conn = a->sync_fd;
     }
@@ -294,7 +290,7 @@ crt_init_run (const crt_init_args *a)
     {
       /* EOF here means the parent died before saving the state: nobody
        * could ever start us, so go away. */
-      if (crt_sync_expect (a->sync_fd, CRT_SYNC_DETACH, &err) < 0)
+      if (crt_sync_expect_value (a->sync_fd, CRT_SYNC_DETACH, &ignored_signals, &err) < 0)
         _exit (1);
       close (a->sync_fd);
       if (wait_for_start (a->start_fd, &conn, &err) < 0)
@@ -308,7 +304,7 @@ crt_init_run (const crt_init_args *a)
       && (!nnp || notify || crt_seccomp_load (a->seccomp, NULL, &err) == 0))
     {
       /* crt run blocked what it forwards; the program starts clean. */
-      crt_reset_signals ();
+      crt_reset_ignored_signals ((uint32_t) ignored_signals);
       CRT_TRACE_POINT ("init: seccomp, signals");
       CRT_TRACE_DUMP ();
       crt_process_exec (spec->process, exe, a->preserve_fds, &err);

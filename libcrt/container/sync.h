@@ -11,7 +11,8 @@ typedef enum
 {
   CRT_SYNC_ID_MAPS_DONE = 1,    /* parent -> init: uid/gid maps written */
   CRT_SYNC_READY,               /* init -> parent: set up, waiting for start */
-  CRT_SYNC_DETACH,              /* parent -> init: state saved; I may exit now */
+  CRT_SYNC_DETACH,              /* parent -> init: state saved; I may exit now (value:
+                                   the parent's ignored signals, crt_ignored_signals) */
   CRT_SYNC_ERROR,               /* init -> parent: errnum + message; init exits */
   CRT_SYNC_PTY_MASTER,          /* init -> parent: the console's pty master (SCM_RIGHTS) */
   CRT_SYNC_INIT_PID,            /* first child -> parent: the pid of the init it forked
@@ -23,7 +24,8 @@ typedef enum
   CRT_SYNC_HOOKS_DONE,          /* parent -> init: they succeeded, go on */
   CRT_SYNC_SECCOMP_FD,          /* init -> parent: the seccomp notify listener (SCM_RIGHTS),
                                    for linux.seccomp.listenerPath */
-  CRT_SYNC_START,               /* start -> init (start socket): exec the program */
+  CRT_SYNC_START,               /* start -> init (start socket): exec the program (from
+                                   `run`'s parent, on the sync channel: value as DETACH's) */
   CRT_SYNC_TIME_UNSHARED,       /* init -> parent: write the time offsets now */
   CRT_SYNC_TIME_OFFSETS_DONE,   /* parent -> init: written, enter the time namespace */
   CRT_SYNC_PLACED,              /* parent -> exec child: in the cgroup, affinity set: go on */
@@ -31,9 +33,6 @@ typedef enum
                                    systemd driver only; the init's first message) */
   CRT_SYNC_DUMPABLE,            /* init -> parent: dumpable now, write my id maps
                                    (unprivileged crt only: plan.dumpable_until_maps) */
-  CRT_SYNC_NETLINK,             /* init -> parent: a netlink socket of its new network
-                                   namespace (SCM_RIGHTS): set lo up through it
-                                   (crt_init_args.loopback_by_parent) */
 } crt_sync_type;
 
 int crt_sync_send (int fd, crt_sync_type type, crt_error **err);

@@ -114,12 +114,11 @@ make_node (int dirfd, const char *name, const node_spec *n, bool userns, crt_err
   /* A FIFO needs no privilege, so it is made even in a user namespace. */
   if (!userns || n->type == S_IFIFO)
     {
-      /* Without the umask the node has its mode at once, and when its
-       * owner is ours too adjust_node changes nothing. */
-      mode_t mask = umask (0);
+      /* The umask is 0 here (crt_devices_setup): the node has its mode
+       * at once, and when its owner is ours too adjust_node changes
+       * nothing. */
       int r = mknodat (dirfd, name, n->type | n->perm, n->rdev);
 
-      umask (mask);
       if (r == 0)
         return adjust_node (dirfd, name, n, userns, err);
       if (errno != EEXIST && errno != EPERM)
@@ -270,10 +269,20 @@ spec_device (int rootfd, const crt_device *d, size_t index, bool userns, int nod
   return make_node (dirfd, name, &n, userns, err);
 }
 
+static void
+umask_restore (mode_t *mask)
+{
+  umask (*mask);
+}
+
 int
 crt_devices_setup (int rootfd, const crt_spec *spec, const crt_rootfs_options *opts,
                    bool defaults, crt_error **err)
 {
+  /* One umask for every node (two calls, not two per node); the
+   * directories made on the way get 0755 either way. */
+  __attribute__ ((cleanup (umask_restore))) mode_t mask = umask (0);
+
   if (defaults)
     {
       int resolved_as;

@@ -346,6 +346,28 @@ set_link_up (int fd, int ifindex)
   return nl_call (fd, &r, NULL, NULL);
 }
 
+/* A NETLINK_ROUTE socket made in the network namespace of ns_fd (an
+ * nsfs fd, or a pidfd: that process's), usable from here once we are
+ * back in own_fd's (ours). */
+static int
+nl_open_in (int ns_fd, int own_fd, crt_error **err)
+{
+  int fd;
+
+  if (setns (ns_fd, CLONE_NEWNET) < 0)
+    return crt_error_errno (err, "join the container's network namespace");
+  fd = nl_open (err);
+  if (setns (own_fd, CLONE_NEWNET) < 0)
+    {
+      /* (Only a kernel out of memory refuses the way back.) */
+      if (fd >= 0)
+        close (fd);
+      crt_error_free (err);
+      return crt_error_errno (err, "go back to crt's network namespace");
+    }
+  return fd;
+}
+
 /* The container's network namespace (*netns_fd) and a netlink socket
  * that lives there: made there, and usable from here once we are back.
  * A namespace given by path is opened by it: the init joins it only
@@ -368,12 +390,7 @@ open_netlink_in (const crt_linux *linux_, pid_t pid, int *netns_fd, crt_error **
     return -1;
   if (same)
     return crt_error_set (err, 0, "the container has no network namespace of its own");
-  if (setns (target, CLONE_NEWNET) < 0)
-    return crt_error_errno (err, "join the container's network namespace");
-  fd = nl_open (err);
-  /* Going back to the namespace we came from cannot be refused. */
-  if (setns (own, CLONE_NEWNET) < 0)
-    abort ();
+  fd = nl_open_in (target, own, err);
   if (fd >= 0)
     *netns_fd = crt_steal_fd (&target);
   return fd;
@@ -413,14 +430,8 @@ move_one (int host_nl, int cont_nl, const crt_net_device *d, int netns_fd, crt_e
   return 0;
 }
 
-int
-crt_netdev_netlink_open (crt_error **err)
-{
-  return nl_open (err);
-}
-
-int
-crt_netdev_loopback_up_on (int nl_fd, crt_error **err)
+static int
+loopback_up_on (int nl_fd, crt_error **err)
 {
   /* A new network namespace's loopback is always index 1 (the kernel's
    * LOOPBACK_IFINDEX): no need to ask for it by name. */
@@ -432,13 +443,26 @@ crt_netdev_loopback_up_on (int nl_fd, crt_error **err)
 }
 
 int
+crt_netdev_loopback_up_in (int pidfd, crt_error **err)
+{
+  cleanup_close int own = open ("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), fd = -1;
+
+  if (own < 0)
+    return crt_error_errno (err, "open `/proc/self/ns/net`");
+  fd = nl_open_in (pidfd, own, err);
+  if (fd < 0)
+    return -1;
+  return loopback_up_on (fd, err);
+}
+
+int
 crt_netdev_loopback_up (crt_error **err)
 {
   cleanup_close int fd = nl_open (err);
 
   if (fd < 0)
     return -1;
-  return crt_netdev_loopback_up_on (fd, err);
+  return loopback_up_on (fd, err);
 }
 
 int

@@ -21,10 +21,8 @@ int crt_netdev_move_all (const crt_linux *linux_, pid_t pid, crt_error **err);
 /* In a network namespace of the container's making, from the init: set
  * `lo` up, as runc and crun do (a new namespace has it down). */
 int crt_netdev_loopback_up (crt_error **err);
-/* The same in two halves: a NETLINK_ROUTE socket of the caller's network
- * namespace (the init opens it and hands it to the parent), and lo set
- * up through such a socket (the parent, while the init mounts). */
-int crt_netdev_netlink_open (crt_error **err);
-int crt_netdev_loopback_up_on (int nl_fd, crt_error **err);
-
+/* The same from the parent, in the network namespace of the init
+ * (pidfd), while the init mounts: joined and left again (host root,
+ * no user namespace: crt_init_args.loopback_by_parent). */
+int crt_netdev_loopback_up_in (int pidfd, crt_error **err);
 #endif

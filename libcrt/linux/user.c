@@ -109,12 +109,13 @@ crt_user_switch (const crt_user *user, crt_error **err)
     return crt_error_errno (err, "setresgid %u (process.user.gid)", user->gid);
 
   /* Leaving uid 0 would otherwise empty the permitted set, leaving
-   * nothing for the capabilities step to keep. */
-  if (prctl (PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+   * nothing for the capabilities step to keep. (Staying uid 0 clears
+   * nothing: no need for the two calls, each of which the LSMs see.) */
+  if (user->uid != 0 && prctl (PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
     return crt_error_errno (err, "prctl PR_SET_KEEPCAPS");
   if (setresuid (user->uid, user->uid, user->uid) < 0)
     return crt_error_errno (err, "setresuid %u (process.user.uid)", user->uid);
-  if (prctl (PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+  if (user->uid != 0 && prctl (PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
     return crt_error_errno (err, "prctl PR_SET_KEEPCAPS");
   return check_switched (user, err);
 }

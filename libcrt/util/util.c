@@ -515,25 +515,68 @@ crt_proc_start_time (pid_t pid)
   return start;
 }
 
+/* The kernel's struct sigaction layout for rt_sigaction on x86_64 and
+ * the other 64-bit arches: handler, flags, restorer, mask. By raw
+ * syscall: glibc refuses to touch the signals it reserves (32, 33). */
+struct kernel_sigaction
+{
+  void (*handler) (int);
+  unsigned long flags;
+  void (*restorer) (void);
+  unsigned long mask;
+};
+
+static void
+signal_to_default (int sig)
+{
+  struct kernel_sigaction act = { .handler = SIG_DFL };
+
+  syscall (SYS_rt_sigaction, sig, &act, NULL, sizeof (act.mask));
+}
+
+static void
+unblock_all_signals (void)
+{
+  sigset_t none;
+
+  sigemptyset (&none);
+  sigprocmask (SIG_SETMASK, &none, NULL);
+}
+
 void
 crt_reset_signals (void)
 {
-  /* The kernel's struct sigaction layout for rt_sigaction on x86_64 and
-   * the other 64-bit arches: handler, flags, restorer, mask. */
-  struct
-  {
-    void (*handler) (int);
-    unsigned long flags;
-    void (*restorer) (void);
-    unsigned long mask;
-  } act = { .handler = SIG_DFL };
-  sigset_t none;
-
   for (int sig = 1; sig < NSIG; sig++)
     if (sig != SIGKILL && sig != SIGSTOP)
-      syscall (SYS_rt_sigaction, sig, &act, NULL, sizeof (act.mask));
-  sigemptyset (&none);
-  sigprocmask (SIG_SETMASK, &none, NULL);
+      signal_to_default (sig);
+  unblock_all_signals ();
+}
+
+uint32_t
+crt_ignored_signals (void)
+{
+  uint32_t mask = 0;
+
+  for (int sig = 1; sig < NSIG; sig++)
+    {
+      struct kernel_sigaction old;
+
+      /* Unreadable: count it as ignored, so that it is reset. */
+      if (syscall (SYS_rt_sigaction, sig, NULL, &old, sizeof (old.mask)) == 0
+          && old.handler != SIG_IGN)
+        continue;
+      mask |= sig < 32 ? UINT32_C (1) << sig : 1;
+    }
+  return mask;
+}
+
+void
+crt_reset_ignored_signals (uint32_t mask)
+{
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP && (mask & (sig < 32 ? UINT32_C (1) << sig : 1)))
+      signal_to_default (sig);
+  unblock_all_signals ();
 }
 
 int

@@ -288,6 +288,30 @@ def test_args_without_args_key_run_path(crt, bundle):
     assert crt("delete", "hk-noargs").returncode == 0
 
 
+def test_create_container_hook_cwd_is_crts(crt, bundle, tmp_path):
+    """A createContainer hook starts in crt's own cwd, as every hook of
+    crt: the init mounts /proc, /dev, /sys by moving its cwd onto each
+    (no walk through /proc/self/fd) and must give it back. The spec says
+    nothing; runc starts hooks in the rootfs, crun in the bundle."""
+    import subprocess
+    hooks = Hooks(bundle)
+    hooks.add("createContainer", {"path": "/bin/sh",
+                                  "args": ["sh", "-c", f"pwd -P > {hooks.path('cwd')}"]})
+    bundle.save()
+    here = tmp_path / "caller"
+    here.mkdir()
+    crt._remember_id(["hk-cwd"])
+    # (stderr to a file: the created init holds it open.)
+    with open(tmp_path / "err", "w+") as err:
+        r = subprocess.run(crt.argv(["create", "--bundle", bundle.path, "hk-cwd"]), cwd=here,
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
+                           timeout=30)
+        err.seek(0)
+        assert r.returncode == 0, err.read()
+    assert hooks.read("cwd") == os.path.realpath(here)
+    assert crt("delete", "-f", "hk-cwd").returncode == 0
+
+
 def test_failing_create_runtime_hook_fails_create_and_leaves_nothing(crt, bundle):
     hooks = Hooks(bundle)
     hooks.add("createRuntime", hooks.host_hook("createRuntime"))
