@@ -205,7 +205,7 @@ crt_init_run (const crt_init_args *a)
   if (spec->linux_ && spec->linux_->n_net_devices
       && crt_sync_send (a->sync_fd, CRT_SYNC_NAMESPACES_READY, &err) < 0)
     die (a, &err);
-  CRT_TRACE_POINT ("init: namespaces joined, lo socket");
+  CRT_TRACE_POINT ("init: namespaces joined");
   if (set_names (spec, &err) < 0)
     die (a, &err);
   if (!a->no_new_keyring && join_new_session_keyring (a->id, &err) < 0)
