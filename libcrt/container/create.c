@@ -133,7 +133,7 @@ start_early_if_due (setup_peer *p, crt_error **err)
   if (!p->start_early || p->start_sent)
     return 0;
   p->start_sent = true;
-  if (crt_sync_send_value (p->sync_fd, CRT_SYNC_START, (int32_t) crt_ignored_signals (), err) == 0)
+  if (crt_sync_send_release (p->sync_fd, CRT_SYNC_START, err) == 0)
     return 0;
   /* The init is gone already: why is queued for the next read. */
   if ((*err)->errnum != EPIPE && (*err)->errnum != ECONNRESET)
@@ -717,9 +717,7 @@ crt_launch (crt_context *ctx, const char *id, const crt_create_options *opts, bo
   }
   if (crt_state_commit (dirfd, err) < 0
       || (opts->pid_file && crt_write_pid_file (opts->pid_file, pid, err) < 0)
-      || (!start_here
-          && crt_sync_send_value (sync_parent, CRT_SYNC_DETACH, (int32_t) crt_ignored_signals (),
-                                  err) < 0))
+      || (!start_here && crt_sync_send_release (sync_parent, CRT_SYNC_DETACH, err) < 0))
     goto fail;
   free (undo.cgroup_path);
   if (use_systemd)

@@ -82,9 +82,7 @@ crt_release_init (int dirfd, int sync_fd, bool start_sent, const crt_state_recor
    * running before). */
   if (sync_fd >= 0)
     {
-      if (!start_sent
-          && crt_sync_send_value (sync_fd, CRT_SYNC_START, (int32_t) crt_ignored_signals (),
-                                  err) < 0)
+      if (!start_sent && crt_sync_send_release (sync_fd, CRT_SYNC_START, err) < 0)
         return -1;
       return await_exec (sync_fd, rec, err);
     }

@@ -74,6 +74,12 @@ crt_sync_send_value (int fd, crt_sync_type type, int32_t value, crt_error **err)
 }
 
 int
+crt_sync_send_release (int fd, crt_sync_type type, crt_error **err)
+{
+  return crt_sync_send_value (fd, type, (int32_t) crt_ignored_signals (), err);
+}
+
+int
 crt_sync_expect_value (int fd, crt_sync_type expect, int32_t *value, crt_error **err)
 {
   struct sync_msg m;

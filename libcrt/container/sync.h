@@ -42,6 +42,10 @@ void crt_sync_send_error (int fd, const crt_error *e);
 int crt_sync_send_value (int fd, crt_sync_type type, int32_t value, crt_error **err);
 int crt_sync_expect_value (int fd, crt_sync_type expect, int32_t *value, crt_error **err);
 
+/* START or DETACH, the parent's last word to the init: it carries the
+ * signals we ignore (crt_ignored_signals), which the init, a fork of
+ * ours, inherited and resets before its exec. */
+int crt_sync_send_release (int fd, crt_sync_type type, crt_error **err);
 /* A message that carries one fd. */
 int crt_sync_send_fd (int fd, crt_sync_type type, int payload_fd, crt_error **err);
 /* Wait for any message; *type gets its type, *payload_fd a passed fd

@@ -552,6 +552,14 @@ crt_reset_signals (void)
   unblock_all_signals ();
 }
 
+/* Where sig is in the mask of crt_ignored_signals: bit sig below 32,
+ * bit 0 for every signal from 32 on. */
+static uint32_t
+signal_bit (int sig)
+{
+  return sig < 32 ? UINT32_C (1) << sig : 1;
+}
+
 uint32_t
 crt_ignored_signals (void)
 {
@@ -565,7 +573,7 @@ crt_ignored_signals (void)
       if (syscall (SYS_rt_sigaction, sig, NULL, &old, sizeof (old.mask)) == 0
           && old.handler != SIG_IGN)
         continue;
-      mask |= sig < 32 ? UINT32_C (1) << sig : 1;
+      mask |= signal_bit (sig);
     }
   return mask;
 }
@@ -574,7 +582,7 @@ void
 crt_reset_ignored_signals (uint32_t mask)
 {
   for (int sig = 1; sig < NSIG; sig++)
-    if (sig != SIGKILL && sig != SIGSTOP && (mask & (sig < 32 ? UINT32_C (1) << sig : 1)))
+    if (sig != SIGKILL && sig != SIGSTOP && (mask & signal_bit (sig)))
       signal_to_default (sig);
   unblock_all_signals ();
 }
