@@ -36,6 +36,7 @@ typedef struct
   bool recursive_bind;
   bool no_symlinks;             /* proc and sysfs: no symlink in dest */
   bool userns;                  /* the init is in a new user namespace */
+  int crt_cwd;                  /* crt's cwd (O_PATH) to go back to, or -1 */
   const char *rootfs;           /* host path of the rootfs, for dest "" */
   crt_mount_opts o;
 } mount_plan;
@@ -206,23 +207,21 @@ new_fs_moved (const mount_plan *p, int target, crt_error **err)
  * our cwd: the same place as /proc/self/fd/N, without that walk through
  * procfs, whose first run in a new process makes its /proc/<pid>, fd/
  * and fd/N entries (about 20 us of the init's setup, then some us per
- * mount). The cwd is given back, which only host root is sure to be let
- * into again (in a user namespace, crt's cwd may belong to an unmapped
- * owner): there, and where fchdir is refused, the fd path. */
+ * mount). The cwd is given back (crt_rootfs_options.crt_cwd, opened once
+ * for all the mounts), which only host root is sure to be let into again
+ * (in a user namespace, crt's cwd may belong to an unmapped owner):
+ * there, and where fchdir is refused, the fd path. */
 static int
 mount_on_fd (const mount_plan *p, const char *source, int target, unsigned long flags)
 {
   char buf[CRT_FD_PATH_MAX];
-  cleanup_close int cwd = -1;
   int r, saved;
 
-  if (!p->userns)
-    cwd = open (".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (cwd < 0 || fchdir (target) < 0)
+  if (p->crt_cwd < 0 || fchdir (target) < 0)
     return mount (source, crt_fd_path (target, buf), p->fstype, flags, p->o.data);
   r = mount (source, ".", p->fstype, flags, p->o.data);
   saved = errno;
-  if (fchdir (cwd) < 0)
+  if (fchdir (p->crt_cwd) < 0)
     return -1;
   errno = saved;
   return r;
@@ -339,6 +338,7 @@ plan_mount (const crt_spec *spec, size_t index, const crt_rootfs_options *opts,
   p->m = m;
   p->index = index;
   p->userns = opts->userns;
+  p->crt_cwd = opts->userns ? -1 : opts->crt_cwd;
   p->rootfs = opts->rootfs;
   if (m->destination == NULL || m->destination[0] == '\0')
     return crt_error_set (err, 0, "mounts[%zu].destination: missing", index);
@@ -486,11 +486,15 @@ crt_mount_one (int rootfd, const crt_spec *spec, size_t index,
                               "on or through a symlink", index, p.m->destination, p.m->type);
       return crt_error_errno (err, "mounts[%zu].destination `%s`", index, p.m->destination);
     }
-  if (fstat (target, &st) < 0)
-    return crt_error_errno (err, "mounts[%zu].destination `%s`", index, p.m->destination);
-  if (p.no_symlinks && !S_ISDIR (st.st_mode))
-    return crt_error_set (err, ENOTDIR, "mounts[%zu].destination `%s`", index,
-                          p.m->destination);
+  /* (Only proc and sysfs must go on a directory.) */
+  if (p.no_symlinks)
+    {
+      if (fstat (target, &st) < 0)
+        return crt_error_errno (err, "mounts[%zu].destination `%s`", index, p.m->destination);
+      if (!S_ISDIR (st.st_mode))
+        return crt_error_set (err, ENOTDIR, "mounts[%zu].destination `%s`", index,
+                              p.m->destination);
+    }
   if (crt_path_check_mount_target (rootfd, target, dest, resolved_as,
                                    p.fstype && strcmp (p.fstype, "proc") == 0, err) < 0)
     return crt_error_prefix (err, "mounts[%zu].destination `%s`", index, p.m->destination);

@@ -316,6 +316,37 @@ crt_path_open (int rootfd, const char *path, int open_flags, int resolve)
 
 /* ---- creation ---- */
 
+/* Make the last component of path in its parent, found by the same
+ * resolver; 0 when it is there now (made, or made meanwhile), -1 when
+ * the parent is missing too (or anything else failed: the walk finds out
+ * which). Mostly only the last one is missing: /dev/pts in a new /dev. */
+static int
+make_in_parent (int rootfd, const char *path, bool directory, mode_t mode, int resolve)
+{
+  cleanup_free char *clean = crt_path_clean (path);
+  cleanup_close int parent = -1;
+  char *slash = strrchr (clean, '/');
+  const char *name = slash ? slash + 1 : clean;
+  int fd;
+
+  if (name[0] == '\0' || strcmp (name, ".") == 0 || strcmp (name, "..") == 0)
+    return -1;
+  if (slash)
+    {
+      *slash = '\0';
+      parent = crt_path_open (rootfd, clean, O_PATH | O_DIRECTORY, resolve);
+      if (parent < 0)
+        return -1;
+    }
+  if (directory)
+    return mkdirat (slash ? parent : rootfd, name, mode) == 0 || errno == EEXIST ? 0 : -1;
+  fd = openat (slash ? parent : rootfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+               mode);
+  if (fd >= 0)
+    close (fd);
+  return fd >= 0 || errno == EEXIST ? 0 : -1;
+}
+
 int
 crt_path_create (int rootfd, const char *path, bool directory, mode_t mode, int resolve)
 {
@@ -329,6 +360,8 @@ crt_path_create (int rootfd, const char *path, bool directory, mode_t mode, int 
       fd = crt_path_open (rootfd, path, O_PATH, resolve);
       if (fd >= 0 || errno != ENOENT)
         return fd;
+      if (round == 0 && make_in_parent (rootfd, path, directory, mode, resolve) == 0)
+        continue;
 
       dirfd = walk (rootfd, path, 0, resolve, &missing, &missing_last);
       if (dirfd < 0)

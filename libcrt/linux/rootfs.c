@@ -117,9 +117,11 @@ crt_rootfs_propagation (const crt_spec *spec, unsigned long *flags, crt_error **
 }
 
 int
-crt_rootfs_mount_all (const crt_spec *spec, const crt_rootfs_options *opts, crt_error **err)
+crt_rootfs_mount_all (const crt_spec *spec, const crt_rootfs_options *given, crt_error **err)
 {
-  cleanup_close int rootfd = -1;
+  cleanup_close int rootfd = -1, crt_cwd = -1;
+  crt_rootfs_options with_cwd = *given;
+  const crt_rootfs_options *opts = &with_cwd;
   unsigned long propagation;
 
   if (opts->rootfs == NULL || opts->rootfs[0] != '/')
@@ -143,6 +145,11 @@ crt_rootfs_mount_all (const crt_spec *spec, const crt_rootfs_options *opts, crt_
 
 mounts:
   CRT_TRACE_POINT ("init: rootfs bind");
+  /* Host root only (see mount_on_fd); without it the mounts take the
+   * /proc/self/fd way. */
+  if (!opts->userns)
+    crt_cwd = open (".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  with_cwd.crt_cwd = crt_cwd;
   rootfd = open (opts->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     return crt_error_errno (err, "open the rootfs `%s`", opts->rootfs);
