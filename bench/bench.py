@@ -360,6 +360,20 @@ class Bench:
             return None
         return min(v), statistics.median(v), pct(v, 90)
 
+    def ratio_interval(self, key, other, path, resamples=2000):
+        """95% bootstrap interval of median(key) / median(other) on path:
+        each runtime's runs resampled with replacement, the ratio of the
+        medians taken each time, its 2.5th and 97.5th percentiles. How far
+        the one run's ratio could be off from run-to-run noise alone."""
+        a, b = self.ms.get((key, path)), self.ms.get((other, path))
+        if not a or not b:
+            return None
+        rng = random.Random(self.args.seed)
+        ratios = sorted(statistics.median(rng.choices(a, k=len(a)))
+                        / statistics.median(rng.choices(b, k=len(b)))
+                        for _ in range(resamples))
+        return ratios[int(0.025 * resamples)], ratios[int(0.975 * resamples) - 1]
+
 
 # --------------------------------------------------------------------------
 # strace: per-phase breakdown of crt create, syscall counts of `run`
