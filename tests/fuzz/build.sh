@@ -64,8 +64,8 @@ make -C "$out/libcrt" -s -j"$jobs" libcrt/libcrt.a 2>&1 | grep -v "modifier igno
 }
 
 # --- the harnesses --------------------------------------------------------------
-libs=$(pkg-config --libs libseccomp libcap yajl mount)
-incs=$(pkg-config --cflags libseccomp libcap yajl mount)
+libs=$(pkg-config --libs libseccomp libcap yajl)
+incs=$(pkg-config --cflags libseccomp libcap yajl)
 lib=$out/libcrt/libcrt/libcrt.a
 for c in "$src"/tests/fuzz/fuzz_*.c; do
 	name=$(basename "$c" .c)
