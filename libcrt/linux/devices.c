@@ -281,7 +281,7 @@ crt_devices_setup (int rootfd, const crt_spec *spec, const crt_rootfs_options *o
 {
   /* One umask for every node (two calls, not two per node); the
    * directories made on the way get 0755 either way. */
-  __attribute__ ((cleanup (umask_restore))) mode_t mask = umask (0);
+  __attribute__ ((cleanup (umask_restore), unused)) mode_t mask = umask (0);
 
   if (defaults)
     {

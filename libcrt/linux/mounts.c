@@ -207,8 +207,8 @@ new_fs_moved (const mount_plan *p, int target, crt_error **err)
  * our cwd: the same place as /proc/self/fd/N, without that walk through
  * procfs, whose first run in a new process makes its /proc/<pid>, fd/
  * and fd/N entries (about 20 us of the init's setup, then some us per
- * mount). The cwd is given back (crt_rootfs_options.crt_cwd, opened once
- * for all the mounts), which only host root is sure to be let into again
+ * mount). The cwd is given back (p->crt_cwd, opened once for all the
+ * mounts by crt_rootfs_mount_all), which only host root is sure to be let into again
  * (in a user namespace, crt's cwd may belong to an unmapped owner):
  * there, and where fchdir is refused, the fd path. */
 static int
@@ -338,7 +338,6 @@ plan_mount (const crt_spec *spec, size_t index, const crt_rootfs_options *opts,
   p->m = m;
   p->index = index;
   p->userns = opts->userns;
-  p->crt_cwd = opts->userns ? -1 : opts->crt_cwd;
   p->rootfs = opts->rootfs;
   if (m->destination == NULL || m->destination[0] == '\0')
     return crt_error_set (err, 0, "mounts[%zu].destination: missing", index);
@@ -456,7 +455,7 @@ copy_symlink (int rootfd, const mount_plan *p, crt_error **err)
 }
 
 int
-crt_mount_one (int rootfd, const crt_spec *spec, size_t index,
+crt_mount_one (int rootfd, int crt_cwd, const crt_spec *spec, size_t index,
                const crt_rootfs_options *opts, crt_error **err)
 {
   __attribute__ ((cleanup (plan_free))) mount_plan p = { 0 };
@@ -468,6 +467,7 @@ crt_mount_one (int rootfd, const crt_spec *spec, size_t index,
 
   if (plan_mount (spec, index, opts, &p, err) < 0)
     return -1;
+  p.crt_cwd = crt_cwd;
   dest = crt_path_clean (p.m->destination);
   p.dest = dest;
 

@@ -50,8 +50,10 @@ int crt_mount_setattr (int fd, unsigned int flags, uint64_t set, uint64_t clr,
  * made as one? A missing source counts as one. */
 bool crt_mount_source_is_directory (const char *path, bool nofollow);
 
-/* Mount spec->mounts[index] inside rootfd. */
-int crt_mount_one (int rootfd, const crt_spec *spec, size_t index,
+/* Mount spec->mounts[index] inside rootfd. crt_cwd: crt's cwd (O_PATH),
+ * where a mount through "." comes back to, or -1 for the /proc/self/fd
+ * way (mounts.c). */
+int crt_mount_one (int rootfd, int crt_cwd, const crt_spec *spec, size_t index,
                    const crt_rootfs_options *opts, crt_error **err);
 
 /* A user namespace fd with these mappings (idmapped mounts). */

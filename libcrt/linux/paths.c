@@ -316,6 +316,21 @@ crt_path_open (int rootfd, const char *path, int open_flags, int resolve)
 
 /* ---- creation ---- */
 
+/* name in dirfd: a directory with mode, or an empty file with mode; 0
+ * when it is there now (made, or made meanwhile by someone else). */
+static int
+make_entry (int dirfd, const char *name, bool directory, mode_t mode)
+{
+  int fd;
+
+  if (directory)
+    return mkdirat (dirfd, name, mode) == 0 || errno == EEXIST ? 0 : -1;
+  fd = openat (dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (fd >= 0)
+    close (fd);
+  return fd >= 0 || errno == EEXIST ? 0 : -1;
+}
+
 /* Make the last component of path in its parent, found by the same
  * resolver; 0 when it is there now (made, or made meanwhile), -1 when
  * the parent is missing too (or anything else failed: the walk finds out
@@ -327,7 +342,6 @@ make_in_parent (int rootfd, const char *path, bool directory, mode_t mode, int r
   cleanup_close int parent = -1;
   char *slash = strrchr (clean, '/');
   const char *name = slash ? slash + 1 : clean;
-  int fd;
 
   if (name[0] == '\0' || strcmp (name, ".") == 0 || strcmp (name, "..") == 0)
     return -1;
@@ -338,13 +352,7 @@ make_in_parent (int rootfd, const char *path, bool directory, mode_t mode, int r
       if (parent < 0)
         return -1;
     }
-  if (directory)
-    return mkdirat (slash ? parent : rootfd, name, mode) == 0 || errno == EEXIST ? 0 : -1;
-  fd = openat (slash ? parent : rootfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-               mode);
-  if (fd >= 0)
-    close (fd);
-  return fd >= 0 || errno == EEXIST ? 0 : -1;
+  return make_entry (slash ? parent : rootfd, name, directory, mode);
 }
 
 int
@@ -369,20 +377,9 @@ crt_path_create (int rootfd, const char *path, bool directory, mode_t mode, int 
       if (missing == NULL)
         continue;       /* it appeared meanwhile */
 
-      if (!missing_last || directory)
-        {
-          if (mkdirat (dirfd, missing, missing_last ? mode : 0755) < 0 && errno != EEXIST)
-            return -1;
-        }
-      else
-        {
-          int file = openat (dirfd, missing,
-                             O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-          if (file < 0 && errno != EEXIST)
-            return -1;
-          if (file >= 0)
-            close (file);
-        }
+      /* What leads to the last component is a directory. */
+      if (make_entry (dirfd, missing, directory || !missing_last, missing_last ? mode : 0755) < 0)
+        return -1;
     }
   errno = ELOOP;
   return -1;

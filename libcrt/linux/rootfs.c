@@ -117,11 +117,9 @@ crt_rootfs_propagation (const crt_spec *spec, unsigned long *flags, crt_error **
 }
 
 int
-crt_rootfs_mount_all (const crt_spec *spec, const crt_rootfs_options *given, crt_error **err)
+crt_rootfs_mount_all (const crt_spec *spec, const crt_rootfs_options *opts, crt_error **err)
 {
   cleanup_close int rootfd = -1, crt_cwd = -1;
-  crt_rootfs_options with_cwd = *given;
-  const crt_rootfs_options *opts = &with_cwd;
   unsigned long propagation;
 
   if (opts->rootfs == NULL || opts->rootfs[0] != '/')
@@ -149,7 +147,6 @@ mounts:
    * /proc/self/fd way. */
   if (!opts->userns)
     crt_cwd = open (".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  with_cwd.crt_cwd = crt_cwd;
   rootfd = open (opts->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     return crt_error_errno (err, "open the rootfs `%s`", opts->rootfs);
@@ -157,7 +154,7 @@ mounts:
     {
       cleanup_free char *dest = NULL;
 
-      if (crt_mount_one (rootfd, spec, i, opts, err) < 0)
+      if (crt_mount_one (rootfd, crt_cwd, spec, i, opts, err) < 0)
         return -1;
       CRT_TRACE_POINT (spec->mounts[i].destination);
       /* A mount on "/" covers the rootfs: what follows goes on top. */

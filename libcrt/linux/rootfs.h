@@ -22,8 +22,6 @@ typedef struct crt_rootfs_options
   int devices_fd;           /* userns: crt_devices_prepare's tmpfs, or -1 */
   bool no_cgroup;           /* rootless without a cgroup: a cgroup mount is an
                                empty read-only tmpfs */
-  int crt_cwd;              /* set by crt_rootfs_mount_all: crt's cwd, where
-                               a mount through "." comes back to (mounts.c) */
 } crt_rootfs_options;
 
 /* Step 1, before pivot_root: make / private (or rootfsPropagation), bind

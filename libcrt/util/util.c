@@ -534,24 +534,6 @@ signal_to_default (int sig)
   syscall (SYS_rt_sigaction, sig, &act, NULL, sizeof (act.mask));
 }
 
-static void
-unblock_all_signals (void)
-{
-  sigset_t none;
-
-  sigemptyset (&none);
-  sigprocmask (SIG_SETMASK, &none, NULL);
-}
-
-void
-crt_reset_signals (void)
-{
-  for (int sig = 1; sig < NSIG; sig++)
-    if (sig != SIGKILL && sig != SIGSTOP)
-      signal_to_default (sig);
-  unblock_all_signals ();
-}
-
 /* Where sig is in the mask of crt_ignored_signals: bit sig below 32,
  * bit 0 for every signal from 32 on. */
 static uint32_t
@@ -581,10 +563,20 @@ crt_ignored_signals (void)
 void
 crt_reset_ignored_signals (uint32_t mask)
 {
+  sigset_t none;
+
   for (int sig = 1; sig < NSIG; sig++)
     if (sig != SIGKILL && sig != SIGSTOP && (mask & signal_bit (sig)))
       signal_to_default (sig);
-  unblock_all_signals ();
+  sigemptyset (&none);
+  sigprocmask (SIG_SETMASK, &none, NULL);
+}
+
+void
+crt_reset_signals (void)
+{
+  /* Every bit: every signal. */
+  crt_reset_ignored_signals (UINT32_MAX);
 }
 
 int
