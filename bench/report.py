@@ -156,12 +156,15 @@ def report(b, args, rts, info, t_start, load, phases, counts, bins, sc, left, wa
     table("Mode: cgroups off (crt and crun `--cgroup-manager=disabled`; runc cannot turn "
           "cgroups off, so its column has them on)", off, True)
     if "crun-off" in keys:
-        iv = [(p, b.ratio_interval("crt-off", "crun-off", p)) for p in PATHS]
+        shown = []
+        for path in PATHS:
+            iv = b.ratio_interval("crt-off", "crun-off", path)
+            if iv:
+                ratio = b.stats("crt-off", path)[1] / b.stats("crun-off", path)[1]
+                shown.append(f"{path} {ratio:.2f} [{iv[0]:.2f}, {iv[1]:.2f}]")
         P("crt/crun, cgroups off, with a 95% bootstrap interval (each runtime's runs "
           "resampled 2,000 times, the ratio of the medians each time): how far this run's "
-          "ratio may be from run-to-run noise alone: " +
-          "; ".join(f"{p} {b.stats('crt-off', p)[1] / b.stats('crun-off', p)[1]:.2f} "
-                    f"[{lo:.2f}, {hi:.2f}]" for p, x in iv if x for lo, hi in [x]) + ".")
+          "ratio may be from run-to-run noise alone: " + "; ".join(shown) + ".")
         P("")
     on = [("crt-on", "crt")]
     if "crun-on" in keys:
